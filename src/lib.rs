@@ -1,0 +1,21 @@
+//! fleetsim: a discrete-event simulator of ConfigMgr in-place upgrade rollouts and a
+//! load tester for distribution points.
+//!
+//! The layers, bottom up (arrows point down; no module imports one above it):
+//!
+//! - [`engine`]: simulated time, the event queue, seeded random streams. Knows nothing
+//!   of Windows.
+//! - [`net`]: max-min fair sharing of links by fluid flows.
+//! - the domain: [`fleet`] (clients), [`tasksequence`] (the step tree and its
+//!   interpreter), [`deployment`] and [`setup`] (Windows Setup),
+//!   tied together by [`sim`].
+//! - I/O: [`scenario`] (reading), [`output`] (summary, CSV, histograms).
+//! - [`cli`]: the `fleetsim` commands.
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod diag;
+pub mod engine;
+pub mod net;
+pub mod scenario;
+pub mod tasksequence;

@@ -1,0 +1,1 @@
+//! Network models: fluid flows sharing links max-min fairly.

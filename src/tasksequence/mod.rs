@@ -1,0 +1,4 @@
+//! Task sequences: the step tree ([`tree`]) shared by inline TOML, templates and
+//! imported ConfigMgr XML.
+
+pub mod tree;
