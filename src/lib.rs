@@ -19,3 +19,7 @@ pub mod engine;
 pub mod net;
 pub mod scenario;
 pub mod tasksequence;
+pub mod fleet;
+pub mod setup;
+pub mod sim;
+pub mod output;

@@ -1,6 +1,97 @@
-//! The `fleetsim` command line: one module per subcommand.
+//! The `fleetsim` command line: arguments are parsed here (clap) into one struct per
+//! subcommand, each handled by its own module. Errors map to exit codes in one place:
+//! 2 for bad input (scenario, XML, flags), 1 for a run that failed.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::diag::InputError;
+
+pub mod run;
+pub mod table;
+pub mod ts;
+pub mod validate;
+
+/// fleetsim: simulate ConfigMgr in-place upgrade rollouts and load-test distribution points.
+#[derive(Debug, Parser)]
+#[command(name = "fleetsim", version, about, long_about = None)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate a rollout and write summary.json, CSVs and histograms.
+    Run(run::RunArgs),
+    /// Parse and check a scenario; print what it describes or every error.
+    Validate(validate::ValidateArgs),
+    /// Task sequences: show a scenario's tree, or import an exported XML.
+    Ts {
+        /// What to do.
+        #[command(subcommand)]
+        command: ts::TsCommand,
+    },
+}
+
+/// Options shared by commands that read a scenario.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScenarioArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Override a scenario key by dotted path, e.g. `fleet.clients=100000` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Override `simulation.seed`.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+impl ScenarioArgs {
+    /// Loads the scenario with the overrides (`--seed` last, so it wins).
+    pub fn load(&self) -> Result<crate::scenario::model::Scenario, InputError> {
+        let mut set = self.set.clone();
+        if let Some(seed) = self.seed {
+            set.push(format!("simulation.seed={seed}"));
+        }
+        crate::scenario::load(&self.scenario, &set)
+    }
+}
+
+/// Maps an error to the process exit code: 2 for bad input, 1 otherwise.
+pub fn exit_code(e: &anyhow::Error) -> i32 {
+    if e.downcast_ref::<InputError>().is_some() { 2 } else { 1 }
+}
 
 /// Entry point of the binary; returns the process exit code.
 pub fn main() -> i32 {
-    0
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 2,
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Run(a) => run::run(&a),
+        Command::Validate(a) => validate::validate(&a),
+        Command::Ts { command } => ts::ts(&command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if let Some(ie) = e.downcast_ref::<InputError>() {
+                eprintln!("{ie}");
+            } else {
+                eprintln!("error: {e:#}");
+            }
+            exit_code(&e)
+        }
+    }
 }

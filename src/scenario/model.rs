@@ -175,6 +175,12 @@ pub struct Fleet {
     pub incompatible_driver: f64,
     /// Share with third-party disk encryption needing `/ReflectDrivers` (default 0.0).
     pub third_party_encryption: f64,
+    /// `exact_shares = true`: every weighted attribute and share is assigned in exact
+    /// proportions (largest remainder) instead of drawn independently per client, so
+    /// `network = { wired = 0.5, vpn = 0.5 }` over 100 clients gives exactly 50 and 50.
+    /// Assignment goes through a fixed permutation per attribute, so attributes stay
+    /// uncorrelated. Default false.
+    pub exact_shares: bool,
 }
 
 /// `[network]`: per-client link cap by network type, bits/s.

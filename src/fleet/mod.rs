@@ -1,0 +1,228 @@
+//! The fleet: N clients drawn from the scenario's attribute weights, placed in sites
+//! (boundary groups) and assigned a distribution point.
+//!
+//! Every client draws its attributes from its own random stream keyed by
+//! `(seed, client id, FLEET)`, so client 17 is the same machine whatever the fleet
+//! size, the thread count or the order of generation; that is what makes sharded and
+//! parallel runs reproduce an unsharded one.
+//!
+//! Per-client state is packed (about 40 bytes: no strings, no maps) because the
+//! engine must hold millions of clients; labels are indices into the scenario's
+//! weight tables.
+
+use rand::Rng;
+use rayon::prelude::*;
+
+use crate::engine::rng::{self, StreamRng};
+use crate::scenario::model::{Arch, NetType, OsVersion, Power, Scenario, Weights};
+
+/// Random-stream purposes used by fleet generation (kinds 1..=9 are reserved for it).
+pub mod purpose {
+    /// Attribute draws.
+    pub const ATTRIBUTES: u32 = 1;
+    /// Choice of the DP within the site.
+    pub const DP_CHOICE: u32 = 2;
+}
+
+/// Flags of a client, packed in one byte.
+pub mod flags {
+    /// Has an application that blocks setup.
+    pub const INCOMPATIBLE_APP: u8 = 1;
+    /// Has a driver that makes setup roll back.
+    pub const INCOMPATIBLE_DRIVER: u8 = 2;
+    /// Third-party disk encryption (needs `/ReflectDrivers`).
+    pub const ENCRYPTION: u8 = 4;
+    /// A laptop (has a battery; `Win32_Battery` has an instance).
+    pub const HAS_BATTERY: u8 = 8;
+}
+
+/// One client's attributes (fixed for the run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAttrs {
+    /// Free disk, bytes.
+    pub free_disk: u64,
+    /// Physical memory, MiB.
+    pub memory_mb: u32,
+    /// Index into `Scenario::sites`.
+    pub site: u16,
+    /// Index into `Scenario::distribution_points` of the DP it uses (its site's);
+    /// `u16::MAX` when the site has no DP of its own (it will need fallback).
+    pub dp: u16,
+    /// Processor speed, MHz.
+    pub cpu_mhz: u16,
+    /// Index into `fleet.model`.
+    pub model: u16,
+    /// Index into `fleet.language`.
+    pub language: u8,
+    /// Architecture.
+    pub arch: Arch,
+    /// Power state.
+    pub power: Power,
+    /// Network type.
+    pub network: NetType,
+    /// OS before the upgrade.
+    pub os: OsVersion,
+    /// See [`flags`].
+    pub flags: u8,
+}
+
+impl ClientAttrs {
+    /// Whether a flag of [`flags`] is set.
+    pub fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+/// Draws an index from weights with one uniform number.
+pub fn pick<T>(w: &Weights<T>, u: f64) -> usize {
+    let mut acc = 0.0;
+    for (i, (_, p)) in w.items.iter().enumerate() {
+        acc += p;
+        if u < acc {
+            return i;
+        }
+    }
+    // Rounding: the weights sum to 1 within float error; fall back to the last
+    // alternative with positive weight.
+    w.items.iter().rposition(|(_, p)| *p > 0.0).unwrap_or(0)
+}
+
+fn unit(r: &mut StreamRng) -> f64 {
+    (r.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// Number of clients per site: shares times N, rounded by largest remainder so that
+/// the counts add up to N exactly (ties go to the earlier site).
+pub fn site_counts(s: &Scenario) -> Vec<u64> {
+    let n = s.fleet.clients;
+    let total: f64 = s.sites.iter().map(|x| x.share).sum();
+    let exact: Vec<f64> = s.sites.iter().map(|x| x.share / total * n as f64).collect();
+    let mut counts: Vec<u64> = exact.iter().map(|x| x.floor() as u64).collect();
+    let mut left = n.saturating_sub(counts.iter().sum());
+    let mut order: Vec<usize> = (0..counts.len()).collect();
+    order.sort_by(|&a, &b| {
+        let ra = exact[a] - exact[a].floor();
+        let rb = exact[b] - exact[b].floor();
+        rb.partial_cmp(&ra).unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(&b))
+    });
+    for &i in order.iter().cycle() {
+        if left == 0 {
+            break;
+        }
+        counts[i] += 1;
+        left -= 1;
+    }
+    counts
+}
+
+/// The site of every client id: contiguous blocks in site order.
+pub fn site_starts(s: &Scenario) -> Vec<u64> {
+    let mut starts = Vec::with_capacity(s.sites.len() + 1);
+    let mut acc = 0;
+    starts.push(0);
+    for c in site_counts(s) {
+        acc += c;
+        starts.push(acc);
+    }
+    starts
+}
+
+/// The `k`-th exact-share position of client `id` among `n`: a fixed permutation of
+/// `0..n` per attribute (multiplication by a number coprime with `n`), so exact shares
+/// of different attributes are not correlated with each other or with client ids.
+fn exact_position(id: u64, n: u64, k: u64) -> f64 {
+    const MULTS: [u64; 12] = [
+        2_654_435_761, 2_246_822_519, 3_266_489_917, 668_265_263, 374_761_393, 1_181_783_497,
+        2_869_860_233, 3_432_918_353, 461_845_907, 2_042_371_811, 1_500_450_271, 3_999_999_979,
+    ];
+    let n = n.max(1);
+    let mut m = MULTS[k as usize % MULTS.len()] % n;
+    while gcd(m.max(1), n) != 1 {
+        m += 1;
+    }
+    let off = (k.wrapping_mul(0x9E37_79B9) ^ 0x5bd1_e995) % n;
+    let pos = ((id as u128 * m.max(1) as u128 + off as u128) % n as u128) as u64;
+    // The centre of the position's slot, as a uniform number in (0, 1).
+    (pos as f64 + 0.5) / n as f64
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// Draws client `id` (which stands in site `site`).
+pub fn draw_client(s: &Scenario, id: u64, site: usize) -> ClientAttrs {
+    let seed = s.simulation.seed;
+    let f = &s.fleet;
+    let mut r = rng::stream(seed, id, rng::purpose(purpose::ATTRIBUTES, 0));
+    // One uniform number per attribute: drawn, or an exact-share position.
+    let mut k = 0u64;
+    let mut share = |r: &mut StreamRng| {
+        let u = unit(r);
+        k += 1;
+        if f.exact_shares { exact_position(id, f.clients, k) } else { u }
+    };
+    let arch = f.architecture.items[pick(&f.architecture, share(&mut r))].0;
+    let language = pick(&f.language, share(&mut r));
+    let power = f.power.items[pick(&f.power, share(&mut r))].0;
+    let network = f.network.items[pick(&f.network, share(&mut r))].0;
+    let os = f.os.items[pick(&f.os, share(&mut r))].0;
+    let model = pick(&f.model, share(&mut r));
+    let app = share(&mut r) < f.incompatible_app;
+    let driver = share(&mut r) < f.incompatible_driver;
+    let encryption = share(&mut r) < f.third_party_encryption;
+    let free_disk = f.free_disk.sample(&mut r).round() as u64;
+    let memory_mb = (f.memory.sample(&mut r) / 1_048_576.0).round().min(u32::MAX as f64) as u32;
+    let cpu_mhz = f.cpu_mhz.sample(&mut r).round().min(u16::MAX as f64) as u16;
+    let mut fl = 0u8;
+    if app {
+        fl |= flags::INCOMPATIBLE_APP;
+    }
+    if driver {
+        fl |= flags::INCOMPATIBLE_DRIVER;
+    }
+    if encryption {
+        fl |= flags::ENCRYPTION;
+    }
+    // Machines on battery are laptops; a share of those on AC are laptops too.
+    if power == Power::Battery || unit(&mut r) < 0.5 {
+        fl |= flags::HAS_BATTERY;
+    }
+    let dps = &s.sites[site].distribution_points;
+    let dp = if dps.is_empty() {
+        u16::MAX
+    } else {
+        let u = rng::uniform01(seed, id, rng::purpose(purpose::DP_CHOICE, 0));
+        dps[((u * dps.len() as f64) as usize).min(dps.len() - 1)] as u16
+    };
+    ClientAttrs {
+        free_disk,
+        memory_mb,
+        site: site as u16,
+        dp,
+        cpu_mhz,
+        model: model as u16,
+        language: language as u8,
+        arch,
+        power,
+        network,
+        os,
+        flags: fl,
+    }
+}
+
+/// Generates the whole fleet (in parallel; the result does not depend on the number
+/// of threads because each client uses only its own stream).
+pub fn generate(s: &Scenario) -> Vec<ClientAttrs> {
+    let starts = site_starts(s);
+    (0..s.fleet.clients)
+        .into_par_iter()
+        .map(|id| {
+            let site = starts.partition_point(|&st| st <= id) - 1;
+            draw_client(s, id, site)
+        })
+        .collect()
+}

@@ -1,0 +1,111 @@
+//! The CSV outputs: `bandwidth.csv`, `failures.csv`, `clients.csv`.
+
+use std::io;
+use std::path::Path;
+
+use super::Exporter;
+use crate::engine::time::fmt_secs;
+use crate::setup::codes;
+use crate::sim::result::RunResult;
+
+fn writer(dir: &Path, name: &str) -> io::Result<csv::Writer<std::io::BufWriter<std::fs::File>>> {
+    let f = std::fs::File::create(dir.join(name))?;
+    Ok(csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 16, f)))
+}
+
+fn csv_err(e: csv::Error) -> io::Error {
+    io::Error::other(e)
+}
+
+/// `bandwidth.csv`: `time_s,dp,bps,active_downloads,queued` per bucket and link. `bps`
+/// is the bucket average; the counts are the most seen at once during the bucket.
+pub struct BandwidthCsv;
+
+impl Exporter for BandwidthCsv {
+    fn name(&self) -> &'static str {
+        "bandwidth.csv"
+    }
+
+    fn write(&self, r: &RunResult, dir: &Path) -> io::Result<()> {
+        let mut w = writer(dir, "bandwidth.csv")?;
+        w.write_record(["time_s", "dp", "bps", "active_downloads", "queued"]).map_err(csv_err)?;
+        for row in &r.bandwidth {
+            w.write_record([
+                fmt_secs(row.time).as_str(),
+                r.links[row.link as usize].as_str(),
+                format!("{:.0}", row.bps).as_str(),
+                row.active.to_string().as_str(),
+                row.queued.to_string().as_str(),
+            ])
+            .map_err(csv_err)?;
+        }
+        w.flush()
+    }
+}
+
+/// `failures.csv`: `code,code_hex,name,phase,count`, one row per code and phase.
+pub struct FailuresCsv;
+
+impl Exporter for FailuresCsv {
+    fn name(&self) -> &'static str {
+        "failures.csv"
+    }
+
+    fn write(&self, r: &RunResult, dir: &Path) -> io::Result<()> {
+        let mut w = writer(dir, "failures.csv")?;
+        w.write_record(["code", "code_hex", "name", "phase", "count"]).map_err(csv_err)?;
+        for f in &r.failures {
+            w.write_record([
+                f.code.to_string().as_str(),
+                codes::hex(f.code).as_str(),
+                codes::name(f.code),
+                f.phase.as_str(),
+                f.count.to_string().as_str(),
+            ])
+            .map_err(csv_err)?;
+        }
+        w.flush()
+    }
+}
+
+/// `clients.csv` (with `--per-client`).
+pub struct ClientsCsv;
+
+impl Exporter for ClientsCsv {
+    fn name(&self) -> &'static str {
+        "clients.csv"
+    }
+
+    fn write(&self, r: &RunResult, dir: &Path) -> io::Result<()> {
+        let Some(rows) = &r.clients_rows else { return Ok(()) };
+        let mut w = writer(dir, "clients.csv")?;
+        w.write_record([
+            "client", "site", "dp", "architecture", "language", "power", "network", "free_disk_bytes", "outcome",
+            "exit_code", "precached", "bytes_downloaded", "policy_s", "install_s", "end_s",
+        ])
+        .map_err(csv_err)?;
+        let t = |x: Option<u64>| x.map(fmt_secs).unwrap_or_default();
+        for c in rows {
+            let dp = r.dp_names.get(c.dp as usize).map(|s| s.as_str()).unwrap_or("");
+            w.write_record([
+                c.client.to_string().as_str(),
+                r.site_names[c.site as usize].as_str(),
+                dp,
+                c.architecture,
+                c.language.to_string().as_str(),
+                c.power,
+                c.network,
+                c.free_disk.to_string().as_str(),
+                c.outcome.as_str(),
+                c.exit_code.to_string().as_str(),
+                if c.precached { "true" } else { "false" },
+                c.bytes.to_string().as_str(),
+                t(c.policy).as_str(),
+                t(c.install).as_str(),
+                t(c.end).as_str(),
+            ])
+            .map_err(csv_err)?;
+        }
+        w.flush()
+    }
+}

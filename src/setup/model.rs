@@ -1,0 +1,112 @@
+//! What Windows Setup does to one machine: which phases run, how long each takes, and
+//! how it ends. A pure function of the machine and the setup parameters, so it can be
+//! tested phase by phase against the domain reference (NOTES.md "Windows Setup").
+//!
+//! The rules, in the order Setup meets them:
+//! 1. compat scan: an incompatible application (not removed beforehand) stops setup
+//!    with 0xC1900208, before any reboot, so nothing rolls back. A scan-only run ends
+//!    here with 0xC1900210 when nothing was found.
+//! 2. downlevel: not enough free disk gives 0xC190020E (no rollback).
+//! 3. a Windows Server upgrade without "ignore dismissable messages" waits for a
+//!    Confirm click that never comes: the step hangs (until the deployment timeout).
+//! 4. after the first restart (SafeOS / first boot): an incompatible driver (not
+//!    removed), or third-party disk encryption without `/ReflectDrivers`, or a random
+//!    migration failure, fails with 0xC1900101 and Setup rolls back to the old OS.
+//! 5. otherwise the upgrade succeeds after second boot.
+
+use rand::Rng;
+
+use super::codes;
+use crate::engine::time::SimTime;
+use crate::scenario::model::{Arch, OsVersion, SetupModel};
+
+/// The machine facts Setup looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct SetupInput {
+    /// Architecture (selects the disk requirement).
+    pub arch: Arch,
+    /// OS before the upgrade.
+    pub os: OsVersion,
+    /// Free disk, bytes.
+    pub free_disk: u64,
+    /// Has an application that blocks setup, not removed.
+    pub blocking_app: bool,
+    /// Has a driver that breaks the upgrade, not removed.
+    pub bad_driver: bool,
+    /// Third-party disk encryption, and `/ReflectDrivers` was not given.
+    pub unreflected_encryption: bool,
+    /// "Ignore any dismissable compatibility messages".
+    pub ignore_dismissable: bool,
+    /// Scan only.
+    pub scan_only: bool,
+}
+
+/// How an Upgrade Operating System step ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SetupPlan {
+    /// Total time of the step; `None` when it never ends.
+    pub duration: Option<SimTime>,
+    /// Setup's return code (`_SMSTSOSUpgradeActionReturnCode`): 0 on success.
+    pub code: u32,
+    /// Setup rolled back to the previous OS.
+    pub rollback: bool,
+    /// Phase where it ended (`compat_scan`, `downlevel`, `safeos`, `first_boot`,
+    /// `second_boot`).
+    pub phase: &'static str,
+}
+
+/// Free disk Windows Setup needs (the article's recommendation for Check Readiness:
+/// 20480 MB for 64-bit, 16384 MB for 32-bit), bytes.
+pub fn disk_needed(arch: Arch) -> u64 {
+    match arch {
+        Arch::X64 => 20_480 * 1_048_576,
+        Arch::X86 => 16_384 * 1_048_576,
+    }
+}
+
+fn draw<R: Rng + ?Sized>(d: &crate::scenario::model::Dist, r: &mut R) -> SimTime {
+    d.sample(r).round() as SimTime
+}
+
+/// Plans one Upgrade Operating System step. Durations are drawn in a fixed order from
+/// `r` (the client's SETUP stream), so the plan is reproducible.
+pub fn plan<R: Rng + ?Sized>(m: &SetupModel, i: &SetupInput, r: &mut R) -> SetupPlan {
+    let scan = draw(&m.compat_scan, r);
+    let downlevel = draw(&m.downlevel, r);
+    let restart = draw(&m.restart, r);
+    let safeos = draw(&m.safeos, r);
+    let first = draw(&m.first_boot, r);
+    let second = draw(&m.second_boot, r);
+    let rollback = draw(&m.rollback, r);
+    let random_fail = (r.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= m.random_rollback && m.random_rollback > 0.0;
+    let end = |t: SimTime, code: u32, rb: bool, phase: &'static str| SetupPlan { duration: Some(t), code, rollback: rb, phase };
+    if i.blocking_app {
+        return end(scan, codes::COMPAT_APP_BLOCK, false, "compat_scan");
+    }
+    let disk_short = i.free_disk < disk_needed(i.arch);
+    if i.scan_only {
+        return if disk_short {
+            end(scan, codes::DISK_SPACE, false, "compat_scan")
+        } else {
+            end(scan, codes::COMPAT_SCANONLY, false, "compat_scan")
+        };
+    }
+    if disk_short {
+        return end(scan + downlevel / 4, codes::DISK_SPACE, false, "downlevel");
+    }
+    let server = matches!(i.os, OsVersion::Server2012 | OsVersion::Server2012R2);
+    if server && !i.ignore_dismissable {
+        return SetupPlan { duration: None, code: 0, rollback: false, phase: "compat_scan" };
+    }
+    let offline_start = scan + downlevel + restart;
+    if i.unreflected_encryption {
+        return end(offline_start + safeos / 2 + rollback, codes::DRIVER_ROLLBACK, true, "safeos");
+    }
+    if i.bad_driver {
+        return end(offline_start + safeos + first / 2 + rollback, codes::DRIVER_ROLLBACK, true, "first_boot");
+    }
+    if random_fail {
+        return end(offline_start + safeos + first + second / 2 + rollback, codes::DRIVER_ROLLBACK, true, "second_boot");
+    }
+    end(offline_start + safeos + first + second, 0, false, "second_boot")
+}

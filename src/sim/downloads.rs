@@ -1,0 +1,434 @@
+//! Content downloads: which content a step needs, choosing a DP (with boundary-group
+//! fallback), the DP's connection limit and FIFO queue, transient failures and
+//! retries, pre-cache and download-all-first.
+//!
+//! A client downloads one content item at a time (ConfigMgr transfers are
+//! sequential), so the client's state holds the download in progress and the network
+//! flow's tag is just the client id and epoch.
+
+use smallvec::SmallVec;
+
+use super::program::OpKind;
+use super::state::{DlOwner, NEVER, Phase, flag};
+use super::vars::builtin;
+use super::world::{EvKind, World, purpose};
+use crate::engine::rng;
+use crate::engine::time::SECOND;
+use crate::net::{Completion, FlowNetwork};
+use crate::scenario::model::{ContentKind, DpOption, UpdatesMode};
+use crate::setup::codes;
+
+/// A client's list of content items for one purpose.
+pub type ContentList = SmallVec<[u32; 8]>;
+
+impl World<'_> {
+    /// The OS upgrade package among `candidates` that matches client `c`
+    /// (architecture and language); a single untagged candidate matches everyone.
+    pub fn matching_os(&self, c: u32, candidates: &[u32]) -> Option<u32> {
+        let a = &self.attrs[c as usize];
+        let lang = self.s.fleet.language.items[a.language as usize].0;
+        candidates.iter().copied().find(|&i| {
+            let ct = &self.s.content[i as usize];
+            ct.architecture.is_none_or(|x| x == a.arch) && ct.language.is_none_or(|l| l == lang)
+        })
+    }
+
+    /// Content the step at the cursor needs before (or while) it runs.
+    pub fn needed(&self, c: u32) -> Result<ContentList, u32> {
+        let op = &self.prog.ops[self.st[c as usize].pc as usize];
+        let mut out = ContentList::new();
+        match &op.kind {
+            OpKind::Download { content, .. } => out.extend_from_slice(content),
+            OpKind::Run { package: Some(p), .. } | OpKind::InstallPackage { package: p } => out.push(*p),
+            OpKind::UpgradeOs { content, drivers, .. } => {
+                if !content.is_empty() {
+                    out.push(self.matching_os(c, content).ok_or(codes::NO_MATCHING_OS_PACKAGE)?);
+                }
+                out.extend_from_slice(drivers);
+            }
+            OpKind::InstallApplications { apps, .. } => out.extend_from_slice(apps),
+            OpKind::InstallUpdates { mode } if *mode != UpdatesMode::None => {
+                out.extend(self.software_updates());
+            }
+            _ => {}
+        }
+        Ok(out)
+    }
+
+    fn software_updates(&self) -> impl Iterator<Item = u32> + '_ {
+        self.s.content.iter().enumerate().filter(|(_, ct)| ct.kind == ContentKind::SoftwareUpdate).map(|(i, _)| i as u32)
+    }
+
+    /// What pre-cache downloads for client `c`: its OS upgrade package (by
+    /// architecture and language) plus every other referenced content, whatever the
+    /// step conditions (article, "Configure pre-cache content").
+    pub fn precache_list(&self, c: u32) -> Result<ContentList, u32> {
+        let mut out = ContentList::new();
+        let os: Vec<u32> = self
+            .prog
+            .referenced
+            .iter()
+            .copied()
+            .filter(|&i| self.s.content[i as usize].kind == ContentKind::OsUpgrade)
+            .collect();
+        if !os.is_empty() {
+            out.push(self.matching_os(c, &os).ok_or(codes::NO_MATCHING_OS_PACKAGE)?);
+        }
+        out.extend_from_slice(&self.precache_common);
+        Ok(out)
+    }
+
+    /// Whether everything pre-cache wanted is cached.
+    pub fn precache_complete(&self, c: u32) -> bool {
+        match self.precache_list(c) {
+            Ok(l) => l.iter().all(|&i| self.cache.has(c, i)),
+            Err(_) => false,
+        }
+    }
+
+    /// Starts pre-caching (available deployments with pre-cache on).
+    pub fn start_precache(&mut self, c: u32) {
+        self.st[c as usize].precache_at = self.now;
+        self.st[c as usize].sub = 0;
+        self.st[c as usize].owner = DlOwner::Precache;
+        self.continue_precache(c);
+    }
+
+    /// Downloads the next pre-cache item, or ends pre-cache.
+    fn continue_precache(&mut self, c: u32) {
+        let list = match self.precache_list(c) {
+            Ok(l) => l,
+            Err(_) => {
+                // No OS package matches: nothing sensible to pre-cache; the task
+                // sequence will fail with NO_MATCHING_OS_PACKAGE when it needs it.
+                self.st[c as usize].owner = DlOwner::None;
+                return;
+            }
+        };
+        let cache_size = self.s.client.cache_size;
+        loop {
+            let st = &self.st[c as usize];
+            let sub = st.sub as usize;
+            if sub >= list.len() {
+                let st = &mut self.st[c as usize];
+                st.owner = DlOwner::None;
+                let t = self.now - st.precache_at;
+                self.stats.latency.record(0, t);
+                return;
+            }
+            let i = list[sub];
+            let size = self.s.content[i as usize].size;
+            // Content that is cached, or that does not fit in the client cache, is
+            // skipped: the task sequence downloads it when it needs it.
+            if self.cache.has(c, i) || st.cache_used.saturating_add(size) > cache_size {
+                self.st[c as usize].sub += 1;
+                continue;
+            }
+            self.begin_download(c, i);
+            return;
+        }
+    }
+
+    /// Starts the task sequence proper (after Install, and after a pre-cache download
+    /// in flight ended): download-all-first or straight to the interpreter.
+    pub fn begin_ts(&mut self, c: u32) {
+        if self.s.deployment.dp_option == DpOption::DownloadAllFirst {
+            let st = &mut self.st[c as usize];
+            st.set(flag::ALL_FIRST);
+            st.sub = 0;
+            if !self.continue_all_first(c) {
+                return;
+            }
+        }
+        self.run_ts(c);
+    }
+
+    /// Downloads the next referenced item before the first step; true when done.
+    fn continue_all_first(&mut self, c: u32) -> bool {
+        loop {
+            let sub = self.st[c as usize].sub as usize;
+            let Some(&i) = self.prog.referenced.get(sub) else {
+                self.st[c as usize].clear(flag::ALL_FIRST);
+                return true;
+            };
+            if self.cache.has(c, i) {
+                self.st[c as usize].sub += 1;
+                continue;
+            }
+            self.st[c as usize].owner = DlOwner::Step;
+            self.begin_download(c, i);
+            return false;
+        }
+    }
+
+    /// Fetches what the step at the cursor needs.
+    pub fn fetch_step_content(&mut self, c: u32) -> Fetch {
+        let op = &self.prog.ops[self.st[c as usize].pc as usize];
+        // With "access content directly from a DP", steps other than Download Package
+        // Content keep no local copy: they stream while they run (see execute).
+        if self.s.deployment.dp_option == DpOption::AccessFromDp && !matches!(op.kind, OpKind::Download { .. }) {
+            return Fetch::Ready;
+        }
+        let list = match self.needed(c) {
+            Ok(l) => l,
+            Err(code) => {
+                self.set_fail_phase(c, "download");
+                self.st[c as usize].exit_code = code;
+                self.complete_step(c, code as i64);
+                return Fetch::Moved;
+            }
+        };
+        loop {
+            let sub = self.st[c as usize].sub as usize;
+            let Some(&i) = list.get(sub) else { return Fetch::Ready };
+            if self.cache.has(c, i) {
+                self.st[c as usize].sub += 1;
+                continue;
+            }
+            self.st[c as usize].owner = DlOwner::Step;
+            self.begin_download(c, i);
+            return Fetch::Wait;
+        }
+    }
+
+    /// First attempt of a content download.
+    pub fn begin_download(&mut self, c: u32, content: u32) {
+        let st = &mut self.st[c as usize];
+        st.dl_content = content;
+        st.dl_req_at = self.now;
+        st.attempt = 0;
+        self.request_download(c);
+    }
+
+    /// Picks the DP (after boundary-group fallback if needed) and asks for a slot.
+    pub fn request_download(&mut self, c: u32) {
+        let a = self.attrs[c as usize];
+        let dp = if a.dp != u16::MAX {
+            a.dp
+        } else {
+            let site = &self.s.sites[a.site as usize];
+            let Some(fb) = site.fallback.as_ref().filter(|f| !f.distribution_points.is_empty()) else {
+                self.download_failed_for_good(c, codes::NO_CONTENT_LOCATION, "content_location");
+                return;
+            };
+            let st = &mut self.st[c as usize];
+            if st.fallback_at == NEVER {
+                st.fallback_at = self.now.saturating_add(fb.after);
+            }
+            if self.now < st.fallback_at {
+                let t = st.fallback_at;
+                self.schedule(t, c, EvKind::Fallback);
+                return;
+            }
+            let u = rng::uniform01(self.s.simulation.seed, c as u64, rng::purpose(purpose::FALLBACK_DP, 0));
+            let n = fb.distribution_points.len();
+            fb.distribution_points[((u * n as f64) as usize).min(n - 1)] as u16
+        };
+        self.st[c as usize].dp = dp;
+        let d = &mut self.dps[dp as usize];
+        if d.active < d.max {
+            self.start_flow(c);
+        } else {
+            d.queue.push_back(c);
+            d.bucket_queued = d.bucket_queued.max(d.queue.len() as u32);
+            self.st[c as usize].set(flag::QUEUED);
+        }
+    }
+
+    /// Starts the network flow of the client's current attempt on its DP.
+    fn start_flow(&mut self, c: u32) {
+        let seed = self.s.simulation.seed;
+        let a = self.attrs[c as usize];
+        let st = &mut self.st[c as usize];
+        st.clear(flag::QUEUED);
+        let dp = st.dp as usize;
+        let size = self.s.content[st.dl_content as usize].size;
+        let key = (st.pc << 8) ^ (st.dl_content << 20) ^ (st.attempt as u32) ^ ((st.owner as u32) << 30);
+        let p_fail = self.s.client.transient_failure.for_net(a.network);
+        let fails = p_fail > 0.0 && rng::uniform01(seed, c as u64, rng::purpose(purpose::DL_FAIL, key)) < p_fail;
+        let bytes = if fails {
+            let f = rng::uniform01(seed, c as u64, rng::purpose(purpose::DL_FAIL_AT, key));
+            (size as f64 * f) as u64
+        } else {
+            size
+        };
+        if fails {
+            st.set(flag::ATTEMPT_FAILS);
+        } else {
+            st.clear(flag::ATTEMPT_FAILS);
+        }
+        st.dl_bytes = bytes;
+        let tag = (c as u64) | ((st.epoch as u64) << 32);
+        let d = &mut self.dps[dp];
+        d.active += 1;
+        d.bucket_active = d.bucket_active.max(d.active);
+        let mut links: SmallVec<[u32; 2]> = SmallVec::new();
+        if d.site != a.site {
+            let site = &mut self.sites[a.site as usize];
+            if let Some(w) = site.wan {
+                links.push(w);
+                site.wan_active += 1;
+                site.bucket_active = site.bucket_active.max(site.wan_active);
+            }
+        }
+        links.push(d.link);
+        let cap = self.s.network.cap(a.network);
+        self.net.start_flow(self.now, bytes, cap, &links, tag);
+    }
+
+    /// Leaves a DP queue if the client is waiting in one (abort paths).
+    pub fn release_queue_slot(&mut self, c: u32) {
+        let st = &self.st[c as usize];
+        if st.has(flag::QUEUED) {
+            let q = &mut self.dps[st.dp as usize].queue;
+            q.retain(|&x| x != c);
+        }
+    }
+
+    /// A flow ended: free the DP slot, account bytes, admit the next queued client,
+    /// then continue the client.
+    pub fn on_flow_done(&mut self, done: Completion) {
+        let c = (done.tag & 0xFFFF_FFFF) as u32;
+        let epoch = (done.tag >> 32) as u16;
+        let st = self.st[c as usize];
+        let dp = st.dp as usize;
+        let a = self.attrs[c as usize];
+        self.dps[dp].active -= 1;
+        if self.dps[dp].site != a.site && self.sites[a.site as usize].wan.is_some() {
+            self.sites[a.site as usize].wan_active -= 1;
+        }
+        let kind = self.s.content[st.dl_content as usize].kind;
+        self.stats.by_dp[dp] += done.bytes;
+        self.stats.by_kind[kind as usize] += done.bytes;
+        if st.owner == DlOwner::Precache {
+            self.stats.precache += done.bytes;
+        } else {
+            self.stats.on_demand += done.bytes;
+        }
+        self.st[c as usize].bytes += done.bytes;
+        if let Some(next) = self.dps[dp].queue.pop_front() {
+            self.start_flow(next);
+        }
+        if epoch != st.epoch {
+            return; // the client gave up on this download (timeout)
+        }
+        if st.has(flag::ATTEMPT_FAILS) {
+            let retries = self.var_u64(c, builtin::RETRY_COUNT).unwrap_or(self.s.client.download_retry_count as u64);
+            if (st.attempt as u64) < retries {
+                self.st[c as usize].attempt += 1;
+                let delay = self
+                    .var_u64(c, builtin::RETRY_DELAY)
+                    .map(|s| s.saturating_mul(SECOND))
+                    .unwrap_or(self.s.client.download_retry_delay);
+                self.schedule(self.now.saturating_add(delay), c, EvKind::Retry);
+            } else {
+                self.download_failed_for_good(c, codes::DOWNLOAD_FAILED, "download");
+            }
+            return;
+        }
+        // Success.
+        let size = self.s.content[st.dl_content as usize].size;
+        self.cache.insert(c, st.dl_content);
+        let stm = &mut self.st[c as usize];
+        stm.cache_used = stm.cache_used.saturating_add(size);
+        stm.sub += 1;
+        let req = stm.dl_req_at;
+        self.stats.latency.record(2, self.now - req);
+        self.after_download(c);
+    }
+
+    /// Continues whatever the client was downloading for.
+    fn after_download(&mut self, c: u32) {
+        let st = self.st[c as usize];
+        match st.owner {
+            DlOwner::Precache => {
+                if st.has(flag::TS_PENDING) {
+                    // Install was clicked meanwhile: pre-cache stops, the rest follows
+                    // the deployment's DP option.
+                    let stm = &mut self.st[c as usize];
+                    stm.clear(flag::TS_PENDING);
+                    stm.owner = DlOwner::None;
+                    self.begin_ts(c);
+                } else {
+                    self.continue_precache(c);
+                }
+            }
+            DlOwner::Step if st.has(flag::ALL_FIRST) => {
+                if self.continue_all_first(c) {
+                    self.run_ts(c);
+                }
+            }
+            DlOwner::Step if st.has(flag::STREAMING) => self.continue_stream(c),
+            DlOwner::Step => {
+                self.st[c as usize].owner = DlOwner::None;
+                match self.fetch_step_content(c) {
+                    Fetch::Ready => {
+                        if self.execute(c) {
+                            self.run_ts(c);
+                        }
+                    }
+                    Fetch::Moved => self.run_ts(c),
+                    Fetch::Wait => {}
+                }
+            }
+            DlOwner::None => {}
+        }
+    }
+
+    /// All attempts failed (or no DP can serve the client).
+    fn download_failed_for_good(&mut self, c: u32, code: u32, phase: &str) {
+        let st = self.st[c as usize];
+        match st.owner {
+            DlOwner::Precache => {
+                // Pre-cache gives up on this item; the task sequence will try again.
+                self.st[c as usize].sub += 1;
+                if st.has(flag::TS_PENDING) {
+                    let stm = &mut self.st[c as usize];
+                    stm.clear(flag::TS_PENDING);
+                    stm.owner = DlOwner::None;
+                    self.begin_ts(c);
+                } else {
+                    self.continue_precache(c);
+                }
+            }
+            _ => {
+                let stm = &mut self.st[c as usize];
+                stm.owner = DlOwner::None;
+                stm.clear(flag::ALL_FIRST | flag::STREAMING);
+                self.set_fail_phase(c, phase);
+                if st.has(flag::ALL_FIRST) {
+                    // Nothing ran yet: the task sequence fails before its first step.
+                    let stm = &mut self.st[c as usize];
+                    stm.set(flag::TS_FAILED);
+                    stm.exit_code = code;
+                    stm.pc = self.prog.ops.len() as u32;
+                } else {
+                    self.st[c as usize].exit_code = code;
+                    self.complete_step(c, code as i64);
+                }
+                if self.st[c as usize].phase == Phase::Running {
+                    self.run_ts(c);
+                }
+            }
+        }
+    }
+
+    /// A numeric task sequence variable of the client.
+    pub fn var_u64(&self, c: u32, name: &str) -> Option<u64> {
+        let slot = self.prog.vars.find(name)?;
+        let raw = self.vars.raw(c, slot);
+        let id = if raw == 0 { self.prog.vars.initial(slot) } else { raw };
+        self.prog.vars.strings.get(id)?.trim().parse().ok()
+    }
+}
+
+/// What fetching a step's content led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fetch {
+    /// Everything is local (or streamed): execute the step.
+    Ready,
+    /// A download is under way.
+    Wait,
+    /// The step failed before running; the cursor has moved on.
+    Moved,
+}

@@ -1,0 +1,327 @@
+//! A task sequence compiled for execution: the tree flattened in pre-order, content
+//! ids resolved to indices, conditions compiled, variable names resolved to slots.
+//!
+//! Pre-order makes the interpreter's cursor a single integer per client: a node's
+//! subtree is `ops[i..ops[i].end]`, so "skip this group" is `pc = end`, "enter" is
+//! `pc + 1`, and leaving a group needs no stack. Failure handling walks `parent`
+//! links, which only happens on the (rare) failure path.
+
+use std::collections::HashMap;
+
+use super::vars::VarTable;
+use crate::scenario::model::{Dist, Scenario, UpdatesMode};
+use crate::tasksequence::cond::CompiledCondition;
+use crate::tasksequence::tree::{CheckReadiness, Node, RemoveWhat, StepKind, TaskSequence};
+
+/// Index of "no node" / "no condition".
+pub const NONE: u32 = u32::MAX;
+
+/// One compiled node.
+#[derive(Debug)]
+pub struct Op {
+    /// Name as written (for reports and `ts show`).
+    pub name: String,
+    /// One past the last node of this subtree.
+    pub end: u32,
+    /// Enclosing group, or [`NONE`].
+    pub parent: u32,
+    /// Index into [`Program::conds`], or [`NONE`].
+    pub cond: u32,
+    /// Continue on error.
+    pub continue_on_error: bool,
+    /// Skipped.
+    pub disabled: bool,
+    /// Extra attempts after a failure.
+    pub retry_count: u32,
+    /// Exit codes meaning success.
+    pub success_codes: Vec<i64>,
+    /// What it does.
+    pub kind: OpKind,
+}
+
+/// Compiled step kinds (content ids are indices into `Scenario::content`).
+#[derive(Debug)]
+pub enum OpKind {
+    /// A group.
+    Group,
+    /// Download Package Content; `slots[i]` receives the path of `content[i]`.
+    Download {
+        /// Content, in order.
+        content: Vec<u32>,
+        /// Output variable slots (`<var>01`...), parallel to `content`, if any.
+        slots: Vec<u16>,
+    },
+    /// Run Command Line / PowerShell.
+    Run {
+        /// Command line, expanded at run time.
+        command: Option<String>,
+        /// Package the command runs from.
+        package: Option<u32>,
+        /// Duration.
+        duration: Dist,
+        /// Cumulative exit-code weights `(code, cumulative probability)`.
+        exit_codes: Vec<(i64, f64)>,
+        /// PowerShell output variable slot.
+        output_slot: Option<u16>,
+    },
+    /// Check Readiness.
+    CheckReadiness(CheckReadiness),
+    /// Set Task Sequence Variable.
+    SetVariable {
+        /// Slot.
+        slot: u16,
+        /// Value (expanded at run time).
+        value: String,
+    },
+    /// Set Dynamic Variables.
+    SetDynamic {
+        /// `(condition index or NONE, [(slot, value)])`.
+        rules: Vec<(u32, Vec<(u16, String)>)>,
+    },
+    /// Upgrade Operating System.
+    UpgradeOs {
+        /// Candidate OS upgrade packages.
+        content: Vec<u32>,
+        /// Staged driver packages.
+        drivers: Vec<u32>,
+        /// Scan only.
+        scan_only: bool,
+        /// Ignore dismissable messages.
+        ignore_dismissable: bool,
+        /// Extra setup options (may hold `/ReflectDrivers`).
+        additional_options: Option<String>,
+    },
+    /// Install Application.
+    InstallApplications {
+        /// Applications.
+        apps: Vec<u32>,
+        /// Continue with the next app when one fails.
+        continue_per_app: bool,
+    },
+    /// Install Package.
+    InstallPackage {
+        /// Package.
+        package: u32,
+    },
+    /// Install Software Updates.
+    InstallUpdates {
+        /// Which.
+        mode: UpdatesMode,
+    },
+    /// Restart Computer.
+    Restart {
+        /// Duration (None: Windows Setup's restart phase).
+        duration: Option<Dist>,
+    },
+    /// Remove something before the upgrade.
+    Remove {
+        /// What.
+        what: RemoveWhat,
+    },
+    /// A step with no model beyond its duration.
+    Timed {
+        /// Duration.
+        duration: Dist,
+    },
+}
+
+/// A compiled task sequence.
+pub struct Program {
+    /// Nodes in pre-order.
+    pub ops: Vec<Op>,
+    /// Compiled conditions.
+    pub conds: Vec<CompiledCondition>,
+    /// Variable names and initial values.
+    pub vars: VarTable,
+    /// Every content index referenced anywhere (for pre-cache and download-all-first),
+    /// in first-reference order.
+    pub referenced: Vec<u32>,
+}
+
+/// A problem that makes a task sequence impossible to run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("task sequence step {step:?}: {message}")]
+pub struct CompileError {
+    /// Step name.
+    pub step: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+struct Compiler<'a> {
+    content_ix: HashMap<&'a str, u32>,
+    ops: Vec<Op>,
+    conds: Vec<CompiledCondition>,
+    vars: VarTable,
+    referenced: Vec<u32>,
+    default_step: Dist,
+}
+
+impl<'a> Compiler<'a> {
+    fn content(&mut self, step: &str, id: &str) -> Result<u32, CompileError> {
+        let ix = *self.content_ix.get(id).ok_or_else(|| CompileError {
+            step: step.to_string(),
+            message: format!("references content {id:?}, which is not in [[content]]"),
+        })?;
+        if !self.referenced.contains(&ix) {
+            self.referenced.push(ix);
+        }
+        Ok(ix)
+    }
+
+    fn contents(&mut self, step: &str, ids: &[String]) -> Result<Vec<u32>, CompileError> {
+        ids.iter().map(|id| self.content(step, id)).collect()
+    }
+
+    fn cond(&mut self, n: &Node) -> Result<u32, CompileError> {
+        match &n.condition {
+            None => Ok(NONE),
+            Some(c) => {
+                self.vars.register_condition(c);
+                let cc = CompiledCondition::compile(c).map_err(|m| CompileError {
+                    step: n.name.clone(),
+                    message: format!("condition: {m}"),
+                })?;
+                self.conds.push(cc);
+                Ok((self.conds.len() - 1) as u32)
+            }
+        }
+    }
+
+    fn node(&mut self, n: &Node, parent: u32) -> Result<(), CompileError> {
+        let me = self.ops.len() as u32;
+        let cond = self.cond(n)?;
+        let kind = match &n.kind {
+            StepKind::Group { steps } | StepKind::SubTaskSequence { steps, .. }
+                if matches!(n.kind, StepKind::Group { .. }) || !steps.is_empty() =>
+            {
+                self.push(n, parent, cond, OpKind::Group);
+                for c in steps {
+                    self.node(c, me)?;
+                }
+                let end = self.ops.len() as u32;
+                self.ops[me as usize].end = end;
+                return Ok(());
+            }
+            StepKind::SubTaskSequence { .. } => OpKind::Timed { duration: self.default_step.clone() },
+            StepKind::Download { content, variable } => {
+                let content = self.contents(&n.name, content)?;
+                let slots = match variable {
+                    Some(v) => (1..=content.len()).map(|i| self.vars.slot(&format!("{v}{i:02}"))).collect(),
+                    None => Vec::new(),
+                };
+                OpKind::Download { content, slots }
+            }
+            StepKind::Run { command, package, duration, exit_codes, output_variable, .. } => {
+                let package = match package {
+                    Some(p) => Some(self.content(&n.name, p)?),
+                    None => None,
+                };
+                let total: f64 = exit_codes.iter().map(|(_, w)| w.max(0.0)).sum();
+                let mut acc = 0.0;
+                let exit_codes = if total > 0.0 {
+                    exit_codes
+                        .iter()
+                        .map(|(c, w)| {
+                            acc += w.max(0.0) / total;
+                            (*c, acc)
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                OpKind::Run {
+                    command: command.clone(),
+                    package,
+                    duration: duration.clone().unwrap_or_else(|| self.default_step.clone()),
+                    exit_codes,
+                    output_slot: output_variable.as_deref().map(|v| self.vars.slot(v)),
+                }
+            }
+            StepKind::CheckReadiness(c) => OpKind::CheckReadiness(c.clone()),
+            StepKind::SetVariable { variable, value } => OpKind::SetVariable { slot: self.vars.slot(variable), value: value.clone() },
+            StepKind::SetDynamicVariables { rules } => {
+                let mut out = Vec::new();
+                for (c, vs) in rules {
+                    let ci = match c {
+                        Some(c) => {
+                            self.vars.register_condition(c);
+                            let cc = CompiledCondition::compile(c).map_err(|m| CompileError { step: n.name.clone(), message: format!("rule condition: {m}") })?;
+                            self.conds.push(cc);
+                            (self.conds.len() - 1) as u32
+                        }
+                        None => NONE,
+                    };
+                    out.push((ci, vs.iter().map(|(k, v)| (self.vars.slot(k), v.clone())).collect()));
+                }
+                OpKind::SetDynamic { rules: out }
+            }
+            StepKind::UpgradeOs(u) => OpKind::UpgradeOs {
+                content: self.contents(&n.name, &u.content)?,
+                drivers: self.contents(&n.name, &u.driver_content)?,
+                scan_only: u.scan_only,
+                ignore_dismissable: u.ignore_dismissable,
+                additional_options: u.additional_options.clone(),
+            },
+            StepKind::InstallApplications { applications, continue_on_error_per_app } => OpKind::InstallApplications {
+                apps: self.contents(&n.name, applications)?,
+                continue_per_app: *continue_on_error_per_app,
+            },
+            StepKind::InstallPackage { package, .. } => OpKind::InstallPackage { package: self.content(&n.name, package)? },
+            StepKind::InstallUpdates { mode } => OpKind::InstallUpdates { mode: *mode },
+            StepKind::Restart { duration } => OpKind::Restart { duration: duration.clone() },
+            StepKind::Remove { what } => OpKind::Remove { what: *what },
+            StepKind::Timed { duration, .. } => OpKind::Timed { duration: duration.clone().unwrap_or_else(|| self.default_step.clone()) },
+            StepKind::Group { .. } => unreachable!("groups handled above"),
+        };
+        self.push(n, parent, cond, kind);
+        Ok(())
+    }
+
+    fn push(&mut self, n: &Node, parent: u32, cond: u32, kind: OpKind) {
+        let end = self.ops.len() as u32 + 1;
+        self.ops.push(Op {
+            name: n.name.clone(),
+            end,
+            parent,
+            cond,
+            continue_on_error: n.continue_on_error,
+            disabled: n.disabled,
+            retry_count: n.retry_count,
+            success_codes: n.success_codes.clone(),
+            kind,
+        });
+    }
+}
+
+/// Compiles the scenario's task sequence.
+pub fn compile(s: &Scenario) -> Result<Program, CompileError> {
+    compile_ts(s, &s.task_sequence)
+}
+
+/// Compiles a task sequence against a scenario's content and settings.
+pub fn compile_ts(s: &Scenario, ts: &TaskSequence) -> Result<Program, CompileError> {
+    let mut c = Compiler {
+        content_ix: s.content.iter().enumerate().map(|(i, c)| (c.id.as_str(), i as u32)).collect(),
+        ops: Vec::new(),
+        conds: Vec::new(),
+        vars: VarTable::new(s, ts),
+        referenced: Vec::new(),
+        default_step: s.setup.default_step.clone(),
+    };
+    for n in &ts.steps {
+        c.node(n, NONE)?;
+    }
+    // Software updates are referenced by Install Software Updates steps.
+    if c.ops.iter().any(|o| matches!(o.kind, OpKind::InstallUpdates { mode } if mode != UpdatesMode::None)) {
+        for (i, ct) in s.content.iter().enumerate() {
+            if ct.kind == crate::scenario::model::ContentKind::SoftwareUpdate && !c.referenced.contains(&(i as u32)) {
+                c.referenced.push(i as u32);
+            }
+        }
+    }
+    if c.vars.len() > u16::MAX as usize {
+        return Err(CompileError { step: String::new(), message: "more than 65535 distinct variables".into() });
+    }
+    Ok(Program { ops: c.ops, conds: c.conds, vars: c.vars, referenced: c.referenced })
+}

@@ -1,0 +1,230 @@
+//! The one result record every output format is fed from (`summary.json`, CSVs,
+//! histograms, plots, reports), so no exporter recomputes anything.
+
+use hdrhistogram::Histogram;
+
+use crate::engine::time::SimTime;
+
+/// Final state of a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Outcome {
+    /// Never started the task sequence before the horizon.
+    NotStarted = 0,
+    /// Task sequence started and not finished at the horizon.
+    InProgress = 1,
+    /// Task sequence completed successfully.
+    Succeeded = 2,
+    /// Windows Setup rolled back to the previous OS.
+    RolledBack = 3,
+    /// Task sequence failed.
+    Failed = 4,
+}
+
+impl Outcome {
+    /// The `summary.json` / `clients.csv` spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::NotStarted => "not_started",
+            Outcome::InProgress => "in_progress",
+            Outcome::Succeeded => "succeeded",
+            Outcome::RolledBack => "rolled_back",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// Counts of clients by outcome (they add up to the fleet size).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outcomes {
+    /// Succeeded.
+    pub succeeded: u64,
+    /// Rolled back.
+    pub rolled_back: u64,
+    /// Failed.
+    pub failed: u64,
+    /// In progress at the horizon.
+    pub in_progress: u64,
+    /// Never started.
+    pub not_started: u64,
+}
+
+/// The latency metrics, in `summary.json` order.
+pub const METRICS: [&str; 5] = ["precache", "install_wait", "download", "task_sequence", "time_to_compliance"];
+
+/// One HdrHistogram per metric, values in microseconds.
+#[derive(Debug, Clone)]
+pub struct Latencies {
+    /// Indexed like [`METRICS`].
+    pub hists: Vec<Histogram<u64>>,
+}
+
+impl Latencies {
+    /// Empty histograms covering 1 µs to ~35 years at 3 significant digits.
+    pub fn new() -> Self {
+        Latencies { hists: METRICS.iter().map(|_| new_histogram()).collect() }
+    }
+
+    /// Records a value (µs) in metric `i`; 0 is recorded as 0.
+    pub fn record(&mut self, i: usize, v: SimTime) {
+        // The histogram saturates at its highest trackable value instead of failing.
+        self.hists[i].saturating_record(v);
+    }
+}
+
+impl Default for Latencies {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A histogram with fleetsim's range and precision (so merges are exact).
+pub fn new_histogram() -> Histogram<u64> {
+    // 2^50 µs is 35 years; 3 significant digits is 0.1% resolution.
+    Histogram::new_with_bounds(1, 1 << 50, 3).expect("static histogram bounds are valid")
+}
+
+/// A failure class: exit code and the phase it happened in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FailureRow {
+    /// Exit code (as Windows prints it, unsigned 32-bit).
+    pub code: u32,
+    /// Phase (`download`, `check_readiness`, `compat_scan`, `safeos`...).
+    pub phase: String,
+    /// Clients.
+    pub count: u64,
+}
+
+/// A row of `bandwidth.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BandwidthRow {
+    /// Start of the bucket.
+    pub time: SimTime,
+    /// Index into [`RunResult::links`].
+    pub link: u32,
+    /// Average rate over the bucket, bits/s.
+    pub bps: f64,
+    /// Most downloads active at once during the bucket.
+    pub active: u32,
+    /// Most downloads queued at once during the bucket (DPs only).
+    pub queued: u32,
+}
+
+/// Peak figures of a DP.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Peak {
+    /// Highest bucket-average rate, bits/s.
+    pub bps: f64,
+    /// Most active downloads at once.
+    pub active: u32,
+    /// Longest queue.
+    pub queued: u32,
+}
+
+/// Per-client record for `clients.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientRow {
+    /// Client id.
+    pub client: u64,
+    /// Site name index.
+    pub site: u16,
+    /// DP used (index), or `u16::MAX` for none.
+    pub dp: u16,
+    /// Architecture label.
+    pub architecture: &'static str,
+    /// LCID.
+    pub language: u32,
+    /// `ac` / `battery`.
+    pub power: &'static str,
+    /// `wired` / `wireless` / `vpn`.
+    pub network: &'static str,
+    /// Free disk, bytes.
+    pub free_disk: u64,
+    /// Outcome.
+    pub outcome: Outcome,
+    /// Exit code (0 on success).
+    pub exit_code: u32,
+    /// Every content the client needed was pre-cached before Install.
+    pub precached: bool,
+    /// Bytes downloaded (failed attempts included).
+    pub bytes: u64,
+    /// Policy received.
+    pub policy: Option<SimTime>,
+    /// Install clicked or deadline reached.
+    pub install: Option<SimTime>,
+    /// Task sequence ended.
+    pub end: Option<SimTime>,
+}
+
+/// Bytes moved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bytes {
+    /// All bytes.
+    pub total: u64,
+    /// By DP, indexed like the scenario's DPs.
+    pub by_dp: Vec<u64>,
+    /// By content kind, indexed like `ContentKind::ALL`.
+    pub by_kind: [u64; 5],
+    /// Downloaded by pre-cache.
+    pub precache: u64,
+    /// Downloaded while the task sequence ran.
+    pub on_demand: u64,
+}
+
+/// Wall-clock figures of the run (the only non-deterministic part of the outputs).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timing {
+    /// Wall time, seconds.
+    pub wall_s: f64,
+    /// Events per wall second.
+    pub events_per_s: f64,
+    /// Peak resident memory of the process, bytes.
+    pub peak_rss_bytes: u64,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Fleet size.
+    pub clients: u64,
+    /// Outcomes.
+    pub outcomes: Outcomes,
+    /// Failures by (code, phase), sorted.
+    pub failures: Vec<FailureRow>,
+    /// Latency histograms.
+    pub latency: Latencies,
+    /// Bytes.
+    pub bytes: Bytes,
+    /// DP names (index = DP index).
+    pub dp_names: Vec<String>,
+    /// Link names for `bandwidth.csv`: DPs first (same index), then `wan:<site>`.
+    pub links: Vec<String>,
+    /// Capacity of each link, bits/s (for plots).
+    pub link_capacity: Vec<u64>,
+    /// Peaks by DP.
+    pub peaks: Vec<Peak>,
+    /// Bandwidth rows, ordered by time then link.
+    pub bandwidth: Vec<BandwidthRow>,
+    /// Bucket width.
+    pub bandwidth_interval: SimTime,
+    /// Per-client rows (only with `--per-client`).
+    pub clients_rows: Option<Vec<ClientRow>>,
+    /// Site names.
+    pub site_names: Vec<String>,
+    /// Time of the last event (or the horizon).
+    pub sim_end: SimTime,
+    /// Events processed.
+    pub events: u64,
+    /// Deadline, for plots.
+    pub deadline: Option<SimTime>,
+    /// Completion times of successful task sequences (µs, sorted), for plots.
+    pub completions: Vec<(SimTime, Outcome)>,
+    /// Wall-clock figures.
+    pub timing: Timing,
+    /// Stopped early (Ctrl-C): the figures cover what was simulated.
+    pub partial: bool,
+}

@@ -1,0 +1,307 @@
+//! The event loop and the assembly of the result.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use super::program::{self, CompileError};
+use super::result::{BandwidthRow, Bytes, ClientRow, FailureRow, Peak, RunResult, Timing};
+use super::state::NEVER;
+use super::world::{PHASES, World};
+use crate::engine::time::SimTime;
+use crate::fleet;
+use crate::net::FlowNetwork;
+use crate::scenario::model::{Arch, NetType, Power, Scenario};
+
+/// Options of one run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Keep per-client rows (`clients.csv`).
+    pub per_client: bool,
+    /// Set to stop early (Ctrl-C); the result is then marked partial.
+    pub stop: Option<Arc<AtomicBool>>,
+    /// Progress counters for a progress bar: simulated µs reached, clients done.
+    pub progress: Option<Arc<Progress>>,
+}
+
+/// Live counters a progress bar reads.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Simulated time reached, µs.
+    pub sim_time: AtomicU64,
+    /// Clients whose task sequence ended.
+    pub done: AtomicU64,
+    /// Events handled.
+    pub events: AtomicU64,
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The task sequence cannot be compiled against the scenario.
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    /// The fleet does not fit in memory.
+    #[error("{0}")]
+    TooLarge(String),
+}
+
+/// Approximate bytes of memory per simulated client (attributes, state, variables).
+pub fn bytes_per_client(s: &Scenario, vars: usize) -> u64 {
+    (std::mem::size_of::<fleet::ClientAttrs>()
+        + std::mem::size_of::<super::state::ClientState>()
+        + 4 * vars
+        + 8 * s.content.len().div_ceil(64).max(1)
+        + 16) as u64
+}
+
+/// Simulates the scenario.
+pub fn run(s: &Scenario, opts: &RunOptions) -> Result<RunResult, SimError> {
+    let started = Instant::now();
+    let prog = program::compile(s)?;
+    if s.fleet.language.items.len() > u8::MAX as usize + 1 || s.fleet.model.items.len() > u16::MAX as usize {
+        return Err(SimError::TooLarge("at most 256 languages and 65536 models per fleet".into()));
+    }
+    if s.distribution_points.len() >= u16::MAX as usize || s.sites.len() >= u16::MAX as usize {
+        return Err(SimError::TooLarge("at most 65534 distribution points and sites".into()));
+    }
+    let need = bytes_per_client(s, prog.vars.len()).saturating_mul(s.fleet.clients);
+    let avail = available_memory();
+    if need > avail {
+        return Err(SimError::TooLarge(format!(
+            "{} clients need about {:.1} GB of memory ({} bytes per client); this machine has {:.1} GB available",
+            s.fleet.clients,
+            need as f64 / 1e9,
+            need / s.fleet.clients.max(1),
+            avail as f64 / 1e9
+        )));
+    }
+    let attrs = fleet::generate(s);
+    let mut w = World::new(s, prog, attrs);
+    w.schedule_policies();
+    let horizon = s.simulation.horizon;
+    let interval = s.simulation.bandwidth_interval;
+    let nlinks = w.dps.len() + w.sites.len();
+    let mut last_bytes = vec![0u64; nlinks];
+    let mut bandwidth = Vec::new();
+    let mut next_tick = interval;
+    let mut done_out = Vec::new();
+    let mut partial = false;
+    let mut last_time = 0;
+    loop {
+        if w.events & 0xFFF == 0 {
+            if let Some(p) = &opts.progress {
+                p.sim_time.store(w.now, Ordering::Relaxed);
+                p.events.store(w.events, Ordering::Relaxed);
+                p.done.store(w.stats.completions.len() as u64, Ordering::Relaxed);
+            }
+            if opts.stop.as_ref().is_some_and(|f| f.load(Ordering::Relaxed)) {
+                partial = true;
+                break;
+            }
+        }
+        let tq = w.queue.peek_time();
+        let tn = w.net.next_completion();
+        let t = match (tq, tn) {
+            (None, None) => break,
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (Some(a), Some(b)) => a.min(b),
+        };
+        if t > horizon {
+            break;
+        }
+        while next_tick <= t {
+            sample(&mut w, next_tick - interval, interval, &mut last_bytes, &mut bandwidth);
+            next_tick += interval;
+        }
+        w.now = t;
+        last_time = t;
+        if tn == Some(t) {
+            done_out.clear();
+            w.net.advance(t, &mut done_out);
+            for i in 0..done_out.len() {
+                let d = done_out[i];
+                w.events += 1;
+                w.on_flow_done(d);
+            }
+            continue;
+        }
+        if let Some((_, ev)) = w.queue.pop() {
+            w.events += 1;
+            w.handle(ev);
+        }
+    }
+    // The run ends at the last event, or at the horizon when work was still pending.
+    let pending = !w.queue.is_empty() || w.net.active_flows() > 0;
+    let sim_end = if pending && !partial { horizon } else { last_time };
+    w.now = sim_end;
+    while next_tick - interval < sim_end {
+        sample(&mut w, next_tick - interval, interval, &mut last_bytes, &mut bandwidth);
+        next_tick += interval;
+    }
+    Ok(assemble(w, s, opts, bandwidth, sim_end, partial, started))
+}
+
+/// Writes one bucket of `bandwidth.csv` for every DP and WAN link.
+fn sample(w: &mut World<'_>, start: SimTime, interval: SimTime, last: &mut [u64], rows: &mut Vec<BandwidthRow>) {
+    let end = start + interval;
+    if w.net.next_completion().is_none_or(|t| t >= end) && w.net.now() <= end {
+        let mut sink = Vec::new();
+        w.net.advance(end.max(w.net.now()), &mut sink);
+        debug_assert!(sink.is_empty());
+    }
+    let secs = interval as f64 / 1e6;
+    let ndp = w.dps.len();
+    for (i, d) in w.dps.iter_mut().enumerate() {
+        let b = w.net.link_bytes(d.link);
+        let delta = b.saturating_sub(last[i]);
+        last[i] = b.max(last[i]);
+        rows.push(BandwidthRow { time: start, link: i as u32, bps: delta as f64 * 8.0 / secs, active: d.bucket_active, queued: d.bucket_queued });
+        d.bucket_active = d.active;
+        d.bucket_queued = d.queue.len() as u32;
+    }
+    for (j, site) in w.sites.iter_mut().enumerate() {
+        let Some(link) = site.wan else { continue };
+        let b = w.net.link_bytes(link);
+        let delta = b.saturating_sub(last[ndp + j]);
+        last[ndp + j] = b.max(last[ndp + j]);
+        rows.push(BandwidthRow { time: start, link: (ndp + j) as u32, bps: delta as f64 * 8.0 / secs, active: site.bucket_active, queued: 0 });
+        site.bucket_active = site.wan_active;
+    }
+}
+
+fn assemble(
+    w: World<'_>,
+    s: &Scenario,
+    opts: &RunOptions,
+    mut bandwidth: Vec<BandwidthRow>,
+    sim_end: SimTime,
+    partial: bool,
+    started: Instant,
+) -> RunResult {
+    let ndp = s.distribution_points.len();
+    let mut links: Vec<String> = s.distribution_points.iter().map(|d| d.name.clone()).collect();
+    let mut link_capacity: Vec<u64> = s.distribution_points.iter().map(|d| d.bandwidth).collect();
+    // WAN rows use link index ndp + site index; renumber to the compact list.
+    let mut wan_ix = vec![u32::MAX; s.sites.len()];
+    for (j, site) in s.sites.iter().enumerate() {
+        if let Some(cap) = site.wan {
+            wan_ix[j] = links.len() as u32;
+            links.push(format!("wan:{}", site.name));
+            link_capacity.push(cap);
+        }
+    }
+    for r in &mut bandwidth {
+        if r.link as usize >= ndp {
+            r.link = wan_ix[r.link as usize - ndp];
+        }
+    }
+    let mut peaks = vec![Peak::default(); ndp];
+    for r in &bandwidth {
+        if (r.link as usize) < ndp {
+            let p = &mut peaks[r.link as usize];
+            p.bps = p.bps.max(r.bps);
+            p.active = p.active.max(r.active);
+            p.queued = p.queued.max(r.queued);
+        }
+    }
+    let outcomes = w.outcomes();
+    let failures = w
+        .stats
+        .failures
+        .iter()
+        .map(|(&(code, ph), &count)| FailureRow { code, phase: PHASES[ph as usize].to_string(), count })
+        .collect();
+    let clients_rows = opts.per_client.then(|| {
+        (0..w.st.len() as u32)
+            .map(|c| {
+                let a = &w.attrs[c as usize];
+                let st = &w.st[c as usize];
+                let t = |x: SimTime| (x != NEVER).then_some(x);
+                ClientRow {
+                    client: c as u64,
+                    site: a.site,
+                    dp: st.dp,
+                    architecture: match a.arch {
+                        Arch::X64 => "x64",
+                        Arch::X86 => "x86",
+                    },
+                    language: s.fleet.language.items[a.language as usize].0,
+                    power: match a.power {
+                        Power::Ac => "ac",
+                        Power::Battery => "battery",
+                    },
+                    network: match a.network {
+                        NetType::Wired => "wired",
+                        NetType::Wireless => "wireless",
+                        NetType::Vpn => "vpn",
+                    },
+                    free_disk: a.free_disk,
+                    outcome: w.outcome(c),
+                    exit_code: if w.outcome(c) == super::result::Outcome::Succeeded { 0 } else { st.exit_code },
+                    precached: st.has(super::state::flag::PRECACHED),
+                    bytes: st.bytes,
+                    policy: t(st.policy_at),
+                    install: t(st.install_at),
+                    end: t(st.end_at),
+                }
+            })
+            .collect()
+    });
+    let by_dp = w.stats.by_dp.clone();
+    let total = by_dp.iter().sum();
+    let mut completions = w.stats.completions;
+    completions.sort();
+    let wall = started.elapsed().as_secs_f64();
+    RunResult {
+        scenario: s.name.clone(),
+        seed: s.simulation.seed,
+        clients: s.fleet.clients,
+        outcomes,
+        failures,
+        latency: w.stats.latency,
+        bytes: Bytes { total, by_dp, by_kind: w.stats.by_kind, precache: w.stats.precache, on_demand: w.stats.on_demand },
+        dp_names: s.distribution_points.iter().map(|d| d.name.clone()).collect(),
+        links,
+        link_capacity,
+        peaks,
+        bandwidth,
+        bandwidth_interval: s.simulation.bandwidth_interval,
+        clients_rows,
+        site_names: s.sites.iter().map(|x| x.name.clone()).collect(),
+        sim_end,
+        events: w.events,
+        deadline: s.deployment.deadline,
+        completions,
+        timing: Timing {
+            wall_s: wall,
+            events_per_s: if wall > 0.0 { w.events as f64 / wall } else { 0.0 },
+            peak_rss_bytes: peak_rss(),
+        },
+        partial,
+    }
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`), 0 when unknown.
+pub fn peak_rss() -> u64 {
+    proc_status_kb("VmHWM:").map(|kb| kb * 1024).unwrap_or(0)
+}
+
+fn proc_status_kb(key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Memory available to a run (Linux `MemAvailable`), or a large default elsewhere.
+pub fn available_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            let l = t.lines().find(|l| l.starts_with("MemAvailable:"))?;
+            l.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(u64::MAX)
+}

@@ -1,0 +1,164 @@
+//! Task sequence variables for millions of clients without a map per client.
+//!
+//! Every variable name the task sequence can read or write is known at compile time
+//! (conditions, Set Variable targets, download output variables, built-ins), so each
+//! gets a slot. A client's values live in one flat `Vec<u32>` (`clients x slots`) as
+//! ids into a shared interner of strings; 0 means "the slot's initial value".
+//! Names are case-insensitive, as in ConfigMgr.
+
+use std::collections::HashMap;
+
+use crate::scenario::model::Scenario;
+use crate::tasksequence::tree::{Condition, TaskSequence};
+
+/// Built-in variables the engine maintains.
+pub mod builtin {
+    /// Return code of the last step that ran.
+    pub const LAST_RET: &str = "_SMSTSLastActionRetCode";
+    /// Return code of the last Upgrade Operating System step.
+    pub const UPGRADE_RET: &str = "_SMSTSOSUpgradeActionReturnCode";
+    /// `true` after Windows Setup rolled back.
+    pub const ROLLBACK: &str = "_SMSTSSetupRollback";
+    /// Download retries.
+    pub const RETRY_COUNT: &str = "SMSTSDownloadRetryCount";
+    /// Delay between download retries, seconds.
+    pub const RETRY_DELAY: &str = "SMSTSDownloadRetryDelay";
+    /// Extra Windows Setup options.
+    pub const SETUP_OPTIONS: &str = "OSDSetupAdditionalUpgradeOptions";
+}
+
+/// Interned strings; id 0 is reserved for "unset".
+#[derive(Debug, Default)]
+pub struct Interner {
+    strings: Vec<String>,
+    ids: HashMap<String, u32>,
+}
+
+impl Interner {
+    /// Id of `s` (adding it if new); ids start at 1.
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        self.strings.push(s.to_string());
+        let id = self.strings.len() as u32;
+        self.ids.insert(s.to_string(), id);
+        id
+    }
+
+    /// The string of an id (0 and unknown ids have none).
+    pub fn get(&self, id: u32) -> Option<&str> {
+        id.checked_sub(1).and_then(|i| self.strings.get(i as usize)).map(|s| s.as_str())
+    }
+}
+
+/// Variable names, their slots and initial values.
+#[derive(Debug)]
+pub struct VarTable {
+    slots: HashMap<String, u16>,
+    names: Vec<String>,
+    initial: Vec<u32>,
+    /// Shared string storage for values.
+    pub strings: Interner,
+}
+
+impl VarTable {
+    /// The built-ins and the task sequence's own variables, with their initial values.
+    pub fn new(s: &Scenario, ts: &TaskSequence) -> Self {
+        let mut t = VarTable { slots: HashMap::new(), names: Vec::new(), initial: Vec::new(), strings: Interner::default() };
+        for b in [builtin::LAST_RET, builtin::UPGRADE_RET, builtin::ROLLBACK, builtin::SETUP_OPTIONS] {
+            t.slot(b);
+        }
+        let rc = s.client.download_retry_count.to_string();
+        let rd = (s.client.download_retry_delay / 1_000_000).to_string();
+        t.set_initial(builtin::RETRY_COUNT, &rc);
+        t.set_initial(builtin::RETRY_DELAY, &rd);
+        for (k, v) in &ts.variables {
+            t.set_initial(k, v);
+        }
+        t
+    }
+
+    fn set_initial(&mut self, name: &str, value: &str) {
+        let slot = self.slot(name);
+        let id = self.strings.intern(value);
+        self.initial[slot as usize] = id;
+    }
+
+    /// The slot of a name, creating it.
+    pub fn slot(&mut self, name: &str) -> u16 {
+        let key = name.to_ascii_lowercase();
+        if let Some(&s) = self.slots.get(&key) {
+            return s;
+        }
+        let s = self.names.len() as u16;
+        self.names.push(name.to_string());
+        self.initial.push(0);
+        self.slots.insert(key, s);
+        s
+    }
+
+    /// The slot of a name, if it exists (case-insensitive, no allocation for short names).
+    pub fn find(&self, name: &str) -> Option<u16> {
+        let mut buf = [0u8; 96];
+        if name.len() <= buf.len() {
+            let b = &mut buf[..name.len()];
+            b.copy_from_slice(name.as_bytes());
+            b.make_ascii_lowercase();
+            let key = std::str::from_utf8(b).ok()?;
+            self.slots.get(key).copied()
+        } else {
+            self.slots.get(&name.to_ascii_lowercase()).copied()
+        }
+    }
+
+    /// Registers every variable a condition reads.
+    pub fn register_condition(&mut self, c: &Condition) {
+        match c {
+            Condition::Variable { variable, .. } => {
+                self.slot(variable);
+            }
+            Condition::All(v) | Condition::Any(v) | Condition::None(v) => v.iter().for_each(|c| self.register_condition(c)),
+            _ => {}
+        }
+    }
+
+    /// Number of slots.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether there are no slots (never: built-ins always exist).
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Initial value id of a slot.
+    pub fn initial(&self, slot: u16) -> u32 {
+        self.initial[slot as usize]
+    }
+}
+
+/// Per-client values: `values[client * stride + slot]`.
+#[derive(Debug)]
+pub struct VarStore {
+    stride: usize,
+    values: Vec<u32>,
+}
+
+impl VarStore {
+    /// Storage for `clients` clients.
+    pub fn new(clients: usize, table: &VarTable) -> Self {
+        VarStore { stride: table.len(), values: vec![0; clients * table.len()] }
+    }
+
+    /// Value id of a slot for a client (0: not set by the client, use the initial value).
+    pub fn raw(&self, client: u32, slot: u16) -> u32 {
+        self.values[client as usize * self.stride + slot as usize]
+    }
+
+    /// Sets a slot's value id.
+    pub fn set(&mut self, client: u32, slot: u16, id: u32) {
+        self.values[client as usize * self.stride + slot as usize] = id;
+    }
+}

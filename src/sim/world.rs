@@ -1,0 +1,481 @@
+//! The simulation world: clients, distribution points and the network, driven by one
+//! event loop.
+//!
+//! Two event sources feed the loop: the event queue (timers: policy arrival, Install
+//! clicks, deadlines, step ends, retries) and the network model (download
+//! completions). At equal times, network completions are handled first, then queued
+//! events in FIFO order; both orders are deterministic, so a run is a pure function
+//! of the scenario and the seed.
+
+use std::collections::VecDeque;
+
+use super::program::{NONE, OpKind, Program};
+use super::result::{Latencies, Outcome, Outcomes};
+use super::state::{CacheBits, ClientState, DlOwner, Phase, flag};
+use super::vars::{VarStore, builtin};
+use crate::engine::queue::EventQueue;
+use crate::engine::rng;
+use crate::engine::time::SimTime;
+use crate::fleet::ClientAttrs;
+use crate::net::{FairShareNet, FlowNetwork, LinkId};
+use crate::scenario::model::{Purpose, Scenario};
+use crate::setup::codes;
+
+/// Failure phases, indexed by `ClientState::fail_phase`.
+pub const PHASES: [&str; 14] = [
+    "task_sequence",
+    "download",
+    "run",
+    "check_readiness",
+    "compat_scan",
+    "downlevel",
+    "safeos",
+    "first_boot",
+    "second_boot",
+    "install",
+    "precache",
+    "timeout",
+    "cache",
+    "content_location",
+];
+
+/// Index of a phase name in [`PHASES`].
+pub fn phase_ix(name: &str) -> u8 {
+    PHASES.iter().position(|p| *p == name).unwrap_or(0) as u8
+}
+
+/// Random-stream purposes of the simulation (fleet uses 1..=9).
+pub mod purpose {
+    /// Policy arrival delay.
+    pub const POLICY: u32 = 10;
+    /// Delay until the user clicks Install.
+    pub const USER_START: u32 = 11;
+    /// Step duration, index = pc, try.
+    pub const STEP_DURATION: u32 = 12;
+    /// Step exit code.
+    pub const EXIT_CODE: u32 = 13;
+    /// Transient download failure of an attempt.
+    pub const DL_FAIL: u32 = 14;
+    /// Fraction downloaded before a transient failure.
+    pub const DL_FAIL_AT: u32 = 15;
+    /// Choice of a fallback DP.
+    pub const FALLBACK_DP: u32 = 16;
+    /// Windows Setup phase durations and outcomes.
+    pub const SETUP: u32 = 17;
+}
+
+/// Kinds of queued events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum EvKind {
+    /// The client receives the deployment policy.
+    Policy,
+    /// The deployment becomes available to a client that already has the policy.
+    Available,
+    /// The user clicks Install.
+    Install,
+    /// The deadline of a required deployment.
+    Deadline,
+    /// The running step's timed part ends.
+    StepTimer,
+    /// Retry a failed download.
+    Retry,
+    /// Boundary-group fallback time reached.
+    Fallback,
+    /// The deployment timeout of a running task sequence.
+    Timeout,
+}
+
+/// A queued event: 8 bytes, copied, never allocated.
+#[derive(Debug, Clone, Copy)]
+pub struct Event {
+    /// Client.
+    pub client: u32,
+    /// Epoch of the client when scheduled (stale events are dropped).
+    pub epoch: u16,
+    /// Kind.
+    pub kind: EvKind,
+}
+
+/// A distribution point at run time.
+pub struct DpRun {
+    /// Its uplink.
+    pub link: LinkId,
+    /// Site index.
+    pub site: u16,
+    /// Downloads in progress.
+    pub active: u32,
+    /// Connection limit.
+    pub max: u32,
+    /// Clients waiting for a connection, FIFO.
+    pub queue: VecDeque<u32>,
+    /// Most active during the current bandwidth bucket.
+    pub bucket_active: u32,
+    /// Longest queue during the current bucket.
+    pub bucket_queued: u32,
+}
+
+/// A site at run time.
+pub struct SiteRun {
+    /// WAN link, if constrained.
+    pub wan: Option<LinkId>,
+    /// Downloads crossing the WAN now.
+    pub wan_active: u32,
+    /// Most during the current bucket.
+    pub bucket_active: u32,
+}
+
+/// Aggregates collected during the run.
+pub struct Stats {
+    /// Latencies.
+    pub latency: Latencies,
+    /// Failures by (code, phase index).
+    pub failures: std::collections::BTreeMap<(u32, u8), u64>,
+    /// Bytes by DP.
+    pub by_dp: Vec<u64>,
+    /// Bytes by content kind.
+    pub by_kind: [u64; 5],
+    /// Pre-cache bytes.
+    pub precache: u64,
+    /// On-demand bytes.
+    pub on_demand: u64,
+    /// Task sequence ends by outcome.
+    pub completions: Vec<(SimTime, Outcome)>,
+}
+
+/// The world.
+pub struct World<'s> {
+    /// The scenario.
+    pub s: &'s Scenario,
+    /// Compiled task sequence.
+    pub prog: Program,
+    /// Client attributes.
+    pub attrs: Vec<ClientAttrs>,
+    /// Client states.
+    pub st: Vec<ClientState>,
+    /// Variables.
+    pub vars: VarStore,
+    /// Cache contents.
+    pub cache: CacheBits,
+    /// Timers.
+    pub queue: EventQueue<Event>,
+    /// Network.
+    pub net: FairShareNet,
+    /// DPs.
+    pub dps: Vec<DpRun>,
+    /// Sites.
+    pub sites: Vec<SiteRun>,
+    /// Aggregates.
+    pub stats: Stats,
+    /// Events handled.
+    pub events: u64,
+    /// Current time.
+    pub now: SimTime,
+    /// Content indices downloaded by pre-cache for each (arch, language index) pair is
+    /// computed per client; this is the non-OS part, shared by all.
+    pub precache_common: Vec<u32>,
+    /// Which clients this run simulates (`id % shard_n == shard_i`).
+    pub shard: (u64, u64),
+}
+
+impl<'s> World<'s> {
+    /// Builds the world: generates the fleet and schedules every policy arrival.
+    pub fn new(s: &'s Scenario, prog: Program, attrs: Vec<ClientAttrs>) -> Self {
+        let n = attrs.len();
+        let mut net = FairShareNet::new();
+        let dps: Vec<DpRun> = s
+            .distribution_points
+            .iter()
+            .map(|d| DpRun {
+                link: net.add_link(d.bandwidth),
+                site: d.site as u16,
+                active: 0,
+                max: d.max_connections,
+                queue: VecDeque::new(),
+                bucket_active: 0,
+                bucket_queued: 0,
+            })
+            .collect();
+        let sites = s
+            .sites
+            .iter()
+            .map(|x| SiteRun { wan: x.wan.map(|w| net.add_link(w)), wan_active: 0, bucket_active: 0 })
+            .collect();
+        let precache_common = prog
+            .referenced
+            .iter()
+            .copied()
+            .filter(|&i| s.content[i as usize].kind != crate::scenario::model::ContentKind::OsUpgrade)
+            .collect();
+        let vars = VarStore::new(n, &prog.vars);
+        World {
+            s,
+            cache: CacheBits::new(n, s.content.len()),
+            prog,
+            st: vec![ClientState::default(); n],
+            attrs,
+            vars,
+            queue: EventQueue::with_capacity(n),
+            net,
+            dps,
+            sites,
+            stats: Stats {
+                latency: Latencies::new(),
+                failures: Default::default(),
+                by_dp: vec![0; s.distribution_points.len()],
+                by_kind: [0; 5],
+                precache: 0,
+                on_demand: 0,
+                completions: Vec::new(),
+            },
+            events: 0,
+            now: 0,
+            precache_common,
+            shard: (0, 1),
+        }
+    }
+
+    /// Schedules the first event of every client: receiving the policy.
+    pub fn schedule_policies(&mut self) {
+        let seed = self.s.simulation.seed;
+        for c in 0..self.attrs.len() as u32 {
+            let mut r = rng::stream(seed, c as u64, rng::purpose(purpose::POLICY, 0));
+            let t = crate::engine::time::from_secs_f64(self.s.client.policy_poll.sample(&mut r) / 1e6);
+            self.schedule(t, c, EvKind::Policy);
+        }
+    }
+
+    /// Schedules an event for a client at its current epoch.
+    pub fn schedule(&mut self, t: SimTime, c: u32, kind: EvKind) {
+        let epoch = self.st[c as usize].epoch;
+        self.queue.push(t, Event { client: c, epoch, kind });
+    }
+
+    /// Handles one queued event.
+    pub fn handle(&mut self, ev: Event) {
+        let c = ev.client;
+        if self.st[c as usize].epoch != ev.epoch {
+            return;
+        }
+        match ev.kind {
+            EvKind::Policy => {
+                self.st[c as usize].policy_at = self.now;
+                let avail = self.s.deployment.available_at;
+                if self.now < avail {
+                    self.st[c as usize].phase = Phase::WaitAvailable;
+                    self.schedule(avail, c, EvKind::Available);
+                } else {
+                    self.on_available(c);
+                }
+            }
+            EvKind::Available => self.on_available(c),
+            EvKind::Install | EvKind::Deadline => self.on_install(c),
+            EvKind::StepTimer => self.on_step_timer(c),
+            EvKind::Retry | EvKind::Fallback => self.request_download(c),
+            EvKind::Timeout => {
+                if self.st[c as usize].phase == Phase::Running {
+                    self.abort(c, codes::TIMEOUT, "timeout");
+                }
+            }
+        }
+    }
+
+    /// The deployment is visible to the client: notification, pre-cache, timers.
+    fn on_available(&mut self, c: u32) {
+        let s = self.s;
+        let st = &mut self.st[c as usize];
+        st.phase = Phase::WaitUser;
+        let mut r = rng::stream(s.simulation.seed, c as u64, rng::purpose(purpose::USER_START, 0));
+        let delay = s.deployment.user_start.sample(&mut r).round() as SimTime;
+        let click = self.now.saturating_add(delay);
+        match s.deployment.purpose {
+            Purpose::Available => self.schedule(click, c, EvKind::Install),
+            Purpose::Required => {
+                let deadline = s.deployment.deadline.unwrap_or(self.now).max(self.now);
+                if click < deadline {
+                    self.schedule(click, c, EvKind::Install);
+                }
+                self.schedule(deadline, c, EvKind::Deadline);
+            }
+        }
+        if s.deployment.precache && s.deployment.purpose == Purpose::Available {
+            self.start_precache(c);
+        }
+    }
+
+    /// Install clicked (or deadline): start the task sequence unless already started.
+    fn on_install(&mut self, c: u32) {
+        let st = &mut self.st[c as usize];
+        if st.phase != Phase::WaitUser {
+            return;
+        }
+        st.install_at = self.now;
+        st.phase = Phase::Running;
+        st.ts_start = self.now;
+        st.pc = 0;
+        st.step_try = 0;
+        if self.s.deployment.precache && self.precache_complete(c) {
+            self.st[c as usize].set(flag::PRECACHED);
+        }
+        if let Some(t) = self.s.deployment.timeout {
+            self.schedule(self.now.saturating_add(t), c, EvKind::Timeout);
+        }
+        // A pre-cache download in flight is not abandoned (it is the same BITS job the
+        // task sequence would start); the task sequence starts when it ends.
+        if self.st[c as usize].owner == DlOwner::Precache {
+            self.st[c as usize].set(flag::TS_PENDING);
+            return;
+        }
+        self.begin_ts(c);
+    }
+
+    /// Runs the interpreter from the client's cursor until it has to wait.
+    pub fn run_ts(&mut self, c: u32) {
+        loop {
+            let pc = self.st[c as usize].pc;
+            if pc as usize >= self.prog.ops.len() {
+                self.finish_ts(c);
+                return;
+            }
+            let op = &self.prog.ops[pc as usize];
+            let skip = op.disabled || (op.cond != NONE && !self.eval_cond(c, op.cond));
+            if skip {
+                self.st[c as usize].pc = op.end;
+                continue;
+            }
+            if matches!(op.kind, OpKind::Group) {
+                self.st[c as usize].pc = pc + 1;
+                continue;
+            }
+            let st = &mut self.st[c as usize];
+            st.sub = 0;
+            st.attempt = 0;
+            st.clear(flag::STEP_TIMER_DONE);
+            match self.fetch_step_content(c) {
+                super::downloads::Fetch::Ready => {}
+                super::downloads::Fetch::Wait => return,
+                super::downloads::Fetch::Moved => continue,
+            }
+            if !self.execute(c) {
+                return; // waiting for a timer
+            }
+        }
+    }
+
+    /// Ends the task sequence: outcome from the flags, statistics.
+    fn finish_ts(&mut self, c: u32) {
+        let st = &mut self.st[c as usize];
+        st.phase = Phase::Done;
+        st.end_at = self.now;
+        let outcome = if st.has(flag::ROLLED_BACK) {
+            Outcome::RolledBack
+        } else if st.has(flag::TS_FAILED) {
+            Outcome::Failed
+        } else {
+            Outcome::Succeeded
+        };
+        let (ts_start, fail_phase, code) = (st.ts_start, st.fail_phase, st.exit_code);
+        if outcome == Outcome::Succeeded {
+            st.exit_code = 0;
+            let ttc = self.now.saturating_sub(self.s.deployment.available_at);
+            self.stats.latency.record(4, ttc);
+        } else {
+            *self.stats.failures.entry((code, fail_phase)).or_insert(0) += 1;
+        }
+        self.stats.latency.record(3, self.now - ts_start);
+        self.stats.completions.push((self.now, outcome));
+    }
+
+    /// A step ended with `code`: success, retry, continue on error or fail upwards.
+    pub fn complete_step(&mut self, c: u32, code: i64) {
+        let pc = self.st[c as usize].pc as usize;
+        let id = self.prog.vars.strings.intern(&code.to_string());
+        let last = self.prog.vars.find(builtin::LAST_RET).unwrap_or(0);
+        self.vars.set(c, last, id);
+        let op = &self.prog.ops[pc];
+        if op.success_codes.contains(&code) {
+            self.st[c as usize].pc = op.end;
+            self.st[c as usize].step_try = 0;
+            return;
+        }
+        let st = &mut self.st[c as usize];
+        if (st.step_try as u32) < op.retry_count {
+            st.step_try += 1;
+            return; // pc unchanged: the interpreter runs the step again
+        }
+        st.step_try = 0;
+        if op.continue_on_error {
+            st.pc = op.end;
+            return;
+        }
+        self.fail_upwards(c, code as u32);
+    }
+
+    /// A failure not absorbed by the step: the innermost enclosing group with continue
+    /// on error absorbs it; otherwise the task sequence fails.
+    pub fn fail_upwards(&mut self, c: u32, code: u32) {
+        let mut g = self.prog.ops[self.st[c as usize].pc as usize].parent;
+        while g != NONE {
+            let op = &self.prog.ops[g as usize];
+            if op.continue_on_error {
+                self.st[c as usize].pc = op.end;
+                return;
+            }
+            g = op.parent;
+        }
+        let st = &mut self.st[c as usize];
+        st.set(flag::TS_FAILED);
+        st.exit_code = code;
+        st.pc = self.prog.ops.len() as u32;
+    }
+
+    /// Records the failure phase for the report.
+    pub fn set_fail_phase(&mut self, c: u32, phase: &str) {
+        self.st[c as usize].fail_phase = phase_ix(phase);
+    }
+
+    /// Stops a running task sequence now with `code` (timeout).
+    fn abort(&mut self, c: u32, code: u32, phase: &str) {
+        self.release_queue_slot(c);
+        let st = &mut self.st[c as usize];
+        st.epoch = st.epoch.wrapping_add(1);
+        st.owner = DlOwner::None;
+        st.set(flag::TS_FAILED);
+        st.exit_code = code;
+        self.set_fail_phase(c, phase);
+        self.finish_ts(c);
+    }
+
+    /// Outcome of a client at the end of the run.
+    pub fn outcome(&self, c: u32) -> Outcome {
+        let st = &self.st[c as usize];
+        match st.phase {
+            Phase::Done => {
+                if st.has(flag::ROLLED_BACK) {
+                    Outcome::RolledBack
+                } else if st.has(flag::TS_FAILED) {
+                    Outcome::Failed
+                } else {
+                    Outcome::Succeeded
+                }
+            }
+            Phase::Running => Outcome::InProgress,
+            _ => Outcome::NotStarted,
+        }
+    }
+
+    /// Outcome counts.
+    pub fn outcomes(&self) -> Outcomes {
+        let mut o = Outcomes::default();
+        for c in 0..self.st.len() as u32 {
+            match self.outcome(c) {
+                Outcome::Succeeded => o.succeeded += 1,
+                Outcome::RolledBack => o.rolled_back += 1,
+                Outcome::Failed => o.failed += 1,
+                Outcome::InProgress => o.in_progress += 1,
+                Outcome::NotStarted => o.not_started += 1,
+            }
+        }
+        o
+    }
+}

@@ -1,0 +1,90 @@
+//! Helpers: run the binary, write scenarios, read outputs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_fleetsim"))
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs fleetsim with `args`, no stdin.
+pub fn fleetsim(args: &[&str]) -> Output {
+    Command::new(bin()).args(args).stdin(std::process::Stdio::null()).output().expect("fleetsim runs")
+}
+
+/// Runs fleetsim and asserts success, returning stdout.
+pub fn ok(args: &[&str]) -> String {
+    let o = fleetsim(args);
+    assert!(
+        o.status.success(),
+        "fleetsim {args:?} failed with {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Writes a scenario into a fresh temporary folder.
+pub fn scenario(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("scenario.toml");
+    std::fs::write(&p, text).expect("write scenario");
+    (dir, p)
+}
+
+pub fn summary(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("summary.json")).expect("summary.json");
+    serde_json::from_str(&text).expect("valid JSON")
+}
+
+/// Rows of a CSV as maps from header to cell.
+pub fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).expect("csv");
+    let headers = r.headers().expect("headers").clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("record");
+            headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+        })
+        .collect()
+}
+
+/// A one-DP scenario where every client downloads one content item at a fixed time,
+/// with the given fleet/network/site/DP blocks.
+pub fn one_download(clients: u64, network: &str, caps: &str, sites_and_dps: &str, size: &str) -> String {
+    format!(
+        r#"
+name = "test"
+[simulation]
+seed = 1
+horizon = "2d"
+bandwidth_interval = "10s"
+[fleet]
+clients = {clients}
+network = {network}
+exact_shares = true
+[network]
+{caps}
+{sites_and_dps}
+[[content]]
+id = "PKG"
+kind = "package"
+size = "{size}"
+[deployment]
+user_start = "0s"
+[client]
+policy_poll = "0s"
+transient_failure = {{ wired = 0.0, wireless = 0.0, vpn = 0.0 }}
+[task_sequence]
+[[task_sequence.steps]]
+type = "download"
+name = "Download"
+content = ["PKG"]
+"#
+    )
+}
