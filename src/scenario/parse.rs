@@ -111,31 +111,36 @@ fn read_simulation(
         &|c, k, v| fields::int_in(c, k, v, 0, max_seed),
         errors,
     );
-    if let Some(h) = s.opt("horizon", &fields::positive_duration, errors) {
-        if h > MAX_HORIZON {
-            if let Some(hv) = s.get("horizon") {
-                errors.push(ctx.diag(
-                    hv.span(),
-                    &s.key("horizon"),
-                    "horizon is longer than 10 years (3650d), expected at most \"3650d\"",
-                ));
+    let before = errors.len();
+    let horizon = s.opt(
+        "horizon",
+        &|c, k, v| {
+            let h = fields::positive_duration(c, k, v)?;
+            if h > MAX_HORIZON {
+                Err(c.diag(
+                    v.span(),
+                    k,
+                    "horizon is longer than 10 years, expected at most \"3650d\"",
+                ))
+            } else {
+                Ok(h)
             }
-        } else {
-            sim.horizon = h;
+        },
+        errors,
+    );
+    sim.horizon = horizon.unwrap_or(sim.horizon);
+    let horizon_ok = errors.len() == before;
+    let interval = s.opt("bandwidth_interval", &fields::positive_duration, errors);
+    if let (Some(b), Some(bv)) = (interval, s.get("bandwidth_interval")) {
+        // Compared only with a valid horizon: one mistake gives one message.
+        if b > sim.horizon && horizon_ok {
+            errors.push(ctx.diag(
+                bv.span(),
+                &s.key("bandwidth_interval"),
+                "bandwidth_interval is longer than the horizon, expected at most the horizon",
+            ));
         }
-    }
-    if let Some(b) = s.opt("bandwidth_interval", &fields::positive_duration, errors) {
-        if b > sim.horizon {
-            if let Some(bv) = s.get("bandwidth_interval") {
-                errors.push(ctx.diag(
-                    bv.span(),
-                    &s.key("bandwidth_interval"),
-                    "bandwidth_interval is longer than the horizon, expected at most the horizon",
-                ));
-            }
-        } else {
-            sim.bandwidth_interval = b;
-        }
+        sim.bandwidth_interval = b;
     }
     sim
 }
@@ -189,10 +194,17 @@ pub(crate) fn tree<'b>(
     let text = buf.file_text();
     let (doc, syntax) = DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
-        return Err(syntax
-            .iter()
-            .map(|e| source::syntax_error(file, text, e))
-            .collect());
+        // Recovery after one mistake can cascade along its line (an unclosed array
+        // reports every element after it); the first error of each line is the one
+        // that means something.
+        let mut out: Vec<Diagnostic> = Vec::new();
+        for e in &syntax {
+            let d = source::syntax_error(file, text, e);
+            if !out.iter().any(|o| o.line == d.line) {
+                out.push(d);
+            }
+        }
+        return Err(out);
     }
     let mut root = DeValue::Table(doc.into_inner());
     for slot in &buf.slots {

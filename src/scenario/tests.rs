@@ -296,7 +296,7 @@ fn bad_fixtures_needing_inline_task_sequences() {
     // These need the inline task-sequence reader, which another module provides;
     // they run as soon as it accepts a one-step task sequence.
     let probe = "[task_sequence]\nname = \"p\"\n[[task_sequence.steps]]\nname = \"d\"\n\
-                 type = \"download\"\ncontent = []\n";
+                 type = \"download\"\ncontent = [\"PROBE\"]\n";
     let ready = super::testutil::with_doc(probe, |ctx, doc| {
         let table = super::value::get(doc, "task_sequence").and_then(|v| v.get_ref().as_table());
         table.is_some_and(|t| inline::parse(ctx, "task_sequence", t).is_ok())
@@ -532,4 +532,35 @@ fn a_plain_scenario_has_no_warnings() {
     let text = text.replace("language = { 1033 = 0.7, 1031 = 0.2, 1041 = 0.1 }", "");
     let w = warnings(&scenario_with(&text, ts));
     assert!(w.is_empty(), "{w:#?}");
+}
+
+#[test]
+fn one_mistake_in_simulation_gives_one_message() {
+    let text = "[simulation]\nhorizon = \"4000d\"\nbandwidth_interval = \"30d\"\n";
+    let (p, errors) = parts(&format!("{text}{SMALL}"));
+    let keys: Vec<&str> = errors.iter().map(|d| d.key.as_str()).collect();
+    assert_eq!(keys, ["simulation.horizon"], "{errors:?}");
+    assert_eq!(p.simulation.horizon, 21 * DAY);
+    let (_, errors) = parts(&format!(
+        "[simulation]\nhorizon = \"7d\"\nbandwidth_interval = \"8d\"\n{SMALL}"
+    ));
+    let keys: Vec<&str> = errors.iter().map(|d| d.key.as_str()).collect();
+    assert_eq!(keys, ["simulation.bandwidth_interval"]);
+}
+
+#[test]
+fn syntax_errors_are_reported_once_per_line() {
+    let e = load_str(
+        "[fleet\nclients = 1\nx = [1, 2\ny = 3\n",
+        Path::new("s.toml"),
+        Path::new("."),
+        &[],
+    )
+    .expect_err("syntax");
+    let lines: Vec<usize> = e.0.iter().map(|d| d.line).collect();
+    assert_eq!(lines, [1, 4], "{e}");
+    assert!(
+        e.0.iter()
+            .all(|d| d.message.starts_with("TOML syntax error"))
+    );
 }
