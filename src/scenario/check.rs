@@ -3,9 +3,10 @@
 //! nobody downloads. None of these stops a run.
 
 use super::defaults::MAX_CONNECTIONS;
-use super::model::{Arch, ContentKind, Purpose, Scenario};
+use super::model::{Arch, Content, ContentKind, Purpose, Scenario};
 use super::tasksequence::referenced_content;
 use crate::engine::time::fmt_secs;
+use crate::tasksequence::tree::{Node, StepKind};
 
 /// Everything worth a second look, in a stable order (by section).
 pub fn warnings(s: &Scenario) -> Vec<String> {
@@ -92,10 +93,26 @@ fn topology_notes(s: &Scenario, out: &mut Vec<String>) {
     }
 }
 
+/// Whether an Upgrade Operating System step lists no package: it then takes the
+/// `os_upgrade` content matching each client, so all of it counts as referenced.
+fn picks_os_from_content(steps: &[Node]) -> bool {
+    steps.iter().any(|n| match &n.kind {
+        StepKind::UpgradeOs(u) => u.content.is_empty(),
+        StepKind::Group { steps } | StepKind::SubTaskSequence { steps, .. } => {
+            picks_os_from_content(steps)
+        }
+        _ => false,
+    })
+}
+
 fn content_notes(s: &Scenario, out: &mut Vec<String>) {
     let refs = referenced_content(&s.task_sequence);
+    let any_os = picks_os_from_content(&s.task_sequence.steps);
+    let referenced = |c: &Content| {
+        (any_os && c.kind == ContentKind::OsUpgrade) || refs.iter().any(|(id, _)| *id == c.id)
+    };
     for c in &s.content {
-        if !refs.iter().any(|(id, _)| *id == c.id) {
+        if !referenced(c) {
             out.push(format!(
                 "content {:?} is never referenced by the task sequence (it is still \
                  pre-cached only if referenced)",
@@ -106,7 +123,7 @@ fn content_notes(s: &Scenario, out: &mut Vec<String>) {
     let largest = s
         .content
         .iter()
-        .filter(|c| refs.iter().any(|(id, _)| *id == c.id))
+        .filter(|c| referenced(c))
         .max_by_key(|c| c.size);
     if let Some(c) = largest.filter(|c| c.size > s.client.cache_size) {
         out.push(format!(

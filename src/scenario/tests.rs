@@ -316,7 +316,8 @@ fn bad_fixtures_needing_inline_task_sequences() {
 fn all_errors_are_reported_at_once_in_line_order() {
     let text = "[simulation]\nhorizon = \"3 weeks\"\n\n[fleet]\nclients = 10\n\
                 network = { wired = -1 }\n\n[[distribution_points]]\nname = \"DP1\"\n\
-                bandwidth = \"1Gbps\"\nmax_connections = 0\n\n[task_sequence]\ntemplate = \"win10-inplace-upgrade\"\n";
+                bandwidth = \"1Gbps\"\nmax_connections = 0\n\n[[content]]\nid = \"OSUPG-X64-1033\"\n\
+                kind = \"os_upgrade\"\nsize = \"3.2GB\"\n[task_sequence]\ntemplate = \"win10-inplace-upgrade\"\n";
     let errors = real_errors(&load_str(text, Path::new("s.toml"), Path::new("."), &[]));
     let got: Vec<(usize, &str)> = errors.iter().map(|d| (d.line, d.key.as_str())).collect();
     assert_eq!(
@@ -331,6 +332,7 @@ fn all_errors_are_reported_at_once_in_line_order() {
 
 const SMALL: &str = "[fleet]\nclients = 10\n[[sites]]\nname = \"HQ\"\n\
                      [[distribution_points]]\nname = \"DP1\"\nbandwidth = \"1Gbps\"\n\
+                     [[content]]\nid = \"OSUPG-X64-1033\"\nkind = \"os_upgrade\"\nsize = \"3.2GB\"\n\
                      [task_sequence]\ntemplate = \"win10-inplace-upgrade\"\n";
 
 #[test]
@@ -409,7 +411,7 @@ fn override_errors_name_the_override() {
     );
     assert_eq!(
         (errors[1].line, errors[1].key.as_str()),
-        (11, "client.cache_size")
+        (15, "client.cache_size")
     );
 }
 
@@ -513,6 +515,30 @@ precache = true
     );
     assert!(has("50.0% of the fleet is x86"), "{w:#?}");
     assert_eq!(w.len(), 8, "{w:#?}");
+}
+
+#[test]
+fn an_upgrade_step_without_packages_uses_all_os_content() {
+    let ts = |content: Vec<String>| TaskSequence {
+        name: "t".into(),
+        variables: vec![],
+        steps: vec![step(
+            "Group",
+            StepKind::Group {
+                steps: vec![step(
+                    "Upgrade",
+                    StepKind::UpgradeOs(UpgradeOs {
+                        content,
+                        ..UpgradeOs::default()
+                    }),
+                )],
+            },
+        )],
+    };
+    let unused = |w: &[String]| w.iter().any(|m| m.contains("never referenced"));
+    assert!(!unused(&warnings(&scenario_with(CONTRACT, ts(vec![])))));
+    let w = warnings(&scenario_with(CONTRACT, ts(vec!["OTHER".into()])));
+    assert!(unused(&w), "{w:#?}");
 }
 
 #[test]
