@@ -43,7 +43,7 @@ const FLEET_KEYS: &[&str] = &[
 ];
 
 /// Reads `[fleet]`; `v` is `None` when the table is absent (an error: `clients` is
-/// required), in which case the document root's span `root` locates the message.
+/// required), reported at the top of the file.
 pub(crate) fn read_fleet(
     ctx: &SourceCtx<'_>,
     v: Option<&Spanned<DeValue<'_>>>,
