@@ -362,7 +362,8 @@ pub struct ClientSettings {
     pub download_retry_count: u32,
     /// `SMSTSDownloadRetryDelay`, default 15 s (NOTES.md).
     pub download_retry_delay: SimTime,
-    /// Client cache size in bytes; default 5,120 MB (NOTES.md).
+    /// Client cache size in bytes; default 5,120 MB (NOTES.md) in ConfigMgr's binary
+    /// sense: 5,120 x 2^20 bytes (`scenario::defaults::client`).
     pub cache_size: u64,
     /// Probability that one download attempt fails transiently, by network type;
     /// defaults wired 0.001, wireless 0.02, vpn 0.05.
@@ -393,24 +394,32 @@ impl TransientFailure {
 
 /// `[setup]`: durations of Windows Setup's phases (distributions in microseconds)
 /// and the probabilities of failures not tied to a client attribute.
+///
+/// Defaults (`scenario::defaults::setup`): the offline phases (restart, SafeOS, first
+/// and second boot) average 32 minutes, matching the "about 30 minutes" offline time
+/// of Windows 10 1803 (NOTES.md; 51 minutes for 1709).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SetupModel {
-    /// Compatibility scan (also the whole of a scan-only run).
+    /// Compatibility scan (also the whole of a scan-only run); default normal(10m, 3m),
+    /// at least 2m.
     pub compat_scan: Dist,
-    /// Downlevel phase (online, user can work).
+    /// Downlevel phase (online, user can work); default normal(45m, 15m), at least 10m.
     pub downlevel: Dist,
-    /// The restart into SafeOS.
+    /// The restart into SafeOS; default fixed 2m.
     pub restart: Dist,
-    /// SafeOS phase (offline).
+    /// SafeOS phase (offline); default normal(10m, 3m), at least 3m.
     pub safeos: Dist,
-    /// First boot (offline).
+    /// First boot (offline); default normal(12m, 4m), at least 3m.
     pub first_boot: Dist,
-    /// Second boot / OOBE (offline).
+    /// Second boot / OOBE (offline); default normal(8m, 3m), at least 2m.
     pub second_boot: Dist,
-    /// Rollback to the previous OS after a failure past the first restart.
+    /// Rollback to the previous OS after a failure past the first restart; default
+    /// normal(40m, 10m), at least 10m.
     pub rollback: Dist,
-    /// Probability of a random driver/migration failure after the restart (rolls back).
+    /// Probability of a random driver/migration failure after the restart (rolls back);
+    /// default 0.
     pub random_rollback: f64,
-    /// Duration of steps that have no model of their own ("timed only" steps).
+    /// Duration of steps that have no model of their own ("timed only" steps); default
+    /// fixed 30s.
     pub default_step: Dist,
 }

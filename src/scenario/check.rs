@@ -1,0 +1,164 @@
+//! Notes for `fleetsim validate` about scenarios that are valid but probably not what
+//! was meant: settings the model ignores, clients that can never get content, content
+//! nobody downloads. None of these stops a run.
+
+use super::defaults::MAX_CONNECTIONS;
+use super::model::{Arch, Content, ContentKind, Purpose, Scenario};
+use super::tasksequence::referenced_content;
+use crate::engine::time::fmt_secs;
+use crate::tasksequence::tree::{Node, StepKind};
+
+/// Everything worth a second look, in a stable order (by section).
+pub fn warnings(s: &Scenario) -> Vec<String> {
+    let mut out = Vec::new();
+    deployment_notes(s, &mut out);
+    topology_notes(s, &mut out);
+    content_notes(s, &mut out);
+    out
+}
+
+fn deployment_notes(s: &Scenario, out: &mut Vec<String>) {
+    let d = &s.deployment;
+    let horizon = s.simulation.horizon;
+    if d.precache && d.purpose == Purpose::Required {
+        out.push(
+            "deployment.precache is ignored: ConfigMgr pre-caches only for available \
+             deployments, and this one is required"
+                .to_string(),
+        );
+    }
+    if d.available_at >= horizon {
+        out.push(format!(
+            "deployment.available_at ({}s) is not before the horizon ({}s): nothing will happen",
+            fmt_secs(d.available_at),
+            fmt_secs(horizon)
+        ));
+    }
+    if let Some(deadline) = d.deadline.filter(|&t| t >= horizon)
+        && d.purpose == Purpose::Required
+    {
+        out.push(format!(
+            "deployment.deadline ({}s) is not before the horizon ({}s): the deadline \
+             never arrives in this run",
+            fmt_secs(deadline),
+            fmt_secs(horizon)
+        ));
+    }
+}
+
+fn topology_notes(s: &Scenario, out: &mut Vec<String>) {
+    for site in &s.sites {
+        let fallback = site
+            .fallback
+            .as_ref()
+            .map(|f| f.distribution_points.len())
+            .unwrap_or(0);
+        if site.share > 0.0 && site.distribution_points.is_empty() && fallback == 0 {
+            out.push(format!(
+                "site {:?} has no distribution points and no fallback distribution points: \
+                 its clients can never download content",
+                site.name
+            ));
+        }
+        if site.share == 0.0 {
+            out.push(format!(
+                "site {:?} has share 0: it gets no clients",
+                site.name
+            ));
+        }
+    }
+    for (i, dp) in s.distribution_points.iter().enumerate() {
+        let used = s.sites.iter().any(|site| {
+            site.share > 0.0
+                && (site.distribution_points.contains(&i)
+                    || site
+                        .fallback
+                        .as_ref()
+                        .is_some_and(|f| f.distribution_points.contains(&i)))
+        });
+        if !used {
+            out.push(format!(
+                "distribution point {:?} serves no site (not listed by any site with clients, \
+                 nor as a fallback)",
+                dp.name
+            ));
+        }
+        if dp.max_connections > MAX_CONNECTIONS {
+            out.push(format!(
+                "distribution point {:?} has max_connections = {}, above the 4,000 client \
+                 connections a ConfigMgr distribution point supports",
+                dp.name, dp.max_connections
+            ));
+        }
+    }
+}
+
+/// Whether an Upgrade Operating System step lists no package: it then takes the
+/// `os_upgrade` content matching each client, so all of it counts as referenced.
+fn picks_os_from_content(steps: &[Node]) -> bool {
+    steps.iter().any(|n| match &n.kind {
+        StepKind::UpgradeOs(u) => u.content.is_empty(),
+        StepKind::Group { steps } | StepKind::SubTaskSequence { steps, .. } => {
+            picks_os_from_content(steps)
+        }
+        _ => false,
+    })
+}
+
+fn content_notes(s: &Scenario, out: &mut Vec<String>) {
+    let refs = referenced_content(&s.task_sequence);
+    let any_os = picks_os_from_content(&s.task_sequence.steps);
+    let referenced = |c: &Content| {
+        (any_os && c.kind == ContentKind::OsUpgrade) || refs.iter().any(|(id, _)| *id == c.id)
+    };
+    for c in &s.content {
+        if !referenced(c) {
+            out.push(format!(
+                "content {:?} is never referenced by the task sequence (it is still \
+                 pre-cached only if referenced)",
+                c.id
+            ));
+        }
+    }
+    let largest = s
+        .content
+        .iter()
+        .filter(|c| referenced(c))
+        .max_by_key(|c| c.size);
+    if let Some(c) = largest.filter(|c| c.size > s.client.cache_size) {
+        out.push(format!(
+            "content {:?} ({} bytes) is larger than client.cache_size ({} bytes)",
+            c.id, c.size, s.client.cache_size
+        ));
+    }
+    let os: Vec<_> = s
+        .content
+        .iter()
+        .filter(|c| c.kind == ContentKind::OsUpgrade)
+        .collect();
+    if os.is_empty() {
+        return;
+    }
+    for (arch, w) in &s.fleet.architecture.items {
+        let covered = os.iter().any(|c| c.architecture.is_none_or(|a| a == *arch));
+        if *w > 0.0 && !covered {
+            let name = match arch {
+                Arch::X64 => "x64",
+                Arch::X86 => "x86",
+            };
+            out.push(format!(
+                "{:.1}% of the fleet is {name} but no os_upgrade content has architecture = {name:?}",
+                w * 100.0
+            ));
+        }
+    }
+    for (lang, w) in &s.fleet.language.items {
+        let covered = os.iter().any(|c| c.language.is_none_or(|l| l == *lang));
+        if *w > 0.0 && !covered {
+            out.push(format!(
+                "{:.1}% of the fleet has language {lang} but no os_upgrade content has language = {lang}",
+                w * 100.0
+            ));
+        }
+    }
+}

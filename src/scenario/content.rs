@@ -1,0 +1,196 @@
+//! `[[content]]`: the packages the task sequence references, with their sizes.
+
+use toml::Spanned;
+use toml::de::DeValue;
+
+use super::fields::{self, Section, table_array};
+use super::fleet::{ARCHS, lcid};
+use super::model::{Content, ContentKind};
+use super::value::{self, SourceCtx};
+use crate::diag::Diagnostic;
+
+const CONTENT_KEYS: &[&str] = &["id", "kind", "size", "architecture", "language"];
+
+const KINDS: &[(&str, ContentKind)] = &[
+    ("os_upgrade", ContentKind::OsUpgrade),
+    ("driver", ContentKind::Driver),
+    ("application", ContentKind::Application),
+    ("software_update", ContentKind::SoftwareUpdate),
+    ("package", ContentKind::Package),
+];
+
+/// What `[[content]]` yields: the items, plus every id that was written (even on an
+/// item with other errors) so that the task sequence check does not pile an
+/// "unknown content" error on top of the real one.
+pub(crate) struct ContentList {
+    /// The valid items, in file order.
+    pub items: Vec<Content>,
+    /// Every id seen.
+    pub ids: Vec<String>,
+}
+
+/// Reads `[[content]]` (absent means no content: a task sequence of run steps needs
+/// none).
+pub(crate) fn read_content(
+    ctx: &SourceCtx<'_>,
+    v: Option<&Spanned<DeValue<'_>>>,
+    errors: &mut Vec<Diagnostic>,
+) -> ContentList {
+    let mut out = ContentList {
+        items: Vec::new(),
+        ids: Vec::new(),
+    };
+    let Some(v) = v else { return out };
+    for t in table_array(ctx, "content", v, errors) {
+        t.check_keys(CONTENT_KEYS, errors);
+        let before = errors.len();
+        let id = t.required("id", &value::string, errors);
+        if let (Some(id), Some(idv)) = (&id, t.get("id")) {
+            if id.is_empty() {
+                errors.push(ctx.diag(idv.span(), &t.key("id"), "content id is empty"));
+            } else if out.ids.contains(id) {
+                errors.push(ctx.diag(
+                    idv.span(),
+                    &t.key("id"),
+                    format!("duplicate content id {id:?}: ids must be unique"),
+                ));
+            }
+            out.ids.push(id.clone());
+        }
+        let kind = t.required("kind", &|c, k, v| fields::keyword(c, k, v, KINDS), errors);
+        let size = t.required("size", &fields::size, errors);
+        let architecture = t.opt(
+            "architecture",
+            &|c, k, v| fields::keyword(c, k, v, ARCHS),
+            errors,
+        );
+        let language = t.opt("language", &language_id, errors);
+        if kind.is_some_and(|k| k != ContentKind::OsUpgrade) {
+            os_only(&t, "architecture", errors);
+            os_only(&t, "language", errors);
+        }
+        if let (Some(id), Some(kind), Some(size), true) = (id, kind, size, errors.len() == before) {
+            out.items.push(Content {
+                id,
+                kind,
+                size,
+                architecture,
+                language,
+            });
+        }
+    }
+    out
+}
+
+fn os_only(t: &Section<'_, '_>, name: &str, errors: &mut Vec<Diagnostic>) {
+    if let Some(v) = t.get(name) {
+        errors.push(t.ctx.diag(
+            v.span(),
+            &t.key(name),
+            format!("`{name}` applies to kind = \"os_upgrade\" only (pre-cache picks the OS package by architecture and language)"),
+        ));
+    }
+}
+
+/// A decimal LCID written as an integer (`1033`) or a string of digits (`"1033"`).
+fn language_id(
+    ctx: &SourceCtx<'_>,
+    key: &str,
+    v: &Spanned<DeValue<'_>>,
+) -> Result<u32, Diagnostic> {
+    let found = match v.get_ref() {
+        DeValue::String(s) => lcid(s),
+        DeValue::Integer(_) => fields::integer(ctx, key, v)
+            .ok()
+            .and_then(|x| u32::try_from(x).ok()),
+        _ => None,
+    };
+    found.ok_or_else(|| {
+        ctx.diag(
+            v.span(),
+            key,
+            format!(
+                "found {}, expected a decimal LCID such as 1033",
+                value::type_name(v.get_ref())
+            ),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::model::Arch;
+    use crate::scenario::testutil::doc_errors;
+
+    fn read(text: &str) -> (Vec<Content>, Vec<Diagnostic>) {
+        let mut items = Vec::new();
+        let errors = doc_errors(text, |ctx, doc, errors| {
+            items = read_content(ctx, value::get(doc, "content"), errors).items;
+        });
+        (items, errors)
+    }
+
+    #[test]
+    fn reads_items_with_units() {
+        let text = r#"
+[[content]]
+id = "OS"
+kind = "os_upgrade"
+size = "3.2GB"
+architecture = "x86"
+language = 1031
+[[content]]
+id = "APP"
+kind = "application"
+size = "800MiB"
+"#;
+        let (items, errors) = read(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].size, 3_200_000_000);
+        assert_eq!(items[0].architecture, Some(Arch::X86));
+        assert_eq!(items[0].language, Some(1031));
+        assert_eq!(items[1].kind, ContentKind::Application);
+        assert_eq!(items[1].size, 800 * 1024 * 1024);
+        assert_eq!(items[1].language, None);
+    }
+
+    #[test]
+    fn each_problem_is_reported_at_its_line() {
+        let text = r#"[[content]]
+id = "A"
+kind = "driver"
+size = "-5MB"
+language = 1033
+[[content]]
+id = "A"
+kind = "firmware"
+size = "1 parsec"
+"#;
+        let (items, errors) = read(text);
+        assert!(items.is_empty());
+        let got: Vec<(usize, &str)> = errors.iter().map(|d| (d.line, d.key.as_str())).collect();
+        let mut got = got;
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                (4, "content.0.size"),
+                (5, "content.0.language"),
+                (7, "content.1.id"),
+                (8, "content.1.kind"),
+                (9, "content.1.size"),
+            ]
+        );
+        assert!(errors.iter().any(|d| {
+            d.message
+                .contains("found \"-5MB\", expected a size that is not negative")
+        }));
+        assert!(
+            errors
+                .iter()
+                .any(|d| d.message.contains("os_upgrade, driver"))
+        );
+    }
+}

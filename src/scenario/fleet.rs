@@ -1,0 +1,320 @@
+//! `[fleet]` (how clients are drawn) and `[network]` (per-client link caps).
+
+use toml::Spanned;
+use toml::de::DeValue;
+
+use super::defaults::{self, MAX_CLIENTS};
+use super::fields::{self, Section};
+use super::model::{Arch, Fleet, NetType, NetworkCaps, OsVersion, Power, Weights};
+use super::units::Quantity;
+use super::value::{self, SourceCtx, type_name};
+use crate::diag::Diagnostic;
+
+/// Spellings of architectures, shared with `[[content]]`.
+pub(crate) const ARCHS: &[(&str, Arch)] = &[("x64", Arch::X64), ("x86", Arch::X86)];
+const POWERS: &[(&str, Power)] = &[("ac", Power::Ac), ("battery", Power::Battery)];
+const NETS: &[(&str, NetType)] = &[
+    ("wired", NetType::Wired),
+    ("wireless", NetType::Wireless),
+    ("vpn", NetType::Vpn),
+];
+const OSES: &[(&str, OsVersion)] = &[
+    ("win7", OsVersion::Win7),
+    ("win81", OsVersion::Win81),
+    ("win10", OsVersion::Win10),
+    ("server2012", OsVersion::Server2012),
+    ("server2012r2", OsVersion::Server2012R2),
+];
+
+const FLEET_KEYS: &[&str] = &[
+    "clients",
+    "architecture",
+    "language",
+    "power",
+    "network",
+    "os",
+    "free_disk",
+    "memory",
+    "cpu_mhz",
+    "model",
+    "incompatible_app",
+    "incompatible_driver",
+    "third_party_encryption",
+];
+
+/// Reads `[fleet]`; `v` is `None` when the table is absent (an error: `clients` is
+/// required), reported at the top of the file.
+pub(crate) fn read_fleet(
+    ctx: &SourceCtx<'_>,
+    v: Option<&Spanned<DeValue<'_>>>,
+    errors: &mut Vec<Diagnostic>,
+) -> Fleet {
+    let mut fleet = Fleet {
+        clients: 1,
+        architecture: defaults::architecture(),
+        language: defaults::language(),
+        power: defaults::power(),
+        network: defaults::network(),
+        os: defaults::os(),
+        free_disk: defaults::free_disk(),
+        memory: defaults::memory(),
+        cpu_mhz: defaults::cpu_mhz(),
+        model: defaults::model(),
+        incompatible_app: 0.0,
+        incompatible_driver: 0.0,
+        third_party_encryption: 0.0,
+    };
+    let Some(v) = v else {
+        errors.push(ctx.diag(
+            0..0,
+            "fleet",
+            "missing [fleet] table; it needs at least `clients = <number of clients>`",
+        ));
+        return fleet;
+    };
+    let s = match Section::new(ctx, "fleet", v) {
+        Ok(s) => s,
+        Err(d) => {
+            errors.push(d);
+            return fleet;
+        }
+    };
+    s.check_keys(FLEET_KEYS, errors);
+    let max = i128::from(MAX_CLIENTS);
+    if let Some(n) = s.required(
+        "clients",
+        &|c, k, v| fields::int_in(c, k, v, 1, max),
+        errors,
+    ) {
+        fleet.clients = n;
+    }
+    fleet.architecture = weights_of(&s, "architecture", ARCHS, fleet.architecture, errors);
+    fleet.power = weights_of(&s, "power", POWERS, fleet.power, errors);
+    fleet.network = weights_of(&s, "network", NETS, fleet.network, errors);
+    fleet.os = weights_of(&s, "os", OSES, fleet.os, errors);
+    fleet.language = weights(&s, "language", "a decimal LCID such as 1033", &lcid, errors)
+        .unwrap_or(fleet.language);
+    fleet.model = weights(
+        &s,
+        "model",
+        "a hardware model name",
+        &|l| Some(l.to_string()),
+        errors,
+    )
+    .unwrap_or(fleet.model);
+    fleet.free_disk = s.dist("free_disk", Quantity::Size, fleet.free_disk, errors);
+    fleet.memory = s.dist("memory", Quantity::Size, fleet.memory, errors);
+    fleet.cpu_mhz = s.dist("cpu_mhz", Quantity::Number, fleet.cpu_mhz, errors);
+    fleet.incompatible_app = s.or("incompatible_app", 0.0, &value::probability, errors);
+    fleet.incompatible_driver = s.or("incompatible_driver", 0.0, &value::probability, errors);
+    fleet.third_party_encryption = s.or("third_party_encryption", 0.0, &value::probability, errors);
+    fleet
+}
+
+/// A decimal LCID (`1033`); refuses signs, hex and anything above `u32`.
+pub(crate) fn lcid(label: &str) -> Option<u32> {
+    if label.is_empty() || !label.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    label.parse().ok()
+}
+
+/// A weight table over a closed set of labels.
+fn weights_of<T: Copy + PartialEq>(
+    s: &Section<'_, '_>,
+    name: &str,
+    options: &[(&str, T)],
+    default: Weights<T>,
+    errors: &mut Vec<Diagnostic>,
+) -> Weights<T> {
+    let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+    let expected = format!("one of: {}", names.join(", "));
+    let label = |l: &str| options.iter().find(|(n, _)| *n == l).map(|(_, x)| *x);
+    weights(s, name, &expected, &label, errors).unwrap_or(default)
+}
+
+/// Reads a weight table `{ label = weight, ... }` (or a single label string, meaning
+/// weight 1 on it) and normalises it. `None` when absent or invalid (errors pushed).
+/// Weights must be >= 0 and sum to more than 0; labels must be known and distinct.
+pub(crate) fn weights<T: PartialEq>(
+    s: &Section<'_, '_>,
+    name: &str,
+    expected_label: &str,
+    label: &dyn Fn(&str) -> Option<T>,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Weights<T>> {
+    let v = s.get(name)?;
+    let key = s.key(name);
+    let ctx = s.ctx;
+    let table = match v.get_ref() {
+        DeValue::Table(t) => t,
+        DeValue::String(l) => {
+            return match label(l) {
+                Some(x) => Some(Weights {
+                    items: vec![(x, 1.0)],
+                }),
+                None => {
+                    errors.push(ctx.diag(
+                        v.span(),
+                        &key,
+                        format!("unknown label {l:?}, expected {expected_label}"),
+                    ));
+                    None
+                }
+            };
+        }
+        other => {
+            errors.push(ctx.diag(
+                v.span(),
+                &key,
+                format!(
+                    "found {}, expected a table of weights such as {{ label = 0.5, ... }}",
+                    type_name(other)
+                ),
+            ));
+            return None;
+        }
+    };
+    let before = errors.len();
+    let mut items: Vec<(T, f64)> = Vec::new();
+    for (k, w) in table.iter() {
+        let item_key = value::join(&key, k.get_ref());
+        let x = label(k.get_ref());
+        let weight = fields::non_negative(ctx, &item_key, w);
+        match (x, weight) {
+            (None, _) => errors.push(ctx.diag(
+                k.span(),
+                &item_key,
+                format!(
+                    "unknown label {:?}, expected {expected_label}",
+                    k.get_ref().as_ref()
+                ),
+            )),
+            (_, Err(d)) => errors.push(d),
+            (Some(x), Ok(_)) if items.iter().any(|(y, _)| *y == x) => {
+                errors.push(ctx.diag(k.span(), &item_key, "the same label is listed twice"))
+            }
+            (Some(x), Ok(w)) => items.push((x, w)),
+        }
+    }
+    if errors.len() > before {
+        return None;
+    }
+    let total: f64 = items.iter().map(|(_, w)| w).sum();
+    if !(total > 0.0 && total.is_finite()) {
+        errors.push(ctx.diag(
+            v.span(),
+            &key,
+            format!("weights sum to {total}, expected a positive total"),
+        ));
+        return None;
+    }
+    for (_, w) in &mut items {
+        *w /= total;
+    }
+    Some(Weights { items })
+}
+
+/// Reads `[network]`: per-network-type link caps, each a rate > 0.
+pub(crate) fn read_network(
+    ctx: &SourceCtx<'_>,
+    v: Option<&Spanned<DeValue<'_>>>,
+    errors: &mut Vec<Diagnostic>,
+) -> NetworkCaps {
+    let mut caps = defaults::network_caps();
+    let Some(v) = v else { return caps };
+    let s = match Section::new(ctx, "network", v) {
+        Ok(s) => s,
+        Err(d) => {
+            errors.push(d);
+            return caps;
+        }
+    };
+    s.check_keys(&["wired", "wireless", "vpn"], errors);
+    caps.wired = s.or("wired", caps.wired, &fields::positive_rate, errors);
+    caps.wireless = s.or("wireless", caps.wireless, &fields::positive_rate, errors);
+    caps.vpn = s.or("vpn", caps.vpn, &fields::positive_rate, errors);
+    caps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::testutil::{doc_errors, with_doc};
+
+    #[test]
+    fn weights_are_normalised_in_written_order() {
+        let text = "[fleet]\nclients = 5\narchitecture = { x86 = 1, x64 = 3 }\n\
+                    language = { 1031 = 2, 1033 = 2 }\nmodel = \"Latitude 7490\"\n";
+        with_doc(text, |ctx, doc| {
+            let mut errors = Vec::new();
+            let f = read_fleet(ctx, value::get(doc, "fleet"), &mut errors);
+            assert!(errors.is_empty(), "{errors:?}");
+            assert_eq!(f.clients, 5);
+            assert_eq!(
+                f.architecture.items,
+                vec![(Arch::X86, 0.25), (Arch::X64, 0.75)]
+            );
+            assert_eq!(f.language.items, vec![(1031, 0.5), (1033, 0.5)]);
+            assert_eq!(f.model.items, vec![("Latitude 7490".to_string(), 1.0)]);
+            assert_eq!(f.os, defaults::os());
+        });
+    }
+
+    #[test]
+    fn bad_weights_are_each_reported() {
+        let text = "[fleet]\nclients = 5\narchitecture = { x64 = 0, x86 = 0 }\n\
+                    power = { ac = -1 }\nnetwork = { lan = 1 }\nlanguage = { en = 1 }\n\
+                    os = { win7 = 1, win10 = \"a lot\" }\n";
+        let errors = doc_errors(text, |ctx, doc, errors| {
+            read_fleet(ctx, value::get(doc, "fleet"), errors);
+        });
+        let mut errors = errors;
+        errors.sort_by_key(|d| d.line);
+        let keys: Vec<(usize, &str)> = errors.iter().map(|d| (d.line, d.key.as_str())).collect();
+        assert_eq!(
+            keys,
+            [
+                (3, "fleet.architecture"),
+                (4, "fleet.power.ac"),
+                (5, "fleet.network.lan"),
+                (6, "fleet.language.en"),
+                (7, "fleet.os.win10")
+            ]
+        );
+        assert!(errors[0].message.contains("sum to 0"));
+        assert!(errors[2].message.contains("wired, wireless, vpn"));
+    }
+
+    #[test]
+    fn clients_must_be_an_integer_in_range() {
+        for (text, needle) in [
+            (
+                "[fleet]\nclients = 1e6\n",
+                "found a float, expected an integer",
+            ),
+            ("[fleet]\nclients = 0\n", "from 1 to 4294967295"),
+            ("[fleet]\nclients = 4294967296\n", "from 1 to 4294967295"),
+            ("[fleet]\nclients = \"10\"\n", "found a string"),
+            ("[fleet]\nos = \"win7\"\n", "missing required key `clients`"),
+        ] {
+            let errors = doc_errors(text, |ctx, doc, errors| {
+                read_fleet(ctx, value::get(doc, "fleet"), errors);
+            });
+            assert_eq!(errors.len(), 1, "{text}: {errors:?}");
+            assert!(errors[0].message.contains(needle), "{text}: {errors:?}");
+        }
+    }
+
+    #[test]
+    fn network_caps_must_be_positive_rates() {
+        let text = "[network]\nwired = \"0Mbps\"\nwireless = \"54Mbps\"\nvpn = \"2GB\"\n";
+        let mut caps = None;
+        let errors = doc_errors(text, |ctx, doc, errors| {
+            caps = Some(read_network(ctx, value::get(doc, "network"), errors));
+        });
+        assert_eq!(errors.len(), 2);
+        assert_eq!((errors[0].line, errors[1].line), (2, 4));
+        assert_eq!(caps.map(|c| c.wireless), Some(54_000_000));
+    }
+}

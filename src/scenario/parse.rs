@@ -1,0 +1,278 @@
+//! The reading pipeline: text -> TOML tree -> overrides -> every section read and
+//! checked (all errors collected) -> task sequence -> cross-references -> [`Scenario`].
+
+use std::path::Path;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::content::{ContentList, read_content};
+use super::defaults::{self, MAX_HORIZON};
+use super::deployment::{read_client, read_deployment};
+use super::fields::{self, Section};
+use super::fleet::{read_fleet, read_network};
+use super::model::{
+    ClientSettings, Deployment, Fleet, NetworkCaps, Scenario, SetupModel, Simulation,
+};
+use super::overrides;
+use super::setup::read_setup;
+use super::source::{self, Buffer};
+use super::tasksequence::{check_content_refs, read_task_sequence};
+use super::topology::{Topology, read_topology};
+use super::value::{self, SourceCtx};
+use crate::diag::{Diagnostic, InputError};
+
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "simulation",
+    "fleet",
+    "network",
+    "sites",
+    "distribution_points",
+    "content",
+    "deployment",
+    "client",
+    "setup",
+    "task_sequence",
+];
+
+/// Everything in a scenario but the task sequence: what the section readers produce,
+/// testable without a task sequence.
+pub(crate) struct Parts {
+    /// `name`.
+    pub name: String,
+    /// `[simulation]`.
+    pub simulation: Simulation,
+    /// `[fleet]`.
+    pub fleet: Fleet,
+    /// `[network]`.
+    pub network: NetworkCaps,
+    /// `[[sites]]` and `[[distribution_points]]`.
+    pub topology: Topology,
+    /// `[[content]]`.
+    pub content: ContentList,
+    /// `[deployment]`.
+    pub deployment: Deployment,
+    /// `[client]`.
+    pub client: ClientSettings,
+    /// `[setup]`.
+    pub setup: SetupModel,
+}
+
+/// The name a scenario gets when it has no `name`: the file stem.
+fn default_name(file: &Path) -> String {
+    file.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "scenario".to_string())
+}
+
+/// `name` names the output folder, so it must be usable as one.
+fn scenario_name(
+    ctx: &SourceCtx<'_>,
+    key: &str,
+    v: &Spanned<DeValue<'_>>,
+) -> Result<String, Diagnostic> {
+    let s = value::string(ctx, key, v)?;
+    let bad = s.trim().is_empty()
+        || s == "."
+        || s == ".."
+        || s.chars().any(|c| c == '/' || c == '\\' || c.is_control());
+    if bad {
+        Err(ctx.diag(
+            v.span(),
+            key,
+            format!("found {s:?}, expected a name usable as a folder name (no slashes, not empty)"),
+        ))
+    } else {
+        Ok(s)
+    }
+}
+
+fn read_simulation(
+    ctx: &SourceCtx<'_>,
+    v: Option<&Spanned<DeValue<'_>>>,
+    errors: &mut Vec<Diagnostic>,
+) -> Simulation {
+    let mut sim = defaults::simulation();
+    let Some(v) = v else { return sim };
+    let s = match Section::new(ctx, "simulation", v) {
+        Ok(s) => s,
+        Err(d) => {
+            errors.push(d);
+            return sim;
+        }
+    };
+    s.check_keys(&["seed", "horizon", "bandwidth_interval"], errors);
+    let max_seed = i128::from(u64::MAX);
+    sim.seed = s.or(
+        "seed",
+        sim.seed,
+        &|c, k, v| fields::int_in(c, k, v, 0, max_seed),
+        errors,
+    );
+    let before = errors.len();
+    let horizon = s.opt(
+        "horizon",
+        &|c, k, v| {
+            let h = fields::positive_duration(c, k, v)?;
+            if h > MAX_HORIZON {
+                Err(c.diag(
+                    v.span(),
+                    k,
+                    "horizon is longer than 10 years, expected at most \"3650d\"",
+                ))
+            } else {
+                Ok(h)
+            }
+        },
+        errors,
+    );
+    sim.horizon = horizon.unwrap_or(sim.horizon);
+    let horizon_ok = errors.len() == before;
+    let interval = s.opt("bandwidth_interval", &fields::positive_duration, errors);
+    if let (Some(b), Some(bv)) = (interval, s.get("bandwidth_interval")) {
+        // Compared only with a valid horizon: one mistake gives one message.
+        if b > sim.horizon && horizon_ok {
+            errors.push(ctx.diag(
+                bv.span(),
+                &s.key("bandwidth_interval"),
+                "bandwidth_interval is longer than the horizon, expected at most the horizon",
+            ));
+        }
+        sim.bandwidth_interval = b;
+    }
+    sim
+}
+
+/// Reads every section but the task sequence from the document root.
+pub(crate) fn read_parts(
+    ctx: &SourceCtx<'_>,
+    root: &DeTable<'_>,
+    fallback_name: &str,
+    errors: &mut Vec<Diagnostic>,
+) -> Parts {
+    value::check_keys(ctx, "", root, TOP_KEYS, errors);
+    let get = |k: &str| value::get(root, k);
+    let name = get("name")
+        .and_then(|v| match scenario_name(ctx, "name", v) {
+            Ok(n) => Some(n),
+            Err(d) => {
+                errors.push(d);
+                None
+            }
+        })
+        .unwrap_or_else(|| fallback_name.to_string());
+    Parts {
+        name,
+        simulation: read_simulation(ctx, get("simulation"), errors),
+        fleet: read_fleet(ctx, get("fleet"), errors),
+        network: read_network(ctx, get("network"), errors),
+        topology: read_topology(ctx, get("sites"), get("distribution_points"), errors),
+        content: read_content(ctx, get("content"), errors),
+        deployment: read_deployment(ctx, get("deployment"), errors),
+        client: read_client(ctx, get("client"), errors),
+        setup: read_setup(ctx, get("setup"), errors),
+    }
+}
+
+/// The root table of a parsed document (or of the buffer's tree after overrides).
+fn root_table<'a, 'i>(v: &'a DeValue<'i>) -> Option<&'a DeTable<'i>> {
+    match v {
+        DeValue::Table(t) => Some(t),
+        _ => None,
+    }
+}
+
+/// Parses the file part of `buf` and applies the overrides. `Err` holds syntax
+/// errors (nothing else can be checked in a document that does not parse).
+pub(crate) fn tree<'b>(
+    file: &Path,
+    buf: &'b Buffer,
+    errors: &mut Vec<Diagnostic>,
+) -> Result<DeValue<'b>, Vec<Diagnostic>> {
+    let text = buf.file_text();
+    let (doc, syntax) = DeTable::parse_recoverable(text);
+    if !syntax.is_empty() {
+        // Recovery after one mistake can cascade along its line (an unclosed array
+        // reports every element after it); the first error of each line is the one
+        // that means something.
+        let mut out: Vec<Diagnostic> = Vec::new();
+        for e in &syntax {
+            let d = source::syntax_error(file, text, e);
+            if !out.iter().any(|o| o.line == d.line) {
+                out.push(d);
+            }
+        }
+        return Err(out);
+    }
+    let mut root = DeValue::Table(doc.into_inner());
+    for slot in &buf.slots {
+        let v = overrides::value_at(&buf.text, slot.range.clone());
+        if let Err(m) = overrides::apply(&mut root, &slot.ov.path, v, slot.range.clone()) {
+            errors.push(overrides::override_diag(&slot.ov.raw, &slot.ov.key, m));
+        }
+    }
+    Ok(root)
+}
+
+/// The whole pipeline; `source` is recorded in the scenario.
+pub(crate) fn load_text(
+    text: &str,
+    file: &Path,
+    base_dir: &Path,
+    overrides: &[String],
+    source: Option<&Path>,
+) -> Result<Scenario, InputError> {
+    let (buf, mut errors) = Buffer::new(source::strip_bom(text), overrides);
+    let root = match tree(file, &buf, &mut errors) {
+        Ok(root) => root,
+        Err(mut syntax) => {
+            syntax.append(&mut errors);
+            return Err(buf.finish(file, syntax));
+        }
+    };
+    let Some(root) = root_table(&root) else {
+        errors.push(Diagnostic::at_offset(
+            file,
+            text,
+            0,
+            "",
+            "expected a TOML document",
+        ));
+        return Err(buf.finish(file, errors));
+    };
+    let ctx = SourceCtx {
+        file,
+        text: &buf.text,
+        base_dir,
+    };
+    let parts = read_parts(&ctx, root, &default_name(file), &mut errors);
+    let ts_value = value::get(root, "task_sequence");
+    let ts = read_task_sequence(&ctx, ts_value, &mut errors);
+    if let Some(ts) = &ts {
+        check_content_refs(&ctx, ts, &parts.content.ids, ts_value, &mut errors);
+    }
+    match ts {
+        Some(task_sequence) if errors.is_empty() => Ok(Scenario {
+            name: parts.name,
+            source: source.map(Path::to_path_buf),
+            simulation: parts.simulation,
+            fleet: parts.fleet,
+            network: parts.network,
+            sites: parts.topology.sites,
+            distribution_points: parts.topology.distribution_points,
+            content: parts.content.items,
+            deployment: parts.deployment,
+            client: parts.client,
+            task_sequence,
+            setup: parts.setup,
+        }),
+        _ => {
+            if errors.is_empty() {
+                errors.push(ctx.diag(0..0, "task_sequence", "no task sequence could be read"));
+            }
+            Err(buf.finish(file, errors))
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! `[task_sequence]`: picks one of the three forms (built-in template, exported XML,
+//! inline steps) and hands it to the task-sequence module, then checks that every
+//! content id the tree references is defined in `[[content]]`.
+//!
+//! The tree carries no spans, so a bad reference is located by finding the id as a
+//! string inside the `[task_sequence]` TOML (inline form), or else at the
+//! `template`/`xml` value or the table header.
+
+use std::ops::Range;
+
+use toml::Spanned;
+use toml::de::DeValue;
+
+use super::fields::Section;
+use super::value::{self, SourceCtx};
+use crate::diag::Diagnostic;
+use crate::tasksequence::tree::{Node, StepKind, TaskSequence};
+use crate::tasksequence::{inline, templates, xml};
+
+const FORMS: &str =
+    "expected one of: template = \"<name>\", xml = \"<path>\", or inline [[task_sequence.steps]]";
+
+/// Reads `[task_sequence]` into a tree; `None` after an error (pushed).
+pub(crate) fn read_task_sequence(
+    ctx: &SourceCtx<'_>,
+    v: Option<&Spanned<DeValue<'_>>>,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<TaskSequence> {
+    let Some(v) = v else {
+        errors.push(ctx.diag(
+            0..0,
+            "task_sequence",
+            format!("missing [task_sequence] table; {FORMS}"),
+        ));
+        return None;
+    };
+    let s = match Section::new(ctx, "task_sequence", v) {
+        Ok(s) => s,
+        Err(d) => {
+            errors.push(d);
+            return None;
+        }
+    };
+    let forms: Vec<&str> = ["template", "xml", "steps"]
+        .into_iter()
+        .filter(|k| s.get(k).is_some())
+        .collect();
+    match forms.as_slice() {
+        [] => {
+            errors.push(s.diag_here("task_sequence", format!("no task sequence given; {FORMS}")));
+            None
+        }
+        ["template"] => {
+            s.check_keys(&["template"], errors);
+            let name = s.opt("template", &value::string, errors)?;
+            match templates::by_name(&name) {
+                Some(ts) => Some(ts),
+                None => {
+                    let at = s
+                        .get("template")
+                        .map(|t| t.span())
+                        .unwrap_or(s.span.clone());
+                    let known = if templates::NAMES.is_empty() {
+                        "(no templates are built in)".to_string()
+                    } else {
+                        templates::NAMES.join(", ")
+                    };
+                    errors.push(ctx.diag(
+                        at,
+                        &s.key("template"),
+                        format!("unknown template {name:?}, expected one of: {known}"),
+                    ));
+                    None
+                }
+            }
+        }
+        ["xml"] => {
+            s.check_keys(&["xml"], errors);
+            let rel = s.opt("xml", &value::string, errors)?;
+            match xml::import_file(&ctx.base_dir.join(rel)) {
+                Ok(ts) => Some(ts),
+                Err(e) => {
+                    errors.extend(e.0);
+                    None
+                }
+            }
+        }
+        [_] => match inline::parse(ctx, "task_sequence", s.table) {
+            Ok(ts) => Some(ts),
+            Err(es) => {
+                errors.extend(es);
+                None
+            }
+        },
+        [_, second, ..] => {
+            let at = s
+                .table
+                .iter()
+                .find(|(k, _)| k.get_ref().as_ref() == *second)
+                .map(|(k, _)| k.span())
+                .unwrap_or(s.span.clone());
+            errors.push(ctx.diag(
+                at,
+                &s.key(second),
+                format!(
+                    "`{}` and `{second}` are both given; a task sequence has exactly one form: \
+                     template, xml or inline steps",
+                    forms[0]
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// Every content id the tree references, with the name of the step that references
+/// it, in step order (duplicates kept).
+pub(crate) fn referenced_content(ts: &TaskSequence) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for n in &ts.steps {
+        collect(n, &mut out);
+    }
+    out
+}
+
+fn collect(n: &Node, out: &mut Vec<(String, String)>) {
+    let mut add = |ids: &[String]| {
+        for id in ids {
+            out.push((id.clone(), n.name.clone()));
+        }
+    };
+    match &n.kind {
+        StepKind::Download { content, .. } => add(content),
+        StepKind::Run {
+            package: Some(p), ..
+        } => add(std::slice::from_ref(p)),
+        StepKind::UpgradeOs(u) => {
+            add(&u.content);
+            add(&u.driver_content);
+        }
+        StepKind::InstallApplications { applications, .. } => add(applications),
+        StepKind::InstallPackage { package, .. } => add(std::slice::from_ref(package)),
+        StepKind::Group { steps } | StepKind::SubTaskSequence { steps, .. } => {
+            for c in steps {
+                collect(c, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Reports every referenced id that `[[content]]` does not define (once per id).
+pub(crate) fn check_content_refs(
+    ctx: &SourceCtx<'_>,
+    ts: &TaskSequence,
+    ids: &[String],
+    ts_value: Option<&Spanned<DeValue<'_>>>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let mut reported: Vec<&str> = Vec::new();
+    let refs = referenced_content(ts);
+    for (id, step) in &refs {
+        if ids.contains(id) || reported.contains(&id.as_str()) {
+            continue;
+        }
+        reported.push(id);
+        let (span, key) = ts_value
+            .map(|v| locate(v, id))
+            .unwrap_or((0..0, "task_sequence".to_string()));
+        let defined = if ids.is_empty() {
+            "no [[content]] is defined".to_string()
+        } else {
+            format!("defined ids: {}", ids.join(", "))
+        };
+        errors.push(ctx.diag(
+            span,
+            &key,
+            format!(
+                "step {step:?} references content {id:?}, which is not in [[content]] ({defined})"
+            ),
+        ));
+    }
+}
+
+/// The best place to report a reference to `id`: the earliest string value equal to
+/// it inside the `[task_sequence]` TOML, else the `template`/`xml` value, else the
+/// table itself.
+fn locate(v: &Spanned<DeValue<'_>>, id: &str) -> (Range<usize>, String) {
+    let mut best: Option<(Range<usize>, String)> = None;
+    find_string(v, id, "task_sequence", &mut best);
+    if let Some(found) = best {
+        return found;
+    }
+    if let DeValue::Table(t) = v.get_ref() {
+        for k in ["xml", "template"] {
+            if let Some(x) = value::get(t, k) {
+                return (x.span(), format!("task_sequence.{k}"));
+            }
+        }
+    }
+    (v.span(), "task_sequence".to_string())
+}
+
+fn find_string(
+    v: &Spanned<DeValue<'_>>,
+    id: &str,
+    path: &str,
+    best: &mut Option<(Range<usize>, String)>,
+) {
+    match v.get_ref() {
+        DeValue::String(s)
+            if s.as_ref() == id && best.as_ref().is_none_or(|(b, _)| v.span().start < b.start) =>
+        {
+            *best = Some((v.span(), path.to_string()));
+        }
+        DeValue::Table(t) => {
+            for (k, x) in t.iter() {
+                find_string(x, id, &value::join(path, k.get_ref()), best);
+            }
+        }
+        DeValue::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                find_string(x, id, &format!("{path}.{i}"), best);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::testutil::doc_errors;
+    use crate::tasksequence::tree::UpgradeOs;
+
+    fn tree() -> TaskSequence {
+        let upgrade = Node::new(
+            "Upgrade",
+            StepKind::UpgradeOs(UpgradeOs {
+                content: vec!["OS-X64".into(), "OS-X86".into()],
+                ..UpgradeOs::default()
+            }),
+        );
+        let apps = Node::new(
+            "Apps",
+            StepKind::InstallApplications {
+                applications: vec!["APP1".into()],
+                continue_on_error_per_app: false,
+            },
+        );
+        let dl = Node::new(
+            "Download",
+            StepKind::Download {
+                content: vec!["DRV".into(), "OS-X64".into()],
+                variable: None,
+            },
+        );
+        TaskSequence {
+            name: "t".into(),
+            variables: Vec::new(),
+            steps: vec![
+                dl,
+                Node::new(
+                    "Group",
+                    StepKind::Group {
+                        steps: vec![upgrade, apps],
+                    },
+                ),
+            ],
+        }
+    }
+
+    #[test]
+    fn collects_references_through_groups_in_order() {
+        let ids: Vec<String> = referenced_content(&tree())
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(ids, ["DRV", "OS-X64", "OS-X64", "OS-X86", "APP1"]);
+    }
+
+    #[test]
+    fn unknown_ids_are_located_in_the_inline_toml() {
+        let text = "[task_sequence]\nname = \"t\"\n[[task_sequence.steps]]\ntype = \"download\"\n\
+                    content = [\"DRV\", \"OS-X64\"]\n";
+        let ids = vec!["OS-X64".to_string(), "OS-X86".to_string()];
+        let errors = doc_errors(text, |ctx, doc, errors| {
+            check_content_refs(ctx, &tree(), &ids, value::get(doc, "task_sequence"), errors);
+        });
+        // DRV is found in the TOML; APP1 is not, so it falls back to the table header.
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!((errors[0].line, errors[0].column), (5, 12));
+        assert_eq!(errors[0].key, "task_sequence.steps.0.content.0");
+        assert!(errors[0].message.contains("\"DRV\""));
+        assert_eq!(
+            (errors[1].line, errors[1].key.as_str()),
+            (1, "task_sequence")
+        );
+        assert!(errors[1].message.contains("\"APP1\""));
+    }
+
+    #[test]
+    fn template_references_point_at_the_template() {
+        let text = "# c\n[task_sequence]\ntemplate = \"x\"\n";
+        let errors = doc_errors(text, |ctx, doc, errors| {
+            check_content_refs(ctx, &tree(), &[], value::get(doc, "task_sequence"), errors);
+        });
+        assert_eq!(errors.len(), 4);
+        assert!(
+            errors
+                .iter()
+                .all(|d| d.line == 3 && d.key == "task_sequence.template")
+        );
+        assert!(errors[0].message.contains("no [[content]] is defined"));
+    }
+
+    #[test]
+    fn forms_are_exclusive_and_required() {
+        for (text, line, needle) in [
+            (
+                "[task_sequence]\nname = \"t\"\n",
+                1,
+                "no task sequence given",
+            ),
+            (
+                "[task_sequence]\ntemplate = \"a\"\nxml = \"b.xml\"\n",
+                3,
+                "both given",
+            ),
+            (
+                "[task_sequence]\ntemplate = \"no-such-template\"\n",
+                2,
+                "unknown template",
+            ),
+            ("name = \"x\"\n", 1, "missing [task_sequence]"),
+            ("task_sequence = \"win10\"\n", 1, "expected a table"),
+        ] {
+            let errors = doc_errors(text, |ctx, doc, errors| {
+                read_task_sequence(ctx, value::get(doc, "task_sequence"), errors);
+            });
+            assert_eq!(errors.len(), 1, "{text}: {errors:?}");
+            assert_eq!(errors[0].line, line, "{text}");
+            assert!(errors[0].message.contains(needle), "{text}: {errors:?}");
+        }
+    }
+}

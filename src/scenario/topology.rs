@@ -1,0 +1,396 @@
+//! `[[sites]]` (boundary groups) and `[[distribution_points]]`: names are resolved to
+//! indices here, once, so the simulator never looks anything up by name.
+//!
+//! Sites and DPs refer to each other (a DP stands in a site, a site lists DPs), so the
+//! names of both are collected first and the tables are read second.
+
+use std::ops::Range;
+
+use toml::Spanned;
+use toml::de::DeValue;
+
+use super::defaults::{DEFAULT_SITE, FALLBACK_AFTER, MAX_CONNECTIONS};
+use super::fields::{self, Section, table_array};
+use super::model::{DistributionPoint, Fallback, Site};
+use super::value::{self, SourceCtx};
+use crate::diag::Diagnostic;
+
+const SITE_KEYS: &[&str] = &["name", "share", "wan", "distribution_points", "fallback"];
+const DP_KEYS: &[&str] = &["name", "site", "bandwidth", "max_connections", "url"];
+const FALLBACK_KEYS: &[&str] = &["after", "distribution_points"];
+
+/// Sites and distribution points, resolved.
+pub(crate) struct Topology {
+    /// At least one when there were no errors.
+    pub sites: Vec<Site>,
+    /// At least one when there were no errors.
+    pub distribution_points: Vec<DistributionPoint>,
+}
+
+/// Reads the `name` of every table, reporting missing and duplicate names. The
+/// result keeps one entry per table (an empty name for a missing one) so that
+/// positions stay aligned with the tables.
+fn names(tables: &[Section<'_, '_>], what: &str, errors: &mut Vec<Diagnostic>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(tables.len());
+    for t in tables {
+        let name = t
+            .required("name", &value::string, errors)
+            .unwrap_or_default();
+        if let Some(v) = t.get("name")
+            && !name.is_empty()
+            && out.contains(&name)
+        {
+            errors.push(t.ctx.diag(
+                v.span(),
+                &t.key("name"),
+                format!("duplicate {what} name {name:?}: names must be unique"),
+            ));
+        }
+        out.push(name);
+    }
+    out
+}
+
+/// Reads `[[sites]]` and `[[distribution_points]]` (either may be absent; no DP at
+/// all is an error).
+pub(crate) fn read_topology(
+    ctx: &SourceCtx<'_>,
+    sites_v: Option<&Spanned<DeValue<'_>>>,
+    dps_v: Option<&Spanned<DeValue<'_>>>,
+    errors: &mut Vec<Diagnostic>,
+) -> Topology {
+    let site_tables = sites_v
+        .map(|v| table_array(ctx, "sites", v, errors))
+        .unwrap_or_default();
+    let dp_tables = dps_v
+        .map(|v| table_array(ctx, "distribution_points", v, errors))
+        .unwrap_or_default();
+    for t in &site_tables {
+        t.check_keys(SITE_KEYS, errors);
+    }
+    for t in &dp_tables {
+        t.check_keys(DP_KEYS, errors);
+    }
+    let implicit_site = site_tables.is_empty();
+    let site_names = if implicit_site {
+        vec![DEFAULT_SITE.to_string()]
+    } else {
+        names(&site_tables, "site", errors)
+    };
+    let dp_names = names(&dp_tables, "distribution point", errors);
+    if dp_tables.is_empty() {
+        let span = dps_v.map(|v| v.span()).unwrap_or(0..0);
+        errors.push(ctx.diag(
+            span,
+            "distribution_points",
+            "at least one [[distribution_points]] table is required",
+        ));
+    }
+
+    let distribution_points: Vec<DistributionPoint> = dp_tables
+        .iter()
+        .zip(&dp_names)
+        .map(|(t, name)| read_dp(t, name, &site_names, errors))
+        .collect();
+
+    let sites = if implicit_site {
+        vec![Site {
+            name: DEFAULT_SITE.to_string(),
+            share: 1.0,
+            wan: None,
+            distribution_points: (0..distribution_points.len()).collect(),
+            fallback: None,
+        }]
+    } else {
+        read_sites(
+            &site_tables,
+            &site_names,
+            &dp_names,
+            &distribution_points,
+            errors,
+        )
+    };
+    Topology {
+        sites,
+        distribution_points,
+    }
+}
+
+fn read_dp(
+    t: &Section<'_, '_>,
+    name: &str,
+    site_names: &[String],
+    errors: &mut Vec<Diagnostic>,
+) -> DistributionPoint {
+    let site = match t.opt("site", &value::string, errors) {
+        None => 0,
+        Some(s) => match site_names.iter().position(|n| *n == s) {
+            Some(i) => i,
+            None => {
+                if let Some(v) = t.get("site") {
+                    errors.push(t.ctx.diag(
+                        v.span(),
+                        &t.key("site"),
+                        format!(
+                            "unknown site {s:?}, expected one of the [[sites]] names: {}",
+                            quoted(site_names)
+                        ),
+                    ));
+                }
+                0
+            }
+        },
+    };
+    let bandwidth = t
+        .required("bandwidth", &fields::positive_rate, errors)
+        .unwrap_or(1);
+    let max = i128::from(u32::MAX);
+    let max_connections = t.or(
+        "max_connections",
+        MAX_CONNECTIONS,
+        &|c, k, v| fields::int_in(c, k, v, 1, max),
+        errors,
+    );
+    let url = t.opt("url", &value::string, errors);
+    DistributionPoint {
+        name: name.to_string(),
+        site,
+        bandwidth,
+        max_connections,
+        url,
+    }
+}
+
+fn read_sites(
+    tables: &[Section<'_, '_>],
+    site_names: &[String],
+    dp_names: &[String],
+    dps: &[DistributionPoint],
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Site> {
+    let mut sites: Vec<Site> = Vec::with_capacity(tables.len());
+    for (i, (t, name)) in tables.iter().zip(site_names).enumerate() {
+        let share = t.or("share", 1.0, &fields::non_negative, errors);
+        let wan = t.opt("wan", &fields::positive_rate, errors);
+        let distribution_points = match t.get("distribution_points") {
+            Some(v) => dp_list(t.ctx, &t.key("distribution_points"), v, dp_names, errors),
+            None => (0..dps.len()).filter(|&d| dps[d].site == i).collect(),
+        };
+        let fallback = t
+            .get("fallback")
+            .and_then(|v| read_fallback(t.ctx, &t.key("fallback"), v, dp_names, errors));
+        sites.push(Site {
+            name: name.clone(),
+            share,
+            wan,
+            distribution_points,
+            fallback,
+        });
+    }
+    let total: f64 = sites.iter().map(|s| s.share).sum();
+    if total > 0.0 && total.is_finite() {
+        for s in &mut sites {
+            s.share /= total;
+        }
+    } else if let Some(first) = tables.first() {
+        errors.push(first.diag_here(
+            "sites",
+            format!("site shares sum to {total}, expected a positive total"),
+        ));
+    }
+    sites
+}
+
+fn read_fallback(
+    ctx: &SourceCtx<'_>,
+    key: &str,
+    v: &Spanned<DeValue<'_>>,
+    dp_names: &[String],
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Fallback> {
+    let t = match Section::new(ctx, key, v) {
+        Ok(t) => t,
+        Err(d) => {
+            errors.push(d);
+            return None;
+        }
+    };
+    t.check_keys(FALLBACK_KEYS, errors);
+    let after = t.or("after", FALLBACK_AFTER, &fields::duration, errors);
+    let distribution_points = t
+        .get("distribution_points")
+        .map(|v| dp_list(ctx, &t.key("distribution_points"), v, dp_names, errors))
+        .unwrap_or_default();
+    Some(Fallback {
+        after,
+        distribution_points,
+    })
+}
+
+/// Resolves a list of DP names to indices; unknown and repeated names are errors.
+fn dp_list(
+    ctx: &SourceCtx<'_>,
+    key: &str,
+    v: &Spanned<DeValue<'_>>,
+    dp_names: &[String],
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<usize> {
+    let items: Vec<(String, Range<usize>)> = match fields::string_list(ctx, key, v) {
+        Ok(items) => items,
+        Err(mut es) => {
+            errors.append(&mut es);
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, (name, span)) in items.into_iter().enumerate() {
+        let item_key = format!("{key}.{i}");
+        match dp_names.iter().position(|n| *n == name) {
+            None => errors.push(ctx.diag(
+                span,
+                &item_key,
+                format!(
+                    "distribution point {name:?} is not defined, expected one of the \
+                     [[distribution_points]] names: {}",
+                    quoted(dp_names)
+                ),
+            )),
+            Some(d) if out.contains(&d) => errors.push(ctx.diag(
+                span,
+                &item_key,
+                format!("distribution point {name:?} is listed twice"),
+            )),
+            Some(d) => out.push(d),
+        }
+    }
+    out
+}
+
+fn quoted(names: &[String]) -> String {
+    let named: Vec<String> = names
+        .iter()
+        .filter(|n| !n.is_empty())
+        .map(|n| format!("{n:?}"))
+        .collect();
+    if named.is_empty() {
+        "(none defined)".to_string()
+    } else {
+        named.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::time::MINUTE;
+    use crate::scenario::testutil::doc_errors;
+
+    fn read(text: &str) -> (Option<Topology>, Vec<Diagnostic>) {
+        let mut topo = None;
+        let errors = doc_errors(text, |ctx, doc, errors| {
+            topo = Some(read_topology(
+                ctx,
+                value::get(doc, "sites"),
+                value::get(doc, "distribution_points"),
+                errors,
+            ));
+        });
+        (topo, errors)
+    }
+
+    #[test]
+    fn resolves_names_defaults_and_shares() {
+        let text = r#"
+[[sites]]
+name = "HQ"
+share = 3
+[[sites]]
+name = "Branch"
+wan = "100Mbps"
+distribution_points = ["DP2", "DP1"]
+fallback = { after = "30m", distribution_points = ["DP1"] }
+[[distribution_points]]
+name = "DP1"
+bandwidth = "10Gbps"
+[[distribution_points]]
+name = "DP2"
+site = "Branch"
+bandwidth = "1Gbps"
+max_connections = 500
+url = "http://dp2/{content}"
+"#;
+        let (topo, errors) = read(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        let t = topo.expect("read");
+        assert_eq!(t.sites[0].share, 0.75);
+        assert_eq!(t.sites[0].distribution_points, vec![0]);
+        assert_eq!(t.sites[1].distribution_points, vec![1, 0]);
+        assert_eq!(t.sites[1].wan, Some(100_000_000));
+        let fb = t.sites[1].fallback.as_ref().expect("fallback");
+        assert_eq!(
+            (fb.after, fb.distribution_points.clone()),
+            (30 * MINUTE, vec![0])
+        );
+        assert_eq!(t.distribution_points[0].site, 0);
+        assert_eq!(t.distribution_points[0].max_connections, 4000);
+        assert_eq!(t.distribution_points[1].site, 1);
+        assert_eq!(t.distribution_points[1].bandwidth, 1_000_000_000);
+        assert_eq!(
+            t.distribution_points[1].url.as_deref(),
+            Some("http://dp2/{content}")
+        );
+    }
+
+    #[test]
+    fn no_sites_means_one_default_site_with_every_dp() {
+        let text = "[[distribution_points]]\nname = \"A\"\nbandwidth = 1e9\n\
+                    [[distribution_points]]\nname = \"B\"\nsite = \"default\"\nbandwidth = 1e9\n";
+        let (topo, errors) = read(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        let t = topo.expect("read");
+        assert_eq!(t.sites.len(), 1);
+        assert_eq!(t.sites[0].name, "default");
+        assert_eq!(t.sites[0].distribution_points, vec![0, 1]);
+    }
+
+    #[test]
+    fn reference_errors_point_at_the_name() {
+        let text = r#"[[sites]]
+name = "HQ"
+distribution_points = ["DP1", "DPX", "DP1"]
+fallback = { distribution_points = ["NOPE"] }
+[[distribution_points]]
+name = "DP1"
+site = "Elsewhere"
+bandwidth = "1Gbps"
+max_connections = 0
+[[distribution_points]]
+name = "DP1"
+bandwidth = "-1Gbps"
+"#;
+        let (_, errors) = read(text);
+        let got: Vec<(usize, &str)> = errors.iter().map(|d| (d.line, d.key.as_str())).collect();
+        let mut got = got;
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                (3, "sites.0.distribution_points.1"),
+                (3, "sites.0.distribution_points.2"),
+                (4, "sites.0.fallback.distribution_points.0"),
+                (7, "distribution_points.0.site"),
+                (9, "distribution_points.0.max_connections"),
+                (11, "distribution_points.1.name"),
+                (12, "distribution_points.1.bandwidth"),
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_dps_and_zero_shares_are_errors() {
+        let (_, errors) = read("[[sites]]\nname = \"A\"\nshare = 0\n");
+        let keys: Vec<&str> = errors.iter().map(|d| d.key.as_str()).collect();
+        assert_eq!(keys, ["distribution_points", "sites"]);
+        assert!(errors[1].message.contains("sum to 0"));
+    }
+}
