@@ -132,6 +132,8 @@ pub(crate) const BIT_US: f64 = 8e6;
 const SNAP_RELATIVE: f64 = 1e-9;
 /// Absolute tolerance (µs) under which a fluid completion time counts as an integer.
 const SNAP_ABSOLUTE: f64 = 1e-3;
+/// Largest tolerance: just under half a µs (0.5 - 2^-10), see [`completion_time`].
+const SNAP_MAX: f64 = 0.5 - 1.0 / 1024.0;
 
 /// The µs at which a flow whose exact fluid completion is `fluid_us` (absolute, µs)
 /// completes, never before `clock`; `None` if that is beyond the representable
@@ -143,12 +145,19 @@ const SNAP_ABSOLUTE: f64 = 1e-3;
 /// left, because accumulated float error grows with the history (virtual times,
 /// re-based remainders), and because a rule that depends only on the absolute fluid
 /// time gives the same answer whenever a model re-bases its state.
+///
+/// Past 500 s the relative tolerance reaches half a µs, where the rule would turn
+/// into rounding to the nearest µs with its tie at exactly .5 µs; such ties are
+/// common (a link's share halves when a flow joins) and float noise would break
+/// them either way. So the tolerance is capped just under half a µs (0.5 - 2^-10):
+/// a time at .5 rounds up whatever its noise, and the remaining boundary sits at a
+/// fraction that exact completion times practically never hit.
 pub(crate) fn completion_time(fluid_us: f64, clock: SimTime) -> Option<SimTime> {
     if fluid_us.is_nan() || fluid_us >= u64::MAX as f64 {
         return None;
     }
     let nearest = fluid_us.round();
-    let tolerance = f64::max(SNAP_ABSOLUTE, SNAP_RELATIVE * fluid_us.abs());
+    let tolerance = (SNAP_RELATIVE * fluid_us.abs()).clamp(SNAP_ABSOLUTE, SNAP_MAX);
     let snapped = if (fluid_us - nearest).abs() <= tolerance {
         nearest
     } else {

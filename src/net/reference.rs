@@ -63,7 +63,11 @@ impl ReferenceNet {
     }
 
     fn next_due(&self) -> Option<SimTime> {
-        self.flows.iter().filter(|f| f.live).filter_map(|f| f.finish).min()
+        self.flows
+            .iter()
+            .filter(|f| f.live)
+            .filter_map(|f| f.finish)
+            .min()
     }
 
     /// Completes flows in time order up to `now`, recomputing after each batch.

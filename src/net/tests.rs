@@ -31,6 +31,11 @@ fn completion_rule_snaps_noise_and_rounds_up_the_rest() {
     // Relative tolerance: 1e-9 of 1e8 µs is 0.1 µs.
     assert_eq!(completion_time(100_000_000.05, 0), Some(100_000_000));
     assert_eq!(completion_time(100_000_000.2, 0), Some(100_000_001));
+    // Past 500 s: the nearest µs, but an exact (or noisy) .5 always rounds up.
+    assert_eq!(completion_time(900_000_000.4, 0), Some(900_000_000));
+    assert_eq!(completion_time(900_000_000.6, 0), Some(900_000_001));
+    assert_eq!(completion_time(856_446_797.499_999_9, 0), Some(856_446_798));
+    assert_eq!(completion_time(856_446_797.5, 0), Some(856_446_798));
     assert_eq!(completion_time(5.0, 7), Some(7));
     assert_eq!(completion_time(-1e-12, 0), Some(0));
     assert_eq!(completion_time(f64::INFINITY, 0), None);

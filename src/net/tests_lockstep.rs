@@ -184,7 +184,10 @@ fn lockstep(w: &Workload) -> Result<(), TestCaseError> {
         if fast.ids.keys().eq(slow.ids.keys()) {
             prop_assert_eq!(fast.net.active_flows(), slow.net.active_flows());
             for (tag, &f) in &fast.ids {
-                let (a, b) = (fast.net.flow_rate_bps(f), slow.net.flow_rate_bps(slow.ids[tag]));
+                let (a, b) = (
+                    fast.net.flow_rate_bps(f),
+                    slow.net.flow_rate_bps(slow.ids[tag]),
+                );
                 prop_assert!(close(a, b), "flow {}: fast {} reference {}", tag, a, b);
             }
             for l in 0..links as LinkId {
@@ -201,7 +204,13 @@ fn lockstep(w: &Workload) -> Result<(), TestCaseError> {
     fast.check_bytes()?;
     slow.check_bytes()?;
     prop_assert!(fast.ids.is_empty() && slow.ids.is_empty());
-    prop_assert_eq!(fast.done.len(), w.ops.iter().filter(|o| matches!(o, Op::Start { .. })).count());
+    prop_assert_eq!(
+        fast.done.len(),
+        w.ops
+            .iter()
+            .filter(|o| matches!(o, Op::Start { .. }))
+            .count()
+    );
     prop_assert!(fast.done.keys().eq(slow.done.keys()));
     for (tag, a) in &fast.done {
         let b = &slow.done[tag];
@@ -214,9 +223,9 @@ fn lockstep(w: &Workload) -> Result<(), TestCaseError> {
             b.finished
         );
     }
-    for l in 0..links {
-        prop_assert_eq!(fast.net.link_bytes(l as LinkId), expected[l]);
-        prop_assert_eq!(slow.net.link_bytes(l as LinkId), expected[l]);
+    for (l, &sum) in expected.iter().enumerate() {
+        prop_assert_eq!(fast.net.link_bytes(l as LinkId), sum);
+        prop_assert_eq!(slow.net.link_bytes(l as LinkId), sum);
     }
     Ok(())
 }
@@ -238,7 +247,11 @@ fn check_max_min(
         }
     }
     for (l, &c) in capacities.iter().enumerate() {
-        prop_assert!(load[l] <= c as f64 * (1.0 + 1e-9), "link {} over capacity", l);
+        prop_assert!(
+            load[l] <= c as f64 * (1.0 + 1e-9),
+            "link {} over capacity",
+            l
+        );
         prop_assert!(close(load[l], net.link_rate_bps(l as LinkId)));
     }
     for (tag, (f, cap, links)) in active {
@@ -250,7 +263,12 @@ fn check_max_min(
             let l = l as usize;
             load[l] >= capacities[l] as f64 * (1.0 - 1e-9) && r >= fastest[l] * (1.0 - 1e-9)
         });
-        prop_assert!(at_cap || bottleneck, "flow {} at {} is not bottlenecked", tag, r);
+        prop_assert!(
+            at_cap || bottleneck,
+            "flow {} at {} is not bottlenecked",
+            tag,
+            r
+        );
     }
     Ok(())
 }
