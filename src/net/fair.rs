@@ -3,6 +3,7 @@
 //! for the invariants.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::mem;
 
 use super::fill::{Class, FillScratch, Link, LinkSet, Queued, to_fixed, water_fill};
@@ -22,7 +23,8 @@ pub struct FairShareNet {
     links: Vec<Link>,
     classes: Vec<Class>,
     /// Class of each (cap, links) seen so far; classes are kept when they empty.
-    class_of: HashMap<(u64, LinkSet), u32>,
+    /// Only looked up, never iterated, so its order cannot leak into results.
+    class_of: HashMap<(u64, LinkSet), u32, BuildHasherDefault<KeyHasher>>,
     flows: Vec<FlowSlot>,
     /// Reported flow ids, reused last-freed first.
     free: Vec<FlowId>,
@@ -37,6 +39,43 @@ pub struct FairShareNet {
     /// Component-search epoch (marks in links and classes compare against it).
     epoch: u64,
     scratch: Scratch,
+}
+
+/// A multiply-rotate hasher for class keys (a few integers): the key lookup runs at
+/// every flow start, and SipHash's resistance to chosen keys buys nothing here.
+#[derive(Debug, Clone, Copy, Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Integer slices (the link ids) arrive here as one byte string.
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+        let mut word = [0u8; 8];
+        let rest = chunks.remainder();
+        word[..rest.len()].copy_from_slice(rest);
+        self.write_u64(u64::from_le_bytes(word));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
 }
 
 /// A flow's bookkeeping while its id is taken.
@@ -80,16 +119,6 @@ impl FairShareNet {
         (self.flows.len() - 1) as FlowId
     }
 
-    /// Records the current byte count of the class's links before its membership
-    /// changes, so the reported counts never dip.
-    fn guard_links(&mut self, c: u32) {
-        let links = self.classes[c as usize].links.clone();
-        for l in links {
-            let now = self.link_bytes(l);
-            self.links[l as usize].floor = now;
-        }
-    }
-
     /// Processes every completion due at or before `now`, in time order, then moves
     /// the clock to `now`.
     fn run_until(&mut self, now: SimTime, out: &mut Vec<Completion>) {
@@ -114,7 +143,6 @@ impl FairShareNet {
             }
             self.due.pop();
             self.classes[c as usize].next = None;
-            self.guard_links(c);
             // The head is due by the heap's key; the others if their own time is.
             let mut head = true;
             while let Some(&q) = self.classes[c as usize].queue.peek() {
@@ -140,9 +168,15 @@ impl FairShareNet {
         slot.live = false;
         let slot = *slot;
         let class = &mut self.classes[c as usize];
+        // The class's progress may lose a hair more than the flow's size (see
+        // `Class::floor`); the links' totals gain exactly its size.
+        let before = class.progress(t);
         class.n -= 1;
-        class.arrivals -= to_fixed(slot.arrival);
+        class.arrivals -= i128::from(to_fixed(slot.arrival));
         class.sizes -= u128::from(slot.bytes);
+        class.floor = before
+            .saturating_sub(slot.bytes)
+            .min(u64::try_from(class.sizes).unwrap_or(u64::MAX));
         for &l in &class.links {
             let link = &mut self.links[l as usize];
             link.active -= 1;
@@ -304,7 +338,6 @@ impl FlowNetwork for FairShareNet {
             return flow;
         }
         let c = self.class_for(cap_bps, links);
-        self.guard_links(c);
         let class = &mut self.classes[c as usize];
         if class.n == 0 {
             for &l in &class.links {
@@ -325,7 +358,9 @@ impl FlowNetwork for FairShareNet {
             flow,
         });
         class.n += 1;
-        class.arrivals += to_fixed(slot.arrival);
+        // The arrival adds exactly `to_fixed(V(now))` to both terms of the class's
+        // progress, so the byte count cannot dip here.
+        class.arrivals += i128::from(to_fixed(slot.arrival));
         class.sizes += u128::from(bytes);
         for &l in &class.links {
             self.links[l as usize].active += 1;
@@ -363,7 +398,7 @@ impl FlowNetwork for FairShareNet {
         let fluid = l.classes.iter().fold(0u64, |acc, &c| {
             acc.saturating_add(self.classes[c as usize].progress(self.clock))
         });
-        l.floor.max(l.completed.saturating_add(fluid))
+        l.completed.saturating_add(fluid)
     }
 
     fn link_active(&self, link: LinkId) -> u32 {

@@ -16,13 +16,16 @@ use crate::engine::time::SimTime;
 /// The sorted, distinct links a class crosses (0..=3 in practice).
 pub(crate) type LinkSet = SmallVec<[LinkId; 4]>;
 
-/// Scale of the fixed-point sums of arrival virtual times: 1/65536 byte.
-const FIXED_SCALE: f64 = 65536.0;
+/// Scale of the fixed-point virtual times: 1/256 byte. An i64 then holds 3.6e16
+/// bytes per flow, nine years of a class never emptying at 1 Gbps per flow.
+const FIXED_SCALE: f64 = 256.0;
 
-/// A virtual time (bytes) as a fixed-point integer, so that sums of arrivals add and
-/// subtract exactly over millions of churn events instead of drifting.
-pub(crate) fn to_fixed(v: f64) -> i128 {
-    (v * FIXED_SCALE).round() as i128
+/// A virtual time (bytes, >= 0) as a fixed-point integer, so that sums of arrivals
+/// add and subtract exactly over millions of churn events instead of drifting.
+/// Truncation toward zero (a hardware conversion, unlike `round`) is monotone, which
+/// is all the byte counts need.
+pub(crate) fn to_fixed(v: f64) -> i64 {
+    (v * FIXED_SCALE) as i64
 }
 
 /// A shared link.
@@ -38,10 +41,6 @@ pub(crate) struct Link {
     pub(crate) rate: f64,
     /// Exact sum of the sizes of completed flows that crossed this link.
     pub(crate) completed: u64,
-    /// `link_bytes` as of the last change of membership: the fluid part of the
-    /// count may dip by float noise when a flow joins or leaves, this keeps the
-    /// reported total monotone.
-    pub(crate) floor: u64,
     /// Component-search epoch that last visited this link.
     pub(crate) mark: u64,
     /// Water-filling scratch: capacity not yet given to frozen classes.
@@ -58,7 +57,6 @@ impl Link {
             active: 0,
             rate: 0.0,
             completed: 0,
-            floor: 0,
             mark: 0,
             spare: 0.0,
             unfrozen: 0,
@@ -123,6 +121,11 @@ pub(crate) struct Class {
     pub(crate) arrivals: i128,
     /// Sum of the sizes of active flows (bounds the fluid progress).
     pub(crate) sizes: u128,
+    /// Lower bound of the class's progress, set when a flow completes: the
+    /// completed flow may have been counted for a hair more than its size (it
+    /// completes at the µs after its fluid end), and the link total must not dip
+    /// when its fluid share is swapped for its exact size.
+    pub(crate) floor: u64,
     /// Next completion time of the class, as stored in the due heap.
     pub(crate) next: Option<SimTime>,
     /// Component-search epoch that last visited this class.
@@ -143,6 +146,7 @@ impl Class {
             queue: BinaryHeap::new(),
             arrivals: 0,
             sizes: 0,
+            floor: 0,
             next: None,
             mark: 0,
             frozen: false,
@@ -175,15 +179,15 @@ impl Class {
         self.t_base as f64 + left * BIT_US / self.rate
     }
 
-    /// Bytes served to the active flows of the class by `now` (floored, within their
-    /// sizes).
+    /// Bytes served to the active flows of the class by `now`: the floor of
+    /// `n V(now) - Σ arrivals`, within their sizes, and at least `floor`.
     pub(crate) fn progress(&self, now: SimTime) -> u64 {
         if self.n == 0 {
             return 0;
         }
-        let served = i128::from(self.n) * to_fixed(self.v_at(now)) - self.arrivals;
+        let served = i128::from(self.n) * i128::from(to_fixed(self.v_at(now))) - self.arrivals;
         let bytes = (served as f64 / FIXED_SCALE).clamp(0.0, self.sizes as f64);
-        bytes as u64
+        (bytes as u64).max(self.floor)
     }
 }
 

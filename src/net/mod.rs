@@ -156,15 +156,19 @@ pub(crate) fn completion_time(fluid_us: f64, clock: SimTime) -> Option<SimTime> 
     if fluid_us.is_nan() || fluid_us >= u64::MAX as f64 {
         return None;
     }
-    let nearest = fluid_us.round();
-    let tolerance = (SNAP_RELATIVE * fluid_us.abs()).clamp(SNAP_ABSOLUTE, SNAP_MAX);
-    let snapped = if (fluid_us - nearest).abs() <= tolerance {
-        nearest
-    } else {
-        fluid_us.ceil()
-    };
-    // `as` saturates: negative (noise below a clock of 0) becomes 0.
-    Some((snapped as u64).max(clock))
+    if fluid_us <= clock as f64 {
+        // Noise below the clock (or a flow already due) completes now.
+        return Some(clock);
+    }
+    // From here 0 < fluid_us < 2^64, so `as u64` truncates exactly: a hardware
+    // conversion instead of libm's round and ceil (this runs at every event).
+    let whole = fluid_us as u64;
+    let frac = fluid_us - whole as f64;
+    let tolerance = (SNAP_RELATIVE * fluid_us).clamp(SNAP_ABSOLUTE, SNAP_MAX);
+    // Within tolerance above `whole`: that integer. Otherwise the next one, which is
+    // both the ceiling and the integer a time just under it is within tolerance of.
+    let at = if frac <= tolerance { whole } else { whole + 1 };
+    Some(at.max(clock))
 }
 
 /// Per-flow or per-link rate as f64 bits/s, with `u64::MAX` meaning no limit.
