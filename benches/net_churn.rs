@@ -5,6 +5,11 @@
 //! new flow of a random size (1 MB to 4 GB) in the same cap class. One element is
 //! one flow event (a start or an end). The fast model runs at 100 to 100,000
 //! concurrent flows, the reference model at 100 and 1,000 for contrast.
+//!
+//! `net_churn/sites` is the same churn with 4,000 flows spread over S sites, each
+//! behind its own 1 Gbps WAN link, all downloading from one 10 Gbps DP: one
+//! connected component of 3 S classes and S + 1 links, the water-filling's worst
+//! case in fleetsim's topologies.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -20,23 +25,36 @@ const CAPS: [u64; 3] = [1_000_000_000, 150_000_000, 20_000_000];
 /// A network kept at `n` concurrent flows.
 struct Churn<N> {
     net: N,
-    link: LinkId,
+    /// The links of each site's flows: its WAN link (if any) and the DP.
+    paths: Vec<Vec<LinkId>>,
+    dp: LinkId,
     rng: SmallRng,
     done: Vec<Completion>,
 }
 
 impl<N: FlowNetwork> Churn<N> {
-    fn new(mut net: N, n: usize) -> Self {
-        let link = net.add_link(10_000_000_000);
+    /// `n` flows behind `sites` WAN links (0: straight to the DP).
+    fn new(mut net: N, n: usize, sites: usize) -> Self {
+        let dp = net.add_link(10_000_000_000);
+        let paths: Vec<Vec<LinkId>> = if sites == 0 {
+            vec![vec![dp]]
+        } else {
+            (0..sites)
+                .map(|_| vec![net.add_link(1_000_000_000), dp])
+                .collect()
+        };
         let mut rng = SmallRng::seed_from_u64(42);
         for i in 0..n {
             let bytes = rng.random_range(1_000_000..=4_000_000_000u64);
-            let class = i % CAPS.len();
-            net.start_flow(0, bytes, CAPS[class], &[link], class as u64);
+            // The tag says which cap and path the flow's replacements use.
+            let tag = i % (CAPS.len() * paths.len());
+            let (cap, path) = (CAPS[tag % CAPS.len()], &paths[tag / CAPS.len()]);
+            net.start_flow(0, bytes, cap, path, tag as u64);
         }
         let mut churn = Churn {
             net,
-            link,
+            paths,
+            dp,
             rng,
             done: Vec::new(),
         };
@@ -56,24 +74,32 @@ impl<N: FlowNetwork> Churn<N> {
             self.net.advance(t, &mut self.done);
             for c in self.done.drain(..) {
                 let bytes = self.rng.random_range(1_000_000..=4_000_000_000u64);
-                let cap = CAPS[c.tag as usize % CAPS.len()];
-                self.net.start_flow(t, bytes, cap, &[self.link], c.tag);
+                let tag = c.tag as usize;
+                let (cap, path) = (CAPS[tag % CAPS.len()], &self.paths[tag / CAPS.len()]);
+                self.net.start_flow(t, bytes, cap, path, c.tag);
                 count += 2;
             }
         }
-        black_box(self.net.link_bytes(self.link));
+        black_box(self.net.link_bytes(self.dp));
         count
     }
 }
 
-fn bench_model<N: FlowNetwork>(c: &mut Criterion, name: &str, make: fn() -> N, sizes: &[usize]) {
+/// Benchmarks `make`'s model at each `(flows, sites)`, labelled by `label`.
+fn bench_model<N: FlowNetwork>(
+    c: &mut Criterion,
+    name: &str,
+    make: fn() -> N,
+    cases: &[(usize, usize)],
+    label: fn(usize, usize) -> usize,
+) {
     let mut group = c.benchmark_group(format!("net_churn/{name}"));
     group.throughput(Throughput::Elements(1));
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(3));
-    for &n in sizes {
-        let mut churn = Churn::new(make(), n);
-        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+    for &(n, sites) in cases {
+        let mut churn = Churn::new(make(), n, sites);
+        group.bench_with_input(BenchmarkId::from_parameter(label(n, sites)), &n, |b, _| {
             b.iter_custom(|iters| {
                 let start = Instant::now();
                 churn.run(iters);
@@ -85,13 +111,14 @@ fn bench_model<N: FlowNetwork>(c: &mut Criterion, name: &str, make: fn() -> N, s
 }
 
 fn churn(c: &mut Criterion) {
-    bench_model(
-        c,
-        "fair",
-        FairShareNet::new,
-        &[100, 1_000, 4_000, 10_000, 100_000],
-    );
-    bench_model(c, "reference", ReferenceNet::new, &[100, 1_000]);
+    let one_link = |n: usize| (n, 0);
+    let flows = |n, _| n;
+    let sizes = [100, 1_000, 4_000, 10_000, 100_000].map(one_link);
+    bench_model(c, "fair", FairShareNet::new, &sizes, flows);
+    let sizes = [100, 1_000].map(one_link);
+    bench_model(c, "reference", ReferenceNet::new, &sizes, flows);
+    let sites = [10, 100].map(|s| (4_000, s));
+    bench_model(c, "sites", FairShareNet::new, &sites, |_, s| s);
 }
 
 criterion_group!(benches, churn);
