@@ -274,7 +274,7 @@ fn memory_stays_proportional_to_pending_items() {
         };
         q.push(t + d, x);
     }
-    let bound = pending as usize / CHUNK + 2 * FANOUT;
+    let bound = (pending as usize).div_ceil(CHUNK) + 2 * SLOTS;
     assert!(
         q.next.len() <= bound,
         "{} chunks for {pending} items",
