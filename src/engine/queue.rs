@@ -1,6 +1,21 @@
 //! The future-event list: a monotone priority queue over [`SimTime`] in which
 //! items with equal times come out in the order they were pushed (FIFO).
 //!
+//! ```
+//! use fleetsim::engine::queue::EventQueue;
+//! use fleetsim::engine::time::SECOND;
+//!
+//! let mut q = EventQueue::new();
+//! q.push(5 * SECOND, "reboot");
+//! q.push(2 * SECOND, "download done");
+//! q.push(5 * SECOND, "report status"); // same time: after "reboot"
+//! assert_eq!(q.pop(), Some((2 * SECOND, "download done")));
+//! assert_eq!(q.now(), 2 * SECOND);
+//! assert_eq!(q.pop(), Some((5 * SECOND, "reboot")));
+//! assert_eq!(q.pop(), Some((5 * SECOND, "report status")));
+//! assert_eq!(q.pop(), None);
+//! ```
+//!
 //! # Why not a binary heap
 //!
 //! A simulation of a large fleet keeps millions of events pending and does
@@ -136,7 +151,7 @@ fn first_set(words: &[u64; FANOUT / 64]) -> Option<usize> {
 ///   [`now`](Self::now) is clamped to `now()` (and counted by
 ///   [`clamped_pushes`](Self::clamped_pushes)) instead of corrupting the order.
 /// - No operation allocates once the queue has reached its working size.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct EventQueue<T> {
     /// `(time, item)` storage; chunk `c` is `entries[c * CHUNK..(c + 1) * CHUNK]`.
     entries: Vec<(SimTime, T)>,
@@ -154,6 +169,18 @@ pub struct EventQueue<T> {
     now: SimTime,
     len: usize,
     clamped: u64,
+}
+
+/// A summary rather than the contents: a queue may hold millions of items.
+impl<T> std::fmt::Debug for EventQueue<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventQueue")
+            .field("now", &self.now)
+            .field("len", &self.len)
+            .field("chunks", &self.next.len())
+            .field("clamped", &self.clamped)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<T: Copy> Default for EventQueue<T> {

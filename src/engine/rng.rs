@@ -11,6 +11,22 @@
 //! - `purpose`: what the draw is for, composed by the caller with [`purpose`]
 //!   (e.g. `purpose(KIND_STEP_DURATION, step_index)`).
 //!
+//! ```
+//! use fleetsim::engine::rng::{purpose, stream, uniform01};
+//! use rand::RngExt;
+//!
+//! const KIND_STEP_DURATION: u32 = 3;
+//! let (seed, client) = (42, 1_017);
+//! let mut r = stream(seed, client, purpose(KIND_STEP_DURATION, 4));
+//! let minutes: f64 = r.random_range(10.0..30.0);
+//! // The same key gives the same draw, whatever happened in between.
+//! let mut again = stream(seed, client, purpose(KIND_STEP_DURATION, 4));
+//! assert_eq!(again.random_range(10.0..30.0), minutes);
+//! // A single draw needs no generator.
+//! let u = uniform01(seed, client, purpose(KIND_STEP_DURATION, 5));
+//! assert!((0.0..1.0).contains(&u));
+//! ```
+//!
 //! # Construction
 //!
 //! The key is folded into 64 bits with the SplitMix64 finalizer (Stafford's

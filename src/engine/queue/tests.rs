@@ -228,6 +228,10 @@ fn empty_queue_is_harmless() {
     assert!(q.is_empty());
     q.clear();
     assert_eq!(q.len(), 0);
+    assert_eq!(
+        format!("{q:?}"),
+        "EventQueue { now: 0, len: 0, chunks: 0, clamped: 0, .. }"
+    );
 }
 
 #[test]
