@@ -40,6 +40,7 @@ const FLEET_KEYS: &[&str] = &[
     "incompatible_app",
     "incompatible_driver",
     "third_party_encryption",
+    "exact_shares",
 ];
 
 /// Reads `[fleet]`; `v` is `None` when the table is absent (an error: `clients` is
@@ -63,6 +64,7 @@ pub(crate) fn read_fleet(
         incompatible_app: 0.0,
         incompatible_driver: 0.0,
         third_party_encryption: 0.0,
+        exact_shares: false,
     };
     let Some(v) = v else {
         errors.push(ctx.diag(
@@ -108,6 +110,7 @@ pub(crate) fn read_fleet(
     fleet.incompatible_app = s.or("incompatible_app", 0.0, &value::probability, errors);
     fleet.incompatible_driver = s.or("incompatible_driver", 0.0, &value::probability, errors);
     fleet.third_party_encryption = s.or("third_party_encryption", 0.0, &value::probability, errors);
+    fleet.exact_shares = s.or("exact_shares", false, &value::boolean, errors);
     fleet
 }
 

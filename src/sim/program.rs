@@ -155,6 +155,7 @@ struct Compiler<'a> {
     vars: VarTable,
     referenced: Vec<u32>,
     default_step: Dist,
+    os_ids: Vec<String>,
 }
 
 impl<'a> Compiler<'a> {
@@ -257,7 +258,14 @@ impl<'a> Compiler<'a> {
                 OpKind::SetDynamic { rules: out }
             }
             StepKind::UpgradeOs(u) => OpKind::UpgradeOs {
-                content: self.contents(&n.name, &u.content)?,
+                // No package listed: any of the scenario's OS upgrade packages, the one
+                // matching the client is used (the built-in templates work this way).
+                content: if u.content.is_empty() {
+                    let all: Vec<String> = self.os_ids.clone();
+                    self.contents(&n.name, &all)?
+                } else {
+                    self.contents(&n.name, &u.content)?
+                },
                 drivers: self.contents(&n.name, &u.driver_content)?,
                 scan_only: u.scan_only,
                 ignore_dismissable: u.ignore_dismissable,
@@ -308,6 +316,7 @@ pub fn compile_ts(s: &Scenario, ts: &TaskSequence) -> Result<Program, CompileErr
         vars: VarTable::new(s, ts),
         referenced: Vec::new(),
         default_step: s.setup.default_step.clone(),
+        os_ids: s.content.iter().filter(|c| c.kind == crate::scenario::model::ContentKind::OsUpgrade).map(|c| c.id.clone()).collect(),
     };
     for n in &ts.steps {
         c.node(n, NONE)?;

@@ -10,7 +10,7 @@ use super::state::NEVER;
 use super::world::{PHASES, World};
 use crate::engine::time::SimTime;
 use crate::fleet;
-use crate::net::FlowNetwork;
+use crate::net::{Completion, FlowNetwork};
 use crate::scenario::model::{Arch, NetType, Power, Scenario};
 
 /// Options of one run.
@@ -85,7 +85,7 @@ pub fn run(s: &Scenario, opts: &RunOptions) -> Result<RunResult, SimError> {
     let mut last_bytes = vec![0u64; nlinks];
     let mut bandwidth = Vec::new();
     let mut next_tick = interval;
-    let mut done_out = Vec::new();
+    let mut done_out: Vec<Completion> = Vec::new();
     let mut partial = false;
     let mut last_time = 0;
     loop {
@@ -120,8 +120,7 @@ pub fn run(s: &Scenario, opts: &RunOptions) -> Result<RunResult, SimError> {
         if tn == Some(t) {
             done_out.clear();
             w.net.advance(t, &mut done_out);
-            for i in 0..done_out.len() {
-                let d = done_out[i];
+            for d in done_out.drain(..) {
                 w.events += 1;
                 w.on_flow_done(d);
             }

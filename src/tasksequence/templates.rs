@@ -1,13 +1,191 @@
 //! Built-in task sequence templates (`template = "..."`).
-//! DEVELOPMENT PLACEHOLDER: filled by the rollout-semantics work before landing.
+//!
+//! - `win10-inplace-upgrade`: the Create Task Sequence Wizard's Windows 10 in-place
+//!   upgrade template (ConfigMgr 1802 and later), exactly as exported in
+//!   `shared/domain/ts-examples/upgrade-os-default-template.xml`: the same groups,
+//!   steps, conditions, success codes and Check Readiness values. Its Upgrade Operating
+//!   System step lists no package: it uses the scenario's OS upgrade package that
+//!   matches the client (the export's single package id, `OPC005ED`, stands for that).
+//! - `win10-inplace-upgrade-recommended`: the same plus the article's "Additional
+//!   recommendations" (`shared/domain/000_f0608c9a7ecd78c6.txt`): Check Readiness with
+//!   20480 MB (x64) / 16384 MB (x86) free disk, an inline compatibility assessment
+//!   (scan-only Upgrade OS with continue on error, then `cmd /c exit
+//!   %_SMSTSOSUpgradeActionReturnCode%` unless it is 3247440400 = 0xC1900210), raised
+//!   `SMSTSDownloadRetryCount` / `SMSTSDownloadRetryDelay` for clients off the wired
+//!   network, and the remove steps of the Prepare for Upgrade groups (with
+//!   `/ReflectDrivers` for third-party disk encryption).
 
-use super::tree::TaskSequence;
+use super::tree::{CheckReadiness, Condition, Node, RemoveWhat, StepKind, TaskSequence, UpgradeOs, VarOp};
 
 /// Names accepted by `template = "..."`.
-pub const NAMES: &[&str] = &[];
+pub const NAMES: &[&str] = &["win10-inplace-upgrade", "win10-inplace-upgrade-recommended"];
 
 /// The template of that name, if it exists.
 pub fn by_name(name: &str) -> Option<TaskSequence> {
-    let _ = name;
-    None
+    match name {
+        "win10-inplace-upgrade" => Some(default_template()),
+        "win10-inplace-upgrade-recommended" => Some(recommended_template()),
+        _ => None,
+    }
+}
+
+fn group(name: &str, description: &str, steps: Vec<Node>) -> Node {
+    let mut n = Node::new(name, StepKind::Group { steps });
+    n.description = description.to_string();
+    n
+}
+
+fn var_cond(variable: &str, op: VarOp, value: &str) -> Condition {
+    Condition::Variable { variable: variable.into(), op, value: value.into() }
+}
+
+fn step(name: &str, kind: StepKind) -> Node {
+    let mut n = Node::new(name, kind);
+    // The wizard's steps list only 0 as success code.
+    n.success_codes = vec![0];
+    n
+}
+
+fn check_readiness(free_disk_mb: u64) -> Node {
+    let mut n = step(
+        "Check Readiness for Upgrade",
+        StepKind::CheckReadiness(CheckReadiness {
+            free_disk_mb: Some(free_disk_mb),
+            memory_mb: Some(2048),
+            processor_mhz: Some(1024),
+            os_type: Some("CLIENT".into()),
+            ..CheckReadiness::default()
+        }),
+    );
+    n.description = "Check whether the computer is ready for the upgrade of the operating system.".into();
+    n
+}
+
+fn upgrade_step(name: &str, scan_only: bool) -> Node {
+    step(
+        name,
+        StepKind::UpgradeOs(UpgradeOs {
+            content: Vec::new(),
+            scan_only,
+            ignore_dismissable: false,
+            additional_options: None,
+            edition_index: 1,
+            product_key: None,
+            dynamic_update: Some("Disable".into()),
+            driver_content: Vec::new(),
+        }),
+    )
+}
+
+/// Post-Processing, Rollback and Run Actions on Failure, as in the export.
+fn closing_groups() -> Vec<Node> {
+    let mut post = group(
+        "Post-Processing",
+        "Run tasks after the operating system upgrades and the computer restarts",
+        vec![
+            group("Apply setup-based drivers", "Add steps in this group to install setup-based drivers (.exe) from packages", vec![]),
+            group("Install/enable third-party security", "Add steps in this group to install or enable third-party security programs, such as antivirus", vec![]),
+            group("Set Windows default apps and associations", "Add steps in this group to set Windows default apps and file associations", vec![]),
+            group("Apply customizations and personalizations", "Add steps in this group to apply Start menu customizations, such as organizing program groups", vec![]),
+        ],
+    );
+    post.condition = Some(var_cond("_SMSTSSetupRollback", VarOp::Equals, "false"));
+    let mut rollback = group("Rollback", "Run tasks if the upgrade fails and the operating system rolls back", vec![]);
+    rollback.condition = Some(var_cond("_SMSTSSetupRollback", VarOp::Equals, "true"));
+    let mut failure = group(
+        "Run Actions on Failure",
+        "Run tasks if OS upgrade fails to gather logs and run diagnostic tools",
+        vec![
+            group("Collect Logs", "Save Windows Setup and Task Sequence logs to a Network Share", vec![]),
+            group("Run Diagnostic Tools", "Run Diagnostic Tools", vec![]),
+        ],
+    );
+    failure.condition = Some(var_cond("_SMSTSOSUpgradeActionReturnCode", VarOp::NotEquals, "0"));
+    vec![post, rollback, failure]
+}
+
+fn upgrade_group() -> Node {
+    let mut restart = step("Restart Computer", StepKind::Restart { duration: None });
+    restart.description = String::new();
+    group("Upgrade the Operating System", "", vec![upgrade_step("Upgrade Operating System", false), restart])
+}
+
+/// The wizard's template, as exported.
+pub fn default_template() -> TaskSequence {
+    let prepare = group(
+        "Prepare for Upgrade",
+        "Actions to run in full OS to prepare for upgrade of the operating system.",
+        vec![
+            check_readiness(25600),
+            group("Battery Checks", "Add steps in this group to check whether the computer is using battery, or wired power", vec![]),
+            group("Network/Wired Connection Checks", "Add steps in this group to check whether the computer is connected to a network, and is not using a wireless connection", vec![]),
+            group("Remove incompatible applications", "Add steps in this group to remove any applications that are incompatible with this version of Windows 10", vec![]),
+            group("Remove incompatible drivers", "Add steps in this group to remove any drivers that are incompatible with this version of Windows 10", vec![]),
+            group("Remove/suspend third-party security", "Add steps in this group to remove or suspend third-party security programs, such as antivirus", vec![]),
+        ],
+    );
+    let mut steps = vec![prepare, upgrade_group()];
+    steps.extend(closing_groups());
+    TaskSequence { name: "Upgrade Operating System".into(), variables: Vec::new(), steps }
+}
+
+/// The wizard's template with the article's additional recommendations.
+pub fn recommended_template() -> TaskSequence {
+    // 0 = the article's recommendation by architecture (20480 MB x64, 16384 MB x86).
+    let readiness = check_readiness(0);
+    let mut assessment = upgrade_step("Upgrade assessment", true);
+    assessment.continue_on_error = true;
+    let mut exit = step(
+        "Fail on compatibility issues",
+        StepKind::Run {
+            command: Some("cmd /c exit %_SMSTSOSUpgradeActionReturnCode%".into()),
+            powershell: false,
+            package: None,
+            duration: None,
+            exit_codes: Vec::new(),
+            output_variable: None,
+        },
+    );
+    exit.condition = Some(var_cond("_SMSTSOSUpgradeActionReturnCode", VarOp::NotEquals, "3247440400"));
+    let not_wired = Condition::None(vec![Condition::Wql {
+        query: "SELECT * FROM Win32_NetworkAdapter WHERE NetConnectionStatus = 2 AND AdapterType = 'Ethernet 802.3'".into(),
+        namespace: None,
+    }]);
+    let mut retry_count = step("Raise download retries off the wired network", StepKind::SetVariable { variable: "SMSTSDownloadRetryCount".into(), value: "5".into() });
+    retry_count.condition = Some(not_wired.clone());
+    let mut retry_delay = step("Raise download retry delay off the wired network", StepKind::SetVariable { variable: "SMSTSDownloadRetryDelay".into(), value: "60".into() });
+    retry_delay.condition = Some(not_wired);
+    let reflect = step(
+        "Pass encryption driver to Windows Setup",
+        StepKind::SetVariable { variable: "OSDSetupAdditionalUpgradeOptions".into(), value: "/ReflectDrivers C:\\Drivers\\Encryption".into() },
+    );
+    let prepare = group(
+        "Prepare for Upgrade",
+        "Actions to run in full OS to prepare for upgrade of the operating system.",
+        vec![
+            readiness,
+            assessment,
+            exit,
+            group("Battery Checks", "Add steps in this group to check whether the computer is using battery, or wired power", vec![]),
+            group("Network/Wired Connection Checks", "Add steps in this group to check whether the computer is connected to a network, and is not using a wireless connection", vec![retry_count, retry_delay]),
+            group(
+                "Remove incompatible applications",
+                "Add steps in this group to remove any applications that are incompatible with this version of Windows 10",
+                vec![step("Remove incompatible applications", StepKind::Remove { what: RemoveWhat::IncompatibleApps })],
+            ),
+            group(
+                "Remove incompatible drivers",
+                "Add steps in this group to remove any drivers that are incompatible with this version of Windows 10",
+                vec![step("Remove incompatible drivers", StepKind::Remove { what: RemoveWhat::IncompatibleDrivers })],
+            ),
+            group(
+                "Remove/suspend third-party security",
+                "Add steps in this group to remove or suspend third-party security programs, such as antivirus",
+                vec![step("Suspend third-party security", StepKind::Remove { what: RemoveWhat::ThirdPartySecurity }), reflect],
+            ),
+        ],
+    );
+    let mut steps = vec![prepare, upgrade_group()];
+    steps.extend(closing_groups());
+    TaskSequence { name: "Upgrade Operating System (recommended)".into(), variables: Vec::new(), steps }
 }
