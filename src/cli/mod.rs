@@ -61,9 +61,21 @@ impl ScenarioArgs {
     }
 }
 
+/// Writes to stdout; a closed pipe (`fleetsim ... | head`) is not an error worth a
+/// panic: output simply stops.
+pub fn out(text: &str) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(text.as_bytes()).and_then(|()| o.flush());
+}
+
 /// Maps an error to the process exit code: 2 for bad input, 1 otherwise.
 pub fn exit_code(e: &anyhow::Error) -> i32 {
-    if e.downcast_ref::<InputError>().is_some() { 2 } else { 1 }
+    if e.downcast_ref::<InputError>().is_some() {
+        2
+    } else {
+        1
+    }
 }
 
 /// Entry point of the binary; returns the process exit code.

@@ -30,7 +30,10 @@ pub struct RunArgs {
 /// Runs the command; returns the exit code.
 pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
     let s = a.scenario.load()?;
-    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&s.name));
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&s.name));
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -41,14 +44,20 @@ pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
             }
         });
     }
-    let opts = RunOptions { per_client: a.per_client, stop: Some(stop), progress: None };
-    let r = sim::run(&s, &opts).map_err(|e| crate::diag::InputError(vec![crate::diag::Diagnostic {
-        file: a.scenario.scenario.clone(),
-        line: 0,
-        column: 0,
-        key: "task_sequence".into(),
-        message: e.to_string(),
-    }]))?;
+    let opts = RunOptions {
+        per_client: a.per_client,
+        stop: Some(stop),
+        progress: None,
+    };
+    let r = sim::run(&s, &opts).map_err(|e| {
+        crate::diag::InputError(vec![crate::diag::Diagnostic {
+            file: a.scenario.scenario.clone(),
+            line: 0,
+            column: 0,
+            key: "task_sequence".into(),
+            message: e.to_string(),
+        }])
+    })?;
     let scenario_text = std::fs::read(&a.scenario.scenario).ok();
     output::write_all(&r, &out, a.per_client, &|dir| match &scenario_text {
         Some(t) => std::fs::write(dir.join("scenario.toml"), t),
@@ -56,8 +65,10 @@ pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
     })
     .with_context(|| format!("writing results to {}", out.display()))?;
     if !a.quiet {
-        print!("{}", super::table::summary_table(&output::summary::Summary::of(&r)));
-        println!("results: {}", out.display());
+        super::out(&super::table::summary_table(&output::summary::Summary::of(
+            &r,
+        )));
+        super::out(&format!("results: {}\n", out.display()));
     }
     if r.partial {
         eprintln!("interrupted: partial results written to {}", out.display());

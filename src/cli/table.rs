@@ -42,7 +42,14 @@ fn stat_row(out: &mut String, name: &str, s: &Stat) {
 /// The table.
 pub fn summary_table(s: &Summary) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "scenario {}  seed {}  clients {}{}", s.scenario, s.seed, s.clients, if s.partial { "  (PARTIAL)" } else { "" });
+    let _ = writeln!(
+        o,
+        "scenario {}  seed {}  clients {}{}",
+        s.scenario,
+        s.seed,
+        s.clients,
+        if s.partial { "  (PARTIAL)" } else { "" }
+    );
     let oc = &s.outcomes;
     let pct = |n: u64| 100.0 * n as f64 / s.clients.max(1) as f64;
     let _ = writeln!(
@@ -59,8 +66,17 @@ pub fn summary_table(s: &Summary) -> String {
     );
     let c = &s.compliance;
     let f = |x: Option<f64>| x.map(human_secs).unwrap_or_else(|| "never".into());
-    let _ = writeln!(o, "compliance: 50% at {}  90% at {}  95% at {}", f(c.p50_s), f(c.p90_s), f(c.p95_s));
-    let _ = writeln!(o, "latency                  count      mean       p50       p95       p99       max");
+    let _ = writeln!(
+        o,
+        "compliance: 50% at {}  90% at {}  95% at {}",
+        f(c.p50_s),
+        f(c.p90_s),
+        f(c.p95_s)
+    );
+    let _ = writeln!(
+        o,
+        "latency                  count      mean       p50       p95       p99       max"
+    );
     let l = &s.latency;
     stat_row(&mut o, "precache", &l.precache);
     stat_row(&mut o, "install_wait", &l.install_wait);
@@ -84,7 +100,12 @@ pub fn summary_table(s: &Summary) -> String {
             p.queued
         );
     }
-    let fails: Vec<String> = s.failures_by_code.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{k} x{n}")).collect();
+    let fails: Vec<String> = s
+        .failures_by_code
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{k} x{n}"))
+        .collect();
     if !fails.is_empty() {
         let _ = writeln!(o, "failures: {}", fails.join(", "));
     }

@@ -22,11 +22,11 @@ pub fn ts(c: &TsCommand) -> anyhow::Result<i32> {
     match c {
         TsCommand::Show(a) => {
             let s = a.load()?;
-            print!("{}", print::show(&s.task_sequence));
+            super::out(&print::show(&s.task_sequence));
         }
         TsCommand::Import { file } => {
             let t = xml::import_file(file)?;
-            print!("{}", inline::to_toml(&t));
+            super::out(&inline::to_toml(&t));
         }
     }
     Ok(0)

@@ -47,20 +47,70 @@ pub fn lint_scenario(s: &Scenario, file: &std::path::Path) -> Result<Vec<String>
         }
     }
     if let Err(e) = crate::sim::program::compile(s) {
-        errors.push(Diagnostic { file: file.to_path_buf(), line: 0, column: 0, key: "task_sequence".into(), message: e.to_string() });
+        errors.push(Diagnostic {
+            file: file.to_path_buf(),
+            line: 0,
+            column: 0,
+            key: "task_sequence".into(),
+            message: e.to_string(),
+        });
     }
-    if errors.is_empty() { Ok(notes) } else { Err(InputError(errors)) }
+    if errors.is_empty() {
+        Ok(notes)
+    } else {
+        Err(InputError(errors))
+    }
 }
 
 /// A description of what the scenario simulates.
 pub fn describe(s: &Scenario) -> String {
     let mut o = String::new();
     let f = &s.fleet;
-    let _ = writeln!(o, "scenario {:?}: {} clients, seed {}, horizon {}", s.name, f.clients, s.simulation.seed, human_secs(s.simulation.horizon as f64 / 1e6));
-    let mix = |items: Vec<(String, f64)>| items.iter().map(|(k, p)| format!("{k} {:.0}%", p * 100.0)).collect::<Vec<_>>().join(", ");
-    let _ = writeln!(o, "  architecture: {}", mix(f.architecture.items.iter().map(|(a, p)| (format!("{a:?}").to_lowercase(), *p)).collect()));
-    let _ = writeln!(o, "  language: {}", mix(f.language.items.iter().map(|(a, p)| (a.to_string(), *p)).collect()));
-    let _ = writeln!(o, "  network: {}", mix(f.network.items.iter().map(|(a, p)| (format!("{a:?}").to_lowercase(), *p)).collect()));
+    let _ = writeln!(
+        o,
+        "scenario {:?}: {} clients, seed {}, horizon {}",
+        s.name,
+        f.clients,
+        s.simulation.seed,
+        human_secs(s.simulation.horizon as f64 / 1e6)
+    );
+    let mix = |items: Vec<(String, f64)>| {
+        items
+            .iter()
+            .map(|(k, p)| format!("{k} {:.0}%", p * 100.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(
+        o,
+        "  architecture: {}",
+        mix(f
+            .architecture
+            .items
+            .iter()
+            .map(|(a, p)| (format!("{a:?}").to_lowercase(), *p))
+            .collect())
+    );
+    let _ = writeln!(
+        o,
+        "  language: {}",
+        mix(f
+            .language
+            .items
+            .iter()
+            .map(|(a, p)| (a.to_string(), *p))
+            .collect())
+    );
+    let _ = writeln!(
+        o,
+        "  network: {}",
+        mix(f
+            .network
+            .items
+            .iter()
+            .map(|(a, p)| (format!("{a:?}").to_lowercase(), *p))
+            .collect())
+    );
     let _ = writeln!(
         o,
         "  incompatible apps {:.1}%, incompatible drivers {:.1}%, third-party encryption {:.1}%",
@@ -70,38 +120,74 @@ pub fn describe(s: &Scenario) -> String {
     );
     let total_share: f64 = s.sites.iter().map(|x| x.share).sum();
     for site in &s.sites {
-        let dps: Vec<&str> = site.distribution_points.iter().map(|&i| s.distribution_points[i].name.as_str()).collect();
+        let dps: Vec<&str> = site
+            .distribution_points
+            .iter()
+            .map(|&i| s.distribution_points[i].name.as_str())
+            .collect();
         let _ = writeln!(
             o,
             "  site {} ({:.0}% of clients){}: DPs [{}]{}",
             site.name,
             site.share / total_share * 100.0,
-            site.wan.map(|w| format!(", WAN {:.0} Mbps", w as f64 / 1e6)).unwrap_or_default(),
+            site.wan
+                .map(|w| format!(", WAN {:.0} Mbps", w as f64 / 1e6))
+                .unwrap_or_default(),
             dps.join(", "),
             site.fallback
                 .as_ref()
-                .map(|fb| format!(", fallback after {} to [{}]", human_secs(fb.after as f64 / 1e6), fb.distribution_points.iter().map(|&i| s.distribution_points[i].name.as_str()).collect::<Vec<_>>().join(", ")))
+                .map(|fb| format!(
+                    ", fallback after {} to [{}]",
+                    human_secs(fb.after as f64 / 1e6),
+                    fb.distribution_points
+                        .iter()
+                        .map(|&i| s.distribution_points[i].name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
                 .unwrap_or_default()
         );
     }
     for d in &s.distribution_points {
-        let _ = writeln!(o, "  DP {} in {}: {:.2} Gbps, {} connections", d.name, s.sites[d.site].name, d.bandwidth as f64 / 1e9, d.max_connections);
+        let _ = writeln!(
+            o,
+            "  DP {} in {}: {:.2} Gbps, {} connections",
+            d.name,
+            s.sites[d.site].name,
+            d.bandwidth as f64 / 1e9,
+            d.max_connections
+        );
     }
     let total: u64 = s.content.iter().map(|c| c.size).sum();
-    let _ = writeln!(o, "  content: {} items, {}", s.content.len(), human_bytes(total));
+    let _ = writeln!(
+        o,
+        "  content: {} items, {}",
+        s.content.len(),
+        human_bytes(total)
+    );
     let d = &s.deployment;
     let _ = writeln!(
         o,
         "  deployment: {}, available at {}{}, pre-cache {}, {:?}",
-        if d.purpose == Purpose::Available { "available" } else { "required" },
+        if d.purpose == Purpose::Available {
+            "available"
+        } else {
+            "required"
+        },
         human_secs(d.available_at as f64 / 1e6),
-        d.deadline.map(|t| format!(", deadline {}", human_secs(t as f64 / 1e6))).unwrap_or_default(),
+        d.deadline
+            .map(|t| format!(", deadline {}", human_secs(t as f64 / 1e6)))
+            .unwrap_or_default(),
         if d.precache { "on" } else { "off" },
         d.dp_option
     );
     let (mut groups, mut steps) = (0, 0);
     count(&s.task_sequence.steps, &mut groups, &mut steps);
-    let _ = writeln!(o, "  task sequence {:?}: {} groups, {} steps", s.task_sequence.name, groups, steps);
+    let _ = writeln!(
+        o,
+        "  task sequence {:?}: {} groups, {} steps",
+        s.task_sequence.name, groups, steps
+    );
     o
 }
 
@@ -109,13 +195,14 @@ pub fn describe(s: &Scenario) -> String {
 pub fn validate(a: &ValidateArgs) -> anyhow::Result<i32> {
     let s = a.scenario.load()?;
     let notes = lint_scenario(&s, &a.scenario.scenario)?;
-    print!("{}", describe(&s));
+    let mut text = describe(&s);
     for w in crate::scenario::warnings(&s) {
-        println!("warning: {w}");
+        text.push_str(&format!("warning: {w}\n"));
     }
     for n in notes {
-        println!("note: {n}");
+        text.push_str(&format!("note: {n}\n"));
     }
-    println!("ok");
+    text.push_str("ok\n");
+    super::out(&text);
     Ok(0)
 }
