@@ -1,23 +1,755 @@
 //! Inline task sequences in scenario TOML (`[[task_sequence.steps]]`): reading them into
-//! a [`TaskSequence`] and printing a tree back in the same form (`fleetsim ts import`).
-//! DEVELOPMENT PLACEHOLDER: replaced by the task-sequence worker before landing.
+//! a [`TaskSequence`] ([`parse`]) and printing a tree back in the same form
+//! ([`to_toml`], what `fleetsim ts import` prints).
+//!
+//! The form mirrors the tree one to one, so that `parse(to_toml(t)) == t` for every
+//! tree `parse` can produce and an imported export can be edited as TOML without
+//! losing anything. Every problem is collected (not just the first) with the line
+//! and column of the offending value, for `fleetsim validate`.
+//!
+//! ```toml
+//! [task_sequence]
+//! name = "Upgrade"
+//! variables = { OSDSetupAdditionalUpgradeOptions = "/ReflectDrivers" }
+//!
+//! [[task_sequence.steps]]
+//! type = "upgrade_os"
+//! name = "Upgrade Operating System"
+//! content = ["OSUPG-X64-1033"]
+//! condition = { variable = "_SMSTSSetupRollback", op = "notEquals", value = "true" }
+//! ```
 
-use toml::de::DeTable;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
-use super::tree::TaskSequence;
+use super::tree::{
+    CheckReadiness, Condition, Node, RemoveWhat, StepKind, TaskSequence, UpgradeOs, VarOp,
+};
 use crate::diag::Diagnostic;
-use crate::scenario::value::SourceCtx;
+use crate::scenario::dist::parse_dist;
+use crate::scenario::model::{Dist, UpdatesMode};
+use crate::scenario::units::Quantity;
+use crate::scenario::value::{self, SourceCtx, join, type_name};
 
-/// Reads the `[task_sequence]` table's inline form (`name`, `variables`, `steps`).
+/// Deepest nesting of groups (and of conditions) accepted.
+pub const MAX_DEPTH: usize = 256;
+
+/// The `type` of every step, as written in TOML.
+pub const STEP_TYPES: &[&str] = &[
+    "group",
+    "download",
+    "run",
+    "powershell",
+    "check_readiness",
+    "set_variable",
+    "set_dynamic_variables",
+    "upgrade_os",
+    "install_applications",
+    "install_package",
+    "install_updates",
+    "restart",
+    "remove",
+    "sub_task_sequence",
+    "timed",
+];
+
+const COMMON_KEYS: &[&str] = &[
+    "type",
+    "name",
+    "description",
+    "condition",
+    "continue_on_error",
+    "disabled",
+    "retry_count",
+    "success_codes",
+];
+
+/// The condition kinds: each condition table has exactly one of these keys.
+const CONDITION_KINDS: &[&str] = &[
+    "variable",
+    "wql",
+    "all",
+    "any",
+    "none",
+    "os_version",
+    "file",
+    "folder",
+    "registry",
+    "software",
+    "expression",
+];
+
+fn type_keys(t: &str) -> Option<&'static [&'static str]> {
+    Some(match t {
+        "group" => &["steps"],
+        "download" => &["content", "variable"],
+        "run" | "powershell" => &[
+            "command",
+            "package",
+            "duration",
+            "exit_codes",
+            "output_variable",
+        ],
+        "check_readiness" => &[
+            "free_disk",
+            "memory",
+            "processor_mhz",
+            "require_ac",
+            "require_wired",
+            "require_network",
+            "os_type",
+            "os_architecture",
+            "os_language",
+        ],
+        "set_variable" => &["variable", "value"],
+        "set_dynamic_variables" => &["rules"],
+        "upgrade_os" => &[
+            "content",
+            "scan_only",
+            "ignore_dismissable",
+            "additional_options",
+            "edition_index",
+            "product_key",
+            "dynamic_update",
+            "driver_content",
+        ],
+        "install_applications" => &["applications", "continue_on_error_per_app"],
+        "install_package" => &["package", "program"],
+        "install_updates" => &["mode"],
+        "restart" => &["duration"],
+        "remove" => &["what"],
+        "sub_task_sequence" => &["package", "steps"],
+        "timed" => &["step_type", "duration", "properties"],
+        _ => return None,
+    })
+}
+
+/// Reads the `[task_sequence]` table's inline form (`name`, `variables`, `steps`);
+/// `template` and `xml` are the caller's. `key` is the table's dotted path, used to
+/// name keys in diagnostics.
 pub fn parse(
     ctx: &SourceCtx<'_>,
     key: &str,
     table: &DeTable<'_>,
 ) -> Result<TaskSequence, Vec<Diagnostic>> {
-    let _ = table;
-    Err(vec![ctx.diag(
-        0..0,
+    let mut p = Reader {
+        ctx: *ctx,
+        errors: Vec::new(),
+    };
+    value::check_keys(
+        ctx,
         key,
-        "inline task sequences are not implemented yet",
-    )])
+        table,
+        &["template", "xml", "name", "variables", "steps"],
+        &mut p.errors,
+    );
+    let mut ts = TaskSequence {
+        name: p.opt_string(table, key, "name").unwrap_or_default(),
+        ..TaskSequence::default()
+    };
+    if let Some(v) = value::get(table, "variables") {
+        ts.variables = p.text_table(&join(key, "variables"), v);
+    }
+    if let Some(v) = value::get(table, "steps") {
+        ts.steps = p.steps(&join(key, "steps"), v, 0);
+    }
+    if p.errors.is_empty() {
+        Ok(ts)
+    } else {
+        Err(p.errors)
+    }
+}
+
+/// Prints a tree in the inline form, as a `[task_sequence]` table that [`parse`] reads
+/// back to the same tree (see [`super::print`]).
+pub fn to_toml(ts: &TaskSequence) -> String {
+    super::print::to_toml(ts)
+}
+
+struct Reader<'c> {
+    ctx: SourceCtx<'c>,
+    errors: Vec<Diagnostic>,
+}
+
+type Val<'i> = Spanned<DeValue<'i>>;
+
+impl Reader<'_> {
+    fn err(&mut self, v: &Val<'_>, key: &str, msg: impl Into<String>) {
+        let d = self.ctx.diag(v.span(), key, msg);
+        self.errors.push(d);
+    }
+
+    fn ok<T>(&mut self, r: Result<T, Diagnostic>) -> Option<T> {
+        r.map_err(|d| self.errors.push(d)).ok()
+    }
+
+    fn string(&mut self, key: &str, v: &Val<'_>) -> Option<String> {
+        let r = value::string(&self.ctx, key, v);
+        self.ok(r)
+    }
+
+    fn opt_string(&mut self, t: &DeTable<'_>, path: &str, name: &str) -> Option<String> {
+        let v = value::get(t, name)?;
+        self.string(&join(path, name), v)
+    }
+
+    fn opt_bool(&mut self, t: &DeTable<'_>, path: &str, name: &str) -> bool {
+        let Some(v) = value::get(t, name) else {
+            return false;
+        };
+        let r = value::boolean(&self.ctx, &join(path, name), v);
+        self.ok(r).unwrap_or(false)
+    }
+
+    fn required_string(&mut self, t: &DeTable<'_>, tv: &Val<'_>, path: &str, name: &str) -> String {
+        if value::get(t, name).is_none() {
+            self.err(tv, &join(path, name), format!("missing key `{name}`"));
+        }
+        self.opt_string(t, path, name).unwrap_or_default()
+    }
+
+    fn integer(&mut self, key: &str, v: &Val<'_>) -> Option<i128> {
+        match v.get_ref() {
+            DeValue::Integer(i) => {
+                let r = i128::from_str_radix(i.as_str(), i.radix()).ok();
+                if r.is_none() {
+                    self.err(v, key, "integer out of range");
+                }
+                r
+            }
+            other => {
+                let m = format!("found {}, expected an integer", type_name(other));
+                self.err(v, key, m);
+                None
+            }
+        }
+    }
+
+    fn bounded<T: TryFrom<i128>>(&mut self, t: &DeTable<'_>, path: &str, name: &str) -> Option<T> {
+        let v = value::get(t, name)?;
+        let key = join(path, name);
+        let n = self.integer(&key, v)?;
+        let r = T::try_from(n).ok();
+        if r.is_none() {
+            self.err(v, &key, format!("{n} is out of range"));
+        }
+        r
+    }
+
+    fn strings(&mut self, key: &str, v: &Val<'_>) -> Vec<String> {
+        match v.get_ref() {
+            DeValue::String(s) => vec![s.to_string()],
+            DeValue::Array(a) => a
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| self.string(&format!("{key}.{i}"), item))
+                .collect(),
+            other => {
+                let m = format!("found {}, expected a list of strings", type_name(other));
+                self.err(v, key, m);
+                Vec::new()
+            }
+        }
+    }
+
+    fn opt_strings(&mut self, t: &DeTable<'_>, path: &str, name: &str) -> Vec<String> {
+        match value::get(t, name) {
+            Some(v) => self.strings(&join(path, name), v),
+            None => Vec::new(),
+        }
+    }
+
+    /// A table of `name = "text"`; integers and booleans are taken as their text.
+    fn text_table(&mut self, key: &str, v: &Val<'_>) -> Vec<(String, String)> {
+        let r = value::table(&self.ctx, key, v);
+        let Some(t) = self.ok(r) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, item) in t.iter() {
+            let name = k.get_ref().to_string();
+            let text = match item.get_ref() {
+                DeValue::String(s) => s.to_string(),
+                DeValue::Integer(i) => match i128::from_str_radix(i.as_str(), i.radix()) {
+                    Ok(n) => n.to_string(),
+                    Err(_) => {
+                        self.err(item, &join(key, &name), "integer out of range");
+                        continue;
+                    }
+                },
+                DeValue::Boolean(b) => b.to_string(),
+                other => {
+                    let m = format!("found {}, expected a string", type_name(other));
+                    self.err(item, &join(key, &name), m);
+                    continue;
+                }
+            };
+            out.push((name, text));
+        }
+        out
+    }
+
+    fn duration(&mut self, t: &DeTable<'_>, path: &str) -> Option<Dist> {
+        let v = value::get(t, "duration")?;
+        match parse_dist(&self.ctx, &join(path, "duration"), v, Quantity::Duration) {
+            Ok(d) => Some(d),
+            Err(ds) => {
+                self.errors.extend(ds);
+                None
+            }
+        }
+    }
+
+    /// A size in whole MB (ConfigMgr's unit for Check Readiness).
+    fn megabytes(&mut self, key: &str, v: &Val<'_>) -> Option<u64> {
+        let r = value::quantity(&self.ctx, key, v, Quantity::Size);
+        let bytes = self.ok(r)?;
+        let mb = (bytes / 1e6).round();
+        if !(1.0..9.0e15).contains(&mb) {
+            self.err(
+                v,
+                key,
+                format!("found {bytes} bytes, expected at least 1MB (sizes such as \"20480MB\"; a bare number is bytes)"),
+            );
+            return None;
+        }
+        Some(mb as u64)
+    }
+
+    fn steps(&mut self, key: &str, v: &Val<'_>, depth: usize) -> Vec<Node> {
+        match v.get_ref() {
+            DeValue::Array(a) => a
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| self.node(&format!("{key}.{i}"), item, depth))
+                .collect(),
+            other => {
+                let m = format!(
+                    "found {}, expected an array of step tables",
+                    type_name(other)
+                );
+                self.err(v, key, m);
+                Vec::new()
+            }
+        }
+    }
+
+    fn node(&mut self, path: &str, v: &Val<'_>, depth: usize) -> Option<Node> {
+        let r = value::table(&self.ctx, path, v);
+        let t = self.ok(r)?;
+        if depth >= MAX_DEPTH {
+            self.err(
+                v,
+                path,
+                format!("groups nested deeper than {MAX_DEPTH} levels"),
+            );
+            return None;
+        }
+        let Some(tv) = value::get(t, "type") else {
+            let m = format!(
+                "missing key `type`, expected one of: {}",
+                STEP_TYPES.join(", ")
+            );
+            self.err(v, path, m);
+            return None;
+        };
+        let ty = self.string(&join(path, "type"), tv)?;
+        let Some(extra) = type_keys(&ty) else {
+            let m = format!(
+                "unknown step type {ty:?}, expected one of: {}",
+                STEP_TYPES.join(", ")
+            );
+            self.err(tv, &join(path, "type"), m);
+            return None;
+        };
+        let allowed: Vec<&str> = COMMON_KEYS.iter().chain(extra).copied().collect();
+        value::check_keys(&self.ctx, path, t, &allowed, &mut self.errors);
+
+        let mut node = Node::new(ty.clone(), StepKind::Group { steps: Vec::new() });
+        if let Some(n) = self.opt_string(t, path, "name") {
+            node.name = n;
+        }
+        node.description = self.opt_string(t, path, "description").unwrap_or_default();
+        if let Some(c) = value::get(t, "condition") {
+            node.condition = self.condition(&join(path, "condition"), c, 0);
+        }
+        node.continue_on_error = self.opt_bool(t, path, "continue_on_error");
+        node.disabled = self.opt_bool(t, path, "disabled");
+        node.retry_count = self.bounded(t, path, "retry_count").unwrap_or(0);
+        if let Some(sv) = value::get(t, "success_codes") {
+            node.success_codes = self.codes(&join(path, "success_codes"), sv);
+        }
+        node.kind = self.kind(&ty, t, v, path, depth)?;
+        Some(node)
+    }
+
+    fn codes(&mut self, key: &str, v: &Val<'_>) -> Vec<i64> {
+        let DeValue::Array(a) = v.get_ref() else {
+            let m = format!(
+                "found {}, expected an array of integers",
+                type_name(v.get_ref())
+            );
+            self.err(v, key, m);
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, item) in a.iter().enumerate() {
+            let k = format!("{key}.{i}");
+            if let Some(n) = self.integer(&k, item) {
+                match i64::try_from(n) {
+                    Ok(n) => out.push(n),
+                    Err(_) => self.err(item, &k, format!("{n} is out of range")),
+                }
+            }
+        }
+        out
+    }
+
+    fn kind(
+        &mut self,
+        ty: &str,
+        t: &DeTable<'_>,
+        tv: &Val<'_>,
+        path: &str,
+        depth: usize,
+    ) -> Option<StepKind> {
+        let s = |r: &mut Self, name: &str| r.opt_string(t, path, name);
+        Some(match ty {
+            "group" => StepKind::Group {
+                steps: match value::get(t, "steps") {
+                    Some(v) => self.steps(&join(path, "steps"), v, depth + 1),
+                    None => Vec::new(),
+                },
+            },
+            "download" => {
+                if value::get(t, "content").is_none() {
+                    self.err(
+                        tv,
+                        &join(path, "content"),
+                        "missing key `content` (a list of content ids)",
+                    );
+                }
+                StepKind::Download {
+                    content: self.opt_strings(t, path, "content"),
+                    variable: s(self, "variable"),
+                }
+            }
+            "run" | "powershell" => StepKind::Run {
+                command: s(self, "command"),
+                powershell: ty == "powershell",
+                package: s(self, "package"),
+                duration: self.duration(t, path),
+                exit_codes: match value::get(t, "exit_codes") {
+                    Some(v) => self.exit_codes(&join(path, "exit_codes"), v),
+                    None => Vec::new(),
+                },
+                output_variable: s(self, "output_variable"),
+            },
+            "check_readiness" => StepKind::CheckReadiness(self.check_readiness(t, path)),
+            "set_variable" => StepKind::SetVariable {
+                variable: self.required_string(t, tv, path, "variable"),
+                value: s(self, "value").unwrap_or_default(),
+            },
+            "set_dynamic_variables" => StepKind::SetDynamicVariables {
+                rules: match value::get(t, "rules") {
+                    Some(v) => self.rules(&join(path, "rules"), v),
+                    None => Vec::new(),
+                },
+            },
+            "upgrade_os" => StepKind::UpgradeOs(UpgradeOs {
+                content: self.opt_strings(t, path, "content"),
+                scan_only: self.opt_bool(t, path, "scan_only"),
+                ignore_dismissable: self.opt_bool(t, path, "ignore_dismissable"),
+                additional_options: s(self, "additional_options"),
+                edition_index: self.bounded(t, path, "edition_index").unwrap_or(1),
+                product_key: s(self, "product_key"),
+                dynamic_update: s(self, "dynamic_update"),
+                driver_content: self.opt_strings(t, path, "driver_content"),
+            }),
+            "install_applications" => StepKind::InstallApplications {
+                applications: self.opt_strings(t, path, "applications"),
+                continue_on_error_per_app: self.opt_bool(t, path, "continue_on_error_per_app"),
+            },
+            "install_package" => StepKind::InstallPackage {
+                package: self.required_string(t, tv, path, "package"),
+                program: s(self, "program").unwrap_or_default(),
+            },
+            "install_updates" => {
+                let mode = self.required_string(t, tv, path, "mode");
+                let mode = match mode.as_str() {
+                    "required" => UpdatesMode::Required,
+                    "all" => UpdatesMode::All,
+                    "none" => UpdatesMode::None,
+                    other => {
+                        let v = value::get(t, "mode").unwrap_or(tv);
+                        if !other.is_empty() {
+                            let m =
+                                format!("unknown mode {other:?}, expected required, all or none");
+                            self.err(v, &join(path, "mode"), m);
+                        }
+                        return None;
+                    }
+                };
+                StepKind::InstallUpdates { mode }
+            }
+            "restart" => StepKind::Restart {
+                duration: self.duration(t, path),
+            },
+            "remove" => {
+                let what = self.required_string(t, tv, path, "what");
+                let what = match what.as_str() {
+                    "incompatible_apps" => RemoveWhat::IncompatibleApps,
+                    "incompatible_drivers" => RemoveWhat::IncompatibleDrivers,
+                    "third_party_security" => RemoveWhat::ThirdPartySecurity,
+                    other => {
+                        let v = value::get(t, "what").unwrap_or(tv);
+                        if !other.is_empty() {
+                            let m = format!(
+                                "unknown {other:?}, expected incompatible_apps, incompatible_drivers or third_party_security"
+                            );
+                            self.err(v, &join(path, "what"), m);
+                        }
+                        return None;
+                    }
+                };
+                StepKind::Remove { what }
+            }
+            "sub_task_sequence" => StepKind::SubTaskSequence {
+                package: self.required_string(t, tv, path, "package"),
+                steps: match value::get(t, "steps") {
+                    Some(v) => self.steps(&join(path, "steps"), v, depth + 1),
+                    None => Vec::new(),
+                },
+            },
+            _ => StepKind::Timed {
+                step_type: self.required_string(t, tv, path, "step_type"),
+                duration: self.duration(t, path),
+                properties: match value::get(t, "properties") {
+                    Some(v) => self.text_table(&join(path, "properties"), v),
+                    None => Vec::new(),
+                },
+            },
+        })
+    }
+
+    fn exit_codes(&mut self, key: &str, v: &Val<'_>) -> Vec<(i64, f64)> {
+        let r = value::table(&self.ctx, key, v);
+        let Some(t) = self.ok(r) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, w) in t.iter() {
+            let code_text = k.get_ref().to_string();
+            let wkey = join(key, &code_text);
+            let Some(code) = parse_code(&code_text) else {
+                let d = self.ctx.diag(
+                    k.span(),
+                    &wkey,
+                    format!(
+                        "{code_text:?} is not an exit code (decimal, or hex such as \"0xC1900208\")"
+                    ),
+                );
+                self.errors.push(d);
+                continue;
+            };
+            let r = value::quantity(&self.ctx, &wkey, w, Quantity::Number);
+            let Some(weight) = self.ok(r) else { continue };
+            if !(weight.is_finite() && weight >= 0.0) {
+                self.err(w, &wkey, format!("found {weight}, expected a weight >= 0"));
+                continue;
+            }
+            out.push((code, weight));
+        }
+        if !out.is_empty() && out.iter().all(|&(_, w)| w == 0.0) {
+            self.err(v, key, "every weight is 0; at least one must be positive");
+        }
+        out
+    }
+
+    fn check_readiness(&mut self, t: &DeTable<'_>, path: &str) -> CheckReadiness {
+        let mut c = CheckReadiness::default();
+        if let Some(v) = value::get(t, "free_disk") {
+            let key = join(path, "free_disk");
+            c.free_disk_mb = match v.get_ref() {
+                DeValue::Boolean(true) => Some(0),
+                DeValue::Boolean(false) => None,
+                _ => self.megabytes(&key, v),
+            };
+        }
+        if let Some(v) = value::get(t, "memory") {
+            c.memory_mb = self.megabytes(&join(path, "memory"), v);
+        }
+        c.processor_mhz = self.bounded(t, path, "processor_mhz");
+        c.require_ac = self.opt_bool(t, path, "require_ac");
+        c.require_wired = self.opt_bool(t, path, "require_wired");
+        c.require_network = self.opt_bool(t, path, "require_network");
+        c.os_type = self.opt_string(t, path, "os_type");
+        c.os_architecture = self.opt_string(t, path, "os_architecture");
+        c.os_language = self.bounded(t, path, "os_language");
+        c
+    }
+
+    fn rules(&mut self, key: &str, v: &Val<'_>) -> Vec<(Option<Condition>, Vec<(String, String)>)> {
+        let DeValue::Array(a) = v.get_ref() else {
+            let m = format!(
+                "found {}, expected an array of rule tables",
+                type_name(v.get_ref())
+            );
+            self.err(v, key, m);
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, item) in a.iter().enumerate() {
+            let rkey = format!("{key}.{i}");
+            let r = value::table(&self.ctx, &rkey, item);
+            let Some(t) = self.ok(r) else { continue };
+            value::check_keys(
+                &self.ctx,
+                &rkey,
+                t,
+                &["condition", "variables"],
+                &mut self.errors,
+            );
+            let cond = value::get(t, "condition")
+                .and_then(|c| self.condition(&join(&rkey, "condition"), c, 0));
+            let vars = match value::get(t, "variables") {
+                Some(vv) => self.text_table(&join(&rkey, "variables"), vv),
+                None => Vec::new(),
+            };
+            out.push((cond, vars));
+        }
+        out
+    }
+
+    fn condition(&mut self, path: &str, v: &Val<'_>, depth: usize) -> Option<Condition> {
+        let r = value::table(&self.ctx, path, v);
+        let t = self.ok(r)?;
+        if depth >= MAX_DEPTH {
+            self.err(
+                v,
+                path,
+                format!("condition nested deeper than {MAX_DEPTH} levels"),
+            );
+            return None;
+        }
+        let kinds: Vec<&str> = CONDITION_KINDS
+            .iter()
+            .copied()
+            .filter(|k| value::get(t, k).is_some())
+            .collect();
+        let kind = match kinds.as_slice() {
+            [k] => *k,
+            [] => {
+                let m = format!("a condition needs one of: {}", CONDITION_KINDS.join(", "));
+                self.err(v, path, m);
+                return None;
+            }
+            [a, b, ..] => {
+                let m = format!(
+                    "a condition has either `{a}` or `{b}`, not both; combine conditions with all, any or none"
+                );
+                self.err(v, path, m);
+                return None;
+            }
+        };
+        let allowed: &[&str] = match kind {
+            "variable" => &["variable", "op", "value"],
+            "wql" => &["wql", "namespace"],
+            "os_version" => &["os_version", "op"],
+            "registry" => &["registry", "value_name", "op", "data"],
+            "expression" => &["expression", "properties"],
+            other => std::slice::from_ref(CONDITION_KINDS.iter().find(|k| **k == other)?),
+        };
+        value::check_keys(&self.ctx, path, t, allowed, &mut self.errors);
+        let s = |r: &mut Self, name: &str| r.opt_string(t, path, name).unwrap_or_default();
+        Some(match kind {
+            "variable" => Condition::Variable {
+                variable: s(self, "variable"),
+                op: self.op(t, v, path)?,
+                value: s(self, "value"),
+            },
+            "wql" => Condition::Wql {
+                query: s(self, "wql"),
+                namespace: self.opt_string(t, path, "namespace"),
+            },
+            "all" | "any" | "none" => {
+                let lv = value::get(t, kind)?;
+                let key = join(path, kind);
+                let list = match lv.get_ref() {
+                    DeValue::Array(a) => a
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, c)| self.condition(&format!("{key}.{i}"), c, depth + 1))
+                        .collect(),
+                    other => {
+                        let m = format!(
+                            "found {}, expected an array of conditions",
+                            type_name(other)
+                        );
+                        self.err(lv, &key, m);
+                        return None;
+                    }
+                };
+                match kind {
+                    "all" => Condition::All(list),
+                    "any" => Condition::Any(list),
+                    _ => Condition::None(list),
+                }
+            }
+            "os_version" => Condition::OsVersion {
+                op: self.op(t, v, path)?,
+                version: s(self, "os_version"),
+            },
+            "file" => Condition::File {
+                path: s(self, "file"),
+            },
+            "folder" => Condition::Folder {
+                path: s(self, "folder"),
+            },
+            "registry" => Condition::Registry {
+                key: s(self, "registry"),
+                value_name: s(self, "value_name"),
+                op: self.op(t, v, path)?,
+                data: s(self, "data"),
+            },
+            "software" => Condition::Software {
+                product: s(self, "software"),
+            },
+            _ => Condition::Expression {
+                expr_type: s(self, "expression"),
+                properties: match value::get(t, "properties") {
+                    Some(pv) => self.text_table(&join(path, "properties"), pv),
+                    None => Vec::new(),
+                },
+            },
+        })
+    }
+
+    fn op(&mut self, t: &DeTable<'_>, tv: &Val<'_>, path: &str) -> Option<VarOp> {
+        let key = join(path, "op");
+        let Some(v) = value::get(t, "op") else {
+            self.err(tv, &key, "missing key `op`");
+            return None;
+        };
+        let s = self.string(&key, v)?;
+        let op = VarOp::parse(&s);
+        if op.is_none() {
+            let names: Vec<&str> = VarOp::ALL.iter().map(|o| o.as_str()).collect();
+            let m = format!(
+                "unknown operator {s:?}, expected one of: {} (any case)",
+                names.join(", ")
+            );
+            self.err(v, &key, m);
+        }
+        op
+    }
+}
+
+/// An exit code written as decimal (possibly negative) or `0x` hex up to `u32::MAX`.
+pub fn parse_code(s: &str) -> Option<i64> {
+    let s = s.trim();
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok().map(i64::from),
+        None => s.parse::<i64>().ok(),
+    }
 }

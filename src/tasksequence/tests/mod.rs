@@ -1,0 +1,1 @@
+//! Tests of the task-sequence layer, one file per module.
