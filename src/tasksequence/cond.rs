@@ -44,8 +44,8 @@ use super::wql::{self, Buf, LikePattern, Query, cmp_ci, fold, parse_int};
 use crate::scenario::model::{Arch, NetType, OsVersion};
 
 /// Deepest condition nesting accepted (deeper trees are refused rather than risking
-/// the stack on evaluation).
-pub const MAX_DEPTH: usize = 256;
+/// the stack on evaluation); twice what the readers accept, for trees built in code.
+pub const MAX_DEPTH: usize = 64;
 
 /// Task sequence variables as a condition sees them.
 ///

@@ -31,8 +31,11 @@ use crate::scenario::model::{Dist, UpdatesMode};
 use crate::scenario::units::Quantity;
 use crate::scenario::value::{self, SourceCtx, join, type_name};
 
-/// Deepest nesting of groups (and of conditions) accepted.
-pub const MAX_DEPTH: usize = 256;
+/// Deepest nesting of groups accepted (as for XML import, [`super::xml::MAX_DEPTH`]).
+pub const MAX_DEPTH: usize = super::xml::MAX_DEPTH;
+
+/// Deepest nesting of conditions accepted.
+pub const MAX_CONDITION_DEPTH: usize = super::xml::MAX_CONDITION_DEPTH;
 
 /// The `type` of every step, as written in TOML.
 pub const STEP_TYPES: &[&str] = &[
@@ -624,11 +627,11 @@ impl Reader<'_> {
     fn condition(&mut self, path: &str, v: &Val<'_>, depth: usize) -> Option<Condition> {
         let r = value::table(&self.ctx, path, v);
         let t = self.ok(r)?;
-        if depth >= MAX_DEPTH {
+        if depth > MAX_CONDITION_DEPTH {
             self.err(
                 v,
                 path,
-                format!("condition nested deeper than {MAX_DEPTH} levels"),
+                format!("condition nested deeper than {MAX_CONDITION_DEPTH} levels"),
             );
             return None;
         }

@@ -8,8 +8,8 @@
 //! with its properties. Errors carry the file's line and column (for an escaped
 //! embedded sequence: the line and column of the property, plus the position inside
 //! it) and the element's path, e.g. `sequence/group[Prepare]/step[Check Readiness]`.
-//! Nothing is recursive without a depth cap ([`MAX_DEPTH`]), so hostile input cannot
-//! overflow the stack.
+//! Nothing is recursive without a depth cap ([`MAX_DEPTH`], [`MAX_CONDITION_DEPTH`]),
+//! so hostile input cannot overflow the stack.
 
 use std::path::Path;
 
@@ -20,8 +20,14 @@ use crate::diag::{Diagnostic, InputError, line_col};
 
 mod steps;
 
-/// Deepest nesting of groups, and of condition operators, accepted.
-pub const MAX_DEPTH: usize = 256;
+/// Deepest nesting of groups accepted. Real task sequences nest a handful of levels;
+/// the cap keeps recursion shallow on any thread's stack, and at 64 every import can
+/// be printed as TOML, whose reader refuses key paths of 80 parts.
+pub const MAX_DEPTH: usize = 64;
+
+/// Deepest nesting of condition operators accepted (each level is an inline table and
+/// an array in the TOML form, which allows 80 levels of nesting in all).
+pub const MAX_CONDITION_DEPTH: usize = 32;
 
 /// Upper bound on XML nodes, to bound memory on hostile input (real exports have a
 /// few thousand).
@@ -197,6 +203,7 @@ struct Src<'a> {
 impl<'a> Src<'a> {
     fn at(&self, offset: usize, key: &str, msg: impl Into<String>) -> Diagnostic {
         let msg = msg.into();
+        let key = &short_key(key);
         match self.loc.map {
             Map::Exact(base) => {
                 Diagnostic::at_offset(self.loc.file, self.loc.outer, base + offset, key, msg)
@@ -262,6 +269,16 @@ impl<'a> Src<'a> {
                 Err(src.at(off, el.tag_name().name(), format!("embedded XML: {msg}")))
             }
         }
+    }
+}
+
+/// An element path, with the middle left out when it is deep: the first two and last
+/// four elements say where it is.
+fn short_key(key: &str) -> String {
+    let parts: Vec<&str> = key.split('/').collect();
+    match parts.as_slice() {
+        [a, b, .., w, x, y, z] if parts.len() > 8 => format!("{a}/{b}/.../{w}/{x}/{y}/{z}"),
+        _ => key.to_string(),
     }
 }
 
@@ -506,11 +523,11 @@ fn operand(
 ) -> Option<Condition> {
     let tag = el.tag_name().name();
     let key = format!("{path}/{tag}");
-    if depth >= MAX_DEPTH {
+    if depth > MAX_CONDITION_DEPTH {
         errors.push(src.diag(
             el,
             &key,
-            format!("condition nested deeper than {MAX_DEPTH} levels"),
+            format!("condition nested deeper than {MAX_CONDITION_DEPTH} levels"),
         ));
         return None;
     }

@@ -18,12 +18,12 @@ use crate::tasksequence::tree::{
 ///     run "Collect logs" [continue on error]  : command "cmd /c exit 0"
 /// ```
 pub fn show(ts: &TaskSequence) -> String {
-    let mut out = format!("Task sequence {:?}\n", ts.name);
+    let mut out = format!("Task sequence \"{}\"\n", ts.name);
     if !ts.variables.is_empty() {
         let vars: Vec<String> = ts
             .variables
             .iter()
-            .map(|(k, v)| format!("{k} = {v:?}"))
+            .map(|(k, v)| format!("{k} = \"{v}\""))
             .collect();
         let _ = writeln!(out, "  variables: {}", vars.join(", "));
     }
@@ -36,7 +36,7 @@ pub fn show(ts: &TaskSequence) -> String {
 fn line(out: &mut String, n: &Node, depth: usize) {
     let _ = write!(
         out,
-        "{}{} {:?}",
+        "{}{} \"{}\"",
         "  ".repeat(depth),
         type_name(&n.kind),
         n.name
@@ -109,7 +109,7 @@ fn properties(kind: &StepKind) -> Vec<String> {
             }
         }
         StepKind::Download { content, variable } => {
-            p.push(format!("content {}", content.join(", ")));
+            p.push(ids("content", content));
             if let Some(v) = variable {
                 p.push(format!("paths in {v}01, {v}02..."));
             }
@@ -123,7 +123,7 @@ fn properties(kind: &StepKind) -> Vec<String> {
             ..
         } => {
             if let Some(c) = command {
-                p.push(format!("command {c:?}"));
+                p.push(format!("command \"{c}\""));
             }
             if let Some(x) = package {
                 p.push(format!("package {x}"));
@@ -143,10 +143,10 @@ fn properties(kind: &StepKind) -> Vec<String> {
             }
         }
         StepKind::CheckReadiness(c) => check_readiness(&mut p, c),
-        StepKind::SetVariable { variable, value } => p.push(format!("{variable} = {value:?}")),
+        StepKind::SetVariable { variable, value } => p.push(format!("{variable} = \"{value}\"")),
         StepKind::SetDynamicVariables { rules } => {
             for (c, vars) in rules {
-                let vs: Vec<String> = vars.iter().map(|(k, v)| format!("{k} = {v:?}")).collect();
+                let vs: Vec<String> = vars.iter().map(|(k, v)| format!("{k} = \"{v}\"")).collect();
                 match c {
                     Some(c) => p.push(format!(
                         "if {} then {}",
@@ -162,13 +162,13 @@ fn properties(kind: &StepKind) -> Vec<String> {
             applications,
             continue_on_error_per_app,
         } => {
-            p.push(format!("applications {}", applications.join(", ")));
+            p.push(ids("applications", applications));
             if *continue_on_error_per_app {
                 p.push("continue if an application fails".into());
             }
         }
         StepKind::InstallPackage { package, program } => {
-            p.push(format!("package {package} program {program:?}"));
+            p.push(format!("package {package} program \"{program}\""));
         }
         StepKind::InstallUpdates { mode } => p.push(format!("{} updates", mode_name(*mode))),
         StepKind::Restart { duration } => {
@@ -190,6 +190,14 @@ fn properties(kind: &StepKind) -> Vec<String> {
         }
     }
     p
+}
+
+fn ids(what: &str, list: &[String]) -> String {
+    if list.is_empty() {
+        format!("no {what} listed")
+    } else {
+        format!("{what} {}", list.join(", "))
+    }
 }
 
 fn check_readiness(p: &mut Vec<String>, c: &CheckReadiness) {
@@ -225,7 +233,7 @@ fn check_readiness(p: &mut Vec<String>, c: &CheckReadiness) {
 }
 
 fn upgrade(p: &mut Vec<String>, u: &UpgradeOs) {
-    p.push(format!("content {}", u.content.join(", ")));
+    p.push(ids("content", &u.content));
     if u.scan_only {
         p.push("compatibility scan only".into());
     }
@@ -240,7 +248,7 @@ fn upgrade(p: &mut Vec<String>, u: &UpgradeOs) {
         p.push(format!("dynamic update {d}"));
     }
     if let Some(o) = &u.additional_options {
-        p.push(format!("options {o:?}"));
+        p.push(format!("options \"{o}\""));
     }
     if !u.driver_content.is_empty() {
         p.push(format!("drivers {}", u.driver_content.join(", ")));
@@ -269,7 +277,7 @@ fn joined(cs: &[Condition], sep: &str, parens: bool) -> String {
 fn op_value(op: VarOp, value: &str) -> String {
     match op {
         VarOp::Exists | VarOp::NotExists if value.is_empty() => op.as_str().to_string(),
-        _ => format!("{} {value:?}", op.as_str()),
+        _ => format!("{} \"{value}\"", op.as_str()),
     }
 }
 
@@ -281,8 +289,8 @@ fn describe(c: &Condition) -> String {
             value,
         } => format!("{variable} {}", op_value(*op, value)),
         Condition::Wql { query, namespace } => match namespace {
-            Some(ns) => format!("WMI {query:?} in {ns}"),
-            None => format!("WMI {query:?}"),
+            Some(ns) => format!("WMI \"{query}\" in {ns}"),
+            None => format!("WMI \"{query}\""),
         },
         Condition::All(cs) => match cs.as_slice() {
             [] => "true".into(),
@@ -300,19 +308,19 @@ fn describe(c: &Condition) -> String {
             _ => format!("not {}", joined(cs, " or ", true)),
         },
         Condition::OsVersion { op, version } => format!("OS version {}", op_value(*op, version)),
-        Condition::File { path } => format!("file {path:?} exists"),
-        Condition::Folder { path } => format!("folder {path:?} exists"),
+        Condition::File { path } => format!("file \"{path}\" exists"),
+        Condition::Folder { path } => format!("folder \"{path}\" exists"),
         Condition::Registry {
             key,
             value_name,
             op,
             data,
         } => format!(
-            "registry {:?} {}",
+            "registry \"{}\" {}",
             format!("{key}\\{value_name}"),
             op_value(*op, data)
         ),
-        Condition::Software { product } => format!("software {product:?} installed"),
+        Condition::Software { product } => format!("software \"{product}\" installed"),
         Condition::Expression {
             expr_type,
             properties,
@@ -323,7 +331,7 @@ fn describe(c: &Condition) -> String {
             let props: Vec<String> = properties
                 .iter()
                 .filter(|(_, v)| !v.is_empty())
-                .map(|(k, v)| format!("{k} = {v:?}"))
+                .map(|(k, v)| format!("{k} = \"{v}\""))
                 .collect();
             format!("{short} ({})", props.join(", "))
         }
