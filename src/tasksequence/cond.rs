@@ -57,28 +57,44 @@ pub trait Vars {
     fn get(&self, name: &str) -> Option<&str>;
 }
 
+fn lookup<'a, K: AsRef<str> + 'a, V: AsRef<str> + 'a>(
+    pairs: impl DoubleEndedIterator<Item = &'a (K, V)>,
+    name: &str,
+) -> Option<&'a str> {
+    pairs
+        .rev()
+        .find(|(k, _)| k.as_ref().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_ref())
+}
+
+/// Name/value pairs; the last pair with a name wins, as successive assignments would.
 impl Vars for [(String, String)] {
-    /// The last entry with that name wins, as successive assignments would.
     fn get(&self, name: &str) -> Option<&str> {
-        self.iter()
-            .rev()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        lookup(self.iter(), name)
+    }
+}
+
+impl Vars for &[(String, String)] {
+    fn get(&self, name: &str) -> Option<&str> {
+        lookup(self.iter(), name)
     }
 }
 
 impl Vars for Vec<(String, String)> {
     fn get(&self, name: &str) -> Option<&str> {
-        Vars::get(self.as_slice(), name)
+        lookup(self.iter(), name)
     }
 }
 
-impl Vars for [(&str, &str)] {
+impl Vars for &[(&str, &str)] {
     fn get(&self, name: &str) -> Option<&str> {
-        self.iter()
-            .rev()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|&(_, v)| v)
+        lookup(self.iter(), name)
+    }
+}
+
+impl<const N: usize> Vars for [(&str, &str); N] {
+    fn get(&self, name: &str) -> Option<&str> {
+        lookup(self.iter(), name)
     }
 }
 

@@ -21,7 +21,7 @@
 //! #     incompatible_app: false, incompatible_driver: false, third_party_encryption: false,
 //! # };
 //! let vars = [("_SMSTSOSUpgradeActionReturnCode", "3247440392")];
-//! assert!(compiled.eval(&m, &vars[..]));
+//! assert!(compiled.eval(&m, &vars));
 //! ```
 
 pub mod cond;

@@ -786,6 +786,13 @@ impl Parser<'_> {
         }
     }
 
+    fn error_at(&self, byte: usize, message: &str) -> WqlError {
+        WqlError {
+            position: char_pos(self.text, byte),
+            message: message.into(),
+        }
+    }
+
     fn describe(t: &Tok) -> String {
         match t {
             Tok::Ident(s) => format!("`{s}`"),
@@ -943,6 +950,7 @@ impl Parser<'_> {
     }
 
     fn comparison(&mut self) -> Result<Expr, WqlError> {
+        let start = self.pos();
         let left = self.operand()?;
         if self.is_kw("IS") {
             self.bump();
@@ -979,17 +987,14 @@ impl Parser<'_> {
                 Operand::Lit(Lit::Str { text, .. }) => LikePattern::new(&text),
                 Operand::Lit(Lit::Int(n)) => LikePattern::new(&n.to_string()),
                 _ => {
-                    return Err(WqlError {
-                        position: char_pos(self.text, pos),
-                        message: "LIKE needs a string pattern".into(),
-                    });
+                    return Err(self.error_at(pos, "LIKE needs a string pattern"));
                 }
             };
             let e = match left {
                 Operand::Prop(Some(prop)) => Expr::Like { prop, pattern },
                 Operand::Prop(None) => Expr::Const(false),
                 Operand::Lit(_) => {
-                    return Err(self.error("LIKE needs a property on its left"));
+                    return Err(self.error_at(start, "LIKE needs a property on its left"));
                 }
             };
             return Ok(if negated_like {
@@ -1020,10 +1025,10 @@ impl Parser<'_> {
                 Expr::Const(false)
             }
             (Operand::Prop(_), Operand::Prop(_)) => {
-                return Err(self.error("comparing two properties is not supported"));
+                return Err(self.error_at(start, "comparing two properties is not supported"));
             }
             (Operand::Lit(_), Operand::Lit(_)) => {
-                return Err(self.error("a comparison needs a property on one side"));
+                return Err(self.error_at(start, "a comparison needs a property on one side"));
             }
         })
     }
