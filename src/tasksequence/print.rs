@@ -137,7 +137,9 @@ pub fn duration(us: f64) -> String {
             return format!("\"{n}{unit}\"");
         }
     }
-    format!("\"{us}us\"")
+    // Debug is the shortest text that parses back to the same f64, with an exponent
+    // for very large or small values.
+    format!("\"{us:?}us\"")
 }
 
 fn dist(d: &Dist) -> String {
