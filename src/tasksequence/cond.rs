@@ -310,14 +310,12 @@ impl CompiledCondition {
 /// text is 1 to 4 dot-separated decimal numbers.
 pub fn parse_version(s: &str) -> Option<[u64; 4]> {
     let mut parts = [0u64; 4];
-    let mut n = 0;
-    for p in s.trim().split('.') {
+    for (n, p) in s.trim().split('.').enumerate() {
         let slot = parts.get_mut(n)?;
         if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
         *slot = p.parse().ok()?;
-        n += 1;
     }
     Some(parts)
 }

@@ -23,7 +23,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::tree::{
-    CheckReadiness, Condition, Node, RemoveWhat, StepKind, TaskSequence, UpgradeOs, VarOp,
+    CheckReadiness, Condition, Node, RemoveWhat, Rule, StepKind, TaskSequence, UpgradeOs, VarOp,
 };
 use crate::diag::Diagnostic;
 use crate::scenario::dist::parse_dist;
@@ -592,7 +592,7 @@ impl Reader<'_> {
         c
     }
 
-    fn rules(&mut self, key: &str, v: &Val<'_>) -> Vec<(Option<Condition>, Vec<(String, String)>)> {
+    fn rules(&mut self, key: &str, v: &Val<'_>) -> Vec<Rule> {
         let DeValue::Array(a) = v.get_ref() else {
             let m = format!(
                 "found {}, expected an array of rule tables",

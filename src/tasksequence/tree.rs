@@ -98,7 +98,7 @@ pub enum StepKind {
     /// Set Dynamic Variables: each rule sets its variables when its condition holds.
     SetDynamicVariables {
         /// `(condition, variables)` rules in order; `None` condition always applies.
-        rules: Vec<(Option<Condition>, Vec<(String, String)>)>,
+        rules: Vec<Rule>,
     },
     /// Upgrade Operating System.
     UpgradeOs(UpgradeOs),
@@ -149,6 +149,10 @@ pub enum StepKind {
         properties: Vec<(String, String)>,
     },
 }
+
+/// One Set Dynamic Variables rule: when the condition holds (`None`: always), set
+/// these variables, in order.
+pub type Rule = (Option<Condition>, Vec<(String, String)>);
 
 /// Check Readiness settings (`SMS_TaskSequence_PrestartCheckAction`).
 #[derive(Debug, Clone, PartialEq, Default)]

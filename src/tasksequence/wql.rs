@@ -260,7 +260,7 @@ fn instances(class: Class, m: &Machine<'_>) -> usize {
 }
 
 /// The hardware vendor: the first word of the model (`"Dell Latitude 7490"` -> `"Dell"`).
-pub(crate) fn manufacturer<'a>(model: &'a str) -> &'a str {
+pub(crate) fn manufacturer(model: &str) -> &str {
     model.split_whitespace().next().unwrap_or("")
 }
 

@@ -342,9 +342,7 @@ fn sequence(
             "globalVarList" => {
                 for v in child.children().filter(|n| n.has_tag_name("variable")) {
                     match v.attribute("name") {
-                        Some(n) => ts
-                            .variables
-                            .push((n.to_string(), v.text().unwrap_or_default().to_string())),
+                        Some(n) => assign(&mut ts.variables, n, v.text().unwrap_or_default()),
                         None => errors.push(src.diag(
                             v,
                             "sequence/globalVarList/variable",
@@ -361,6 +359,16 @@ fn sequence(
         }
     }
     ts
+}
+
+/// Sets a variable in an ordered list: a name that repeats keeps its first place and
+/// takes the last value, as successive assignments would (and the TOML form, whose
+/// tables cannot repeat a key, can print it).
+fn assign(list: &mut Vec<(String, String)>, name: &str, value: &str) {
+    match list.iter_mut().find(|(k, _)| k == name) {
+        Some(slot) => slot.1 = value.to_string(),
+        None => list.push((name.to_string(), value.to_string())),
+    }
 }
 
 /// A child of a sequence or group: a group, step or sub task sequence; `None` for the
@@ -634,10 +642,16 @@ fn expression(
         },
         _ => Condition::Expression {
             expr_type: ty.to_string(),
-            properties: vars
-                .iter()
-                .map(|&(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            properties: {
+                // A repeated name keeps its first value, so the TOML form can print it.
+                let mut props: Vec<(String, String)> = Vec::new();
+                for &(k, v) in &vars {
+                    if !props.iter().any(|(e, _)| e == k) {
+                        props.push((k.to_string(), v.to_string()));
+                    }
+                }
+                props
+            },
         },
     })
 }

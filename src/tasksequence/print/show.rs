@@ -315,11 +315,7 @@ fn describe(c: &Condition) -> String {
             value_name,
             op,
             data,
-        } => format!(
-            "registry \"{}\" {}",
-            format!("{key}\\{value_name}"),
-            op_value(*op, data)
-        ),
+        } => format!("registry \"{key}\\{value_name}\" {}", op_value(*op, data)),
         Condition::Software { product } => format!("software \"{product}\" installed"),
         Condition::Expression {
             expr_type,

@@ -356,3 +356,27 @@ fn deep_conditions_within_the_cap_import_and_round_trip() {
     let err = xml::import_str(&deeper, Path::new("deep.xml")).expect_err("one level too deep");
     assert!(err.to_string().contains("nested deeper than 32"), "{err}");
 }
+
+#[test]
+fn repeated_names_import_and_round_trip() {
+    let text = r#"<sequence>
+  <globalVarList><variable name="A">1</variable><variable name="B">2</variable><variable name="A">3</variable></globalVarList>
+  <group name="g">
+    <condition><expression type="SMS_TaskSequence_MakeModelConditionExpression"><variable name="Model">X</variable><variable name="Model">Y</variable></expression></condition>
+    <step type="Custom_Step" name="c"><defaultVarList><variable name="P" property="P">1</variable><variable name="P" property="P">2</variable></defaultVarList></step>
+  </group>
+</sequence>"#;
+    let ts = xml::import_str(text, Path::new("dup.xml")).expect("imports");
+    assert_eq!(
+        ts.variables,
+        vec![
+            ("A".to_string(), "3".to_string()),
+            ("B".to_string(), "2".to_string())
+        ]
+    );
+    assert!(
+        matches!(&ts.steps[0].condition, Some(Condition::Expression { properties, .. }) if properties == &[("Model".to_string(), "X".to_string())])
+    );
+    let toml = inline::to_toml(&ts);
+    assert_eq!(parse_inline(&toml).expect("parses"), ts);
+}

@@ -8,10 +8,10 @@
 
 use roxmltree::Node as XNode;
 
-use super::{Src, condition};
+use super::{Src, assign, condition};
 use crate::diag::Diagnostic;
 use crate::scenario::model::UpdatesMode;
-use crate::tasksequence::tree::{CheckReadiness, Condition, StepKind, UpgradeOs};
+use crate::tasksequence::tree::{CheckReadiness, Rule, StepKind, UpgradeOs};
 
 /// One `<variable>` of a `<defaultVarList>`.
 struct Prop<'a, 'i> {
@@ -282,7 +282,7 @@ fn check_readiness(
     c
 }
 
-type Rules = Vec<(Option<Condition>, Vec<(String, String)>)>;
+type Rules = Vec<Rule>;
 
 /// Set Dynamic Variables' `Rules` property: escaped XML
 /// `<Rules><Rule><condition>...</condition><Variables><Variable Name="X">v</Variable>...`.
@@ -326,7 +326,7 @@ fn rules(
             .flat_map(|l| l.children().filter(|n| n.has_tag_name("Variable")))
         {
             match v.attribute("Name") {
-                Some(n) => vars.push((n.to_string(), v.text().unwrap_or_default().to_string())),
+                Some(n) => assign(&mut vars, n, v.text().unwrap_or_default()),
                 None => errors.push(inner.diag(v, &key, "<Variable> has no `Name` attribute")),
             }
         }
