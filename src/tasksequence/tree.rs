@@ -98,7 +98,7 @@ pub enum StepKind {
     /// Set Dynamic Variables: each rule sets its variables when its condition holds.
     SetDynamicVariables {
         /// `(condition, variables)` rules in order; `None` condition always applies.
-        rules: Vec<(Option<Condition>, Vec<(String, String)>)>,
+        rules: Vec<Rule>,
     },
     /// Upgrade Operating System.
     UpgradeOs(UpgradeOs),
@@ -149,6 +149,10 @@ pub enum StepKind {
         properties: Vec<(String, String)>,
     },
 }
+
+/// One Set Dynamic Variables rule: when the condition holds (`None`: always), set
+/// these variables, in order.
+pub type Rule = (Option<Condition>, Vec<(String, String)>);
 
 /// Check Readiness settings (`SMS_TaskSequence_PrestartCheckAction`).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -230,6 +234,49 @@ pub enum VarOp {
     Like,
 }
 
+impl VarOp {
+    /// Every operator, in the order ConfigMgr's editor lists them.
+    pub const ALL: [VarOp; 9] = [
+        VarOp::Exists,
+        VarOp::NotExists,
+        VarOp::Equals,
+        VarOp::NotEquals,
+        VarOp::Less,
+        VarOp::LessEqual,
+        VarOp::Greater,
+        VarOp::GreaterEqual,
+        VarOp::Like,
+    ];
+
+    /// Reads an operator name ignoring case, because real exports write `notequals`
+    /// as often as `notEquals`; `nonExists` (the registry condition's spelling) is
+    /// accepted for `notExists`.
+    pub fn parse(s: &str) -> Option<VarOp> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("nonExists") {
+            return Some(VarOp::NotExists);
+        }
+        VarOp::ALL
+            .into_iter()
+            .find(|op| op.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// The canonical spelling, as ConfigMgr's documentation writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VarOp::Exists => "exists",
+            VarOp::NotExists => "notExists",
+            VarOp::Equals => "equals",
+            VarOp::NotEquals => "notEquals",
+            VarOp::Less => "less",
+            VarOp::LessEqual => "lessEqual",
+            VarOp::Greater => "greater",
+            VarOp::GreaterEqual => "greaterEqual",
+            VarOp::Like => "like",
+        }
+    }
+}
+
 /// A condition tree, as in `<condition>` of an export.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
@@ -287,5 +334,16 @@ pub enum Condition {
     Software {
         /// Product code or name.
         product: String,
+    },
+    /// Any other condition expression of an export, kept as written so that an import
+    /// never drops a condition: Set Dynamic Variables' rules use
+    /// `SMS_TaskSequence_ComputerConditionExpression` (AssetTag, MACAddress,
+    /// SerialNumber, UUID) and make/model or location rules; see `cond` for how the
+    /// simulator evaluates them.
+    Expression {
+        /// The XML expression type (`SMS_TaskSequence_ComputerConditionExpression`...).
+        expr_type: String,
+        /// Its `<variable name="...">` values, in order.
+        properties: Vec<(String, String)>,
     },
 }
