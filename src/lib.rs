@@ -16,10 +16,10 @@
 pub mod cli;
 pub mod diag;
 pub mod engine;
-pub mod net;
-pub mod scenario;
-pub mod tasksequence;
 pub mod fleet;
+pub mod net;
+pub mod output;
+pub mod scenario;
 pub mod setup;
 pub mod sim;
-pub mod output;
+pub mod tasksequence;

@@ -40,10 +40,10 @@ pub fn lint_scenario(s: &Scenario, file: &std::path::Path) -> Result<Vec<String>
                 file: file.to_path_buf(),
                 line: 0,
                 column: 0,
-                key: format!("task_sequence: {}", item.step),
+                key: format!("task_sequence: {}", item.path),
                 message: item.message,
             }),
-            Severity::Note => notes.push(format!("{}: {}", item.step, item.message)),
+            Severity::Note => notes.push(format!("{}: {}", item.path, item.message)),
         }
     }
     if let Err(e) = crate::sim::program::compile(s) {

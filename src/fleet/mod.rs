@@ -103,7 +103,9 @@ pub fn site_counts(s: &Scenario) -> Vec<u64> {
     order.sort_by(|&a, &b| {
         let ra = exact[a] - exact[a].floor();
         let rb = exact[b] - exact[b].floor();
-        rb.partial_cmp(&ra).unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(&b))
+        rb.partial_cmp(&ra)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.cmp(&b))
     });
     for &i in order.iter().cycle() {
         if left == 0 {
@@ -132,8 +134,18 @@ pub fn site_starts(s: &Scenario) -> Vec<u64> {
 /// of different attributes are not correlated with each other or with client ids.
 fn exact_position(id: u64, n: u64, k: u64) -> f64 {
     const MULTS: [u64; 12] = [
-        2_654_435_761, 2_246_822_519, 3_266_489_917, 668_265_263, 374_761_393, 1_181_783_497,
-        2_869_860_233, 3_432_918_353, 461_845_907, 2_042_371_811, 1_500_450_271, 3_999_999_979,
+        2_654_435_761,
+        2_246_822_519,
+        3_266_489_917,
+        668_265_263,
+        374_761_393,
+        1_181_783_497,
+        2_869_860_233,
+        3_432_918_353,
+        461_845_907,
+        2_042_371_811,
+        1_500_450_271,
+        3_999_999_979,
     ];
     let n = n.max(1);
     let mut m = MULTS[k as usize % MULTS.len()] % n;
@@ -163,7 +175,11 @@ pub fn draw_client(s: &Scenario, id: u64, site: usize) -> ClientAttrs {
     let mut share = |r: &mut StreamRng| {
         let u = unit(r);
         k += 1;
-        if f.exact_shares { exact_position(id, f.clients, k) } else { u }
+        if f.exact_shares {
+            exact_position(id, f.clients, k)
+        } else {
+            u
+        }
     };
     let arch = f.architecture.items[pick(&f.architecture, share(&mut r))].0;
     let language = pick(&f.language, share(&mut r));
@@ -175,7 +191,9 @@ pub fn draw_client(s: &Scenario, id: u64, site: usize) -> ClientAttrs {
     let driver = share(&mut r) < f.incompatible_driver;
     let encryption = share(&mut r) < f.third_party_encryption;
     let free_disk = f.free_disk.sample(&mut r).round() as u64;
-    let memory_mb = (f.memory.sample(&mut r) / 1_048_576.0).round().min(u32::MAX as f64) as u32;
+    let memory_mb = (f.memory.sample(&mut r) / 1_048_576.0)
+        .round()
+        .min(u32::MAX as f64) as u32;
     let cpu_mhz = f.cpu_mhz.sample(&mut r).round().min(u16::MAX as f64) as u16;
     let mut fl = 0u8;
     if app {

@@ -12,8 +12,14 @@ use std::path::{Path, PathBuf};
 pub const COMPLETE_MARKER: &str = ".complete";
 
 fn sibling(out: &Path, tag: &str) -> PathBuf {
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "result".into());
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "result".into());
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     parent.join(format!(".{name}.{tag}-{}", std::process::id()))
 }
 
@@ -28,19 +34,21 @@ pub fn write_dir(out: &Path, fill: impl FnOnce(&Path) -> io::Result<()>) -> io::
         fs::remove_dir_all(&tmp)?;
     }
     fs::create_dir_all(&tmp)?;
-    let result = fill(&tmp).and_then(|()| fs::write(tmp.join(COMPLETE_MARKER), b"")).and_then(|()| {
-        if out.exists() {
-            let old = sibling(out, "old");
-            if old.exists() {
-                fs::remove_dir_all(&old)?;
+    let result = fill(&tmp)
+        .and_then(|()| fs::write(tmp.join(COMPLETE_MARKER), b""))
+        .and_then(|()| {
+            if out.exists() {
+                let old = sibling(out, "old");
+                if old.exists() {
+                    fs::remove_dir_all(&old)?;
+                }
+                fs::rename(out, &old)?;
+                fs::rename(&tmp, out)?;
+                fs::remove_dir_all(&old)
+            } else {
+                fs::rename(&tmp, out)
             }
-            fs::rename(out, &old)?;
-            fs::rename(&tmp, out)?;
-            fs::remove_dir_all(&old)
-        } else {
-            fs::rename(&tmp, out)
-        }
-    });
+        });
     if result.is_err() {
         let _ = fs::remove_dir_all(&tmp);
     }

@@ -10,7 +10,10 @@ use crate::sim::result::RunResult;
 
 fn writer(dir: &Path, name: &str) -> io::Result<csv::Writer<std::io::BufWriter<std::fs::File>>> {
     let f = std::fs::File::create(dir.join(name))?;
-    Ok(csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 16, f)))
+    Ok(csv::Writer::from_writer(std::io::BufWriter::with_capacity(
+        1 << 16,
+        f,
+    )))
 }
 
 fn csv_err(e: csv::Error) -> io::Error {
@@ -28,7 +31,8 @@ impl Exporter for BandwidthCsv {
 
     fn write(&self, r: &RunResult, dir: &Path) -> io::Result<()> {
         let mut w = writer(dir, "bandwidth.csv")?;
-        w.write_record(["time_s", "dp", "bps", "active_downloads", "queued"]).map_err(csv_err)?;
+        w.write_record(["time_s", "dp", "bps", "active_downloads", "queued"])
+            .map_err(csv_err)?;
         for row in &r.bandwidth {
             w.write_record([
                 fmt_secs(row.time).as_str(),
@@ -53,7 +57,8 @@ impl Exporter for FailuresCsv {
 
     fn write(&self, r: &RunResult, dir: &Path) -> io::Result<()> {
         let mut w = writer(dir, "failures.csv")?;
-        w.write_record(["code", "code_hex", "name", "phase", "count"]).map_err(csv_err)?;
+        w.write_record(["code", "code_hex", "name", "phase", "count"])
+            .map_err(csv_err)?;
         for f in &r.failures {
             w.write_record([
                 f.code.to_string().as_str(),
@@ -77,16 +82,35 @@ impl Exporter for ClientsCsv {
     }
 
     fn write(&self, r: &RunResult, dir: &Path) -> io::Result<()> {
-        let Some(rows) = &r.clients_rows else { return Ok(()) };
+        let Some(rows) = &r.clients_rows else {
+            return Ok(());
+        };
         let mut w = writer(dir, "clients.csv")?;
         w.write_record([
-            "client", "site", "dp", "architecture", "language", "power", "network", "free_disk_bytes", "outcome",
-            "exit_code", "precached", "bytes_downloaded", "policy_s", "install_s", "end_s",
+            "client",
+            "site",
+            "dp",
+            "architecture",
+            "language",
+            "power",
+            "network",
+            "free_disk_bytes",
+            "outcome",
+            "exit_code",
+            "precached",
+            "bytes_downloaded",
+            "policy_s",
+            "install_s",
+            "end_s",
         ])
         .map_err(csv_err)?;
         let t = |x: Option<u64>| x.map(fmt_secs).unwrap_or_default();
         for c in rows {
-            let dp = r.dp_names.get(c.dp as usize).map(|s| s.as_str()).unwrap_or("");
+            let dp = r
+                .dp_names
+                .get(c.dp as usize)
+                .map(|s| s.as_str())
+                .unwrap_or("");
             w.write_record([
                 c.client.to_string().as_str(),
                 r.site_names[c.site as usize].as_str(),

@@ -24,7 +24,9 @@ impl Exporter for Histograms {
         fs::create_dir_all(&hdir)?;
         for (name, h) in METRICS.iter().zip(&r.latency.hists) {
             let mut buf = Vec::new();
-            V2Serializer::new().serialize(h, &mut buf).map_err(|e| io::Error::other(format!("{e:?}")))?;
+            V2Serializer::new()
+                .serialize(h, &mut buf)
+                .map_err(|e| io::Error::other(format!("{e:?}")))?;
             fs::write(hdir.join(format!("{name}.hdr")), buf)?;
         }
         Ok(())
@@ -36,5 +38,10 @@ pub fn read(path: &Path) -> io::Result<Histogram<u64>> {
     let bytes = fs::read(path)?;
     Deserializer::new()
         .deserialize(&mut bytes.as_slice())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e:?}", path.display())))
+        .map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {e:?}", path.display()),
+            )
+        })
 }

@@ -36,10 +36,17 @@ pub fn exporters(per_client: bool) -> Vec<Box<dyn Exporter>> {
 
 /// Writes every output of `r` into `out`, atomically: into a temporary sibling folder
 /// first, then renamed over `out`. `extra` may add files (e.g. the scenario copy).
-pub fn write_all(r: &RunResult, out: &Path, per_client: bool, extra: &dyn Fn(&Path) -> io::Result<()>) -> io::Result<()> {
+pub fn write_all(
+    r: &RunResult,
+    out: &Path,
+    per_client: bool,
+    extra: &dyn Fn(&Path) -> io::Result<()>,
+) -> io::Result<()> {
     atomic::write_dir(out, |dir| {
         for e in exporters(per_client) {
-            e.write(r, dir).map_err(|err| io::Error::new(err.kind(), format!("writing {}: {err}", e.name())))?;
+            e.write(r, dir).map_err(|err| {
+                io::Error::new(err.kind(), format!("writing {}: {err}", e.name()))
+            })?;
         }
         extra(dir)
     })

@@ -197,7 +197,8 @@ pub const LISTED_CODES: [u32; 12] = [
 impl Summary {
     /// Builds the summary of a run.
     pub fn of(r: &RunResult) -> Self {
-        let mut failures: BTreeMap<String, u64> = LISTED_CODES.iter().map(|&c| (codes::hex(c), 0)).collect();
+        let mut failures: BTreeMap<String, u64> =
+            LISTED_CODES.iter().map(|&c| (codes::hex(c), 0)).collect();
         for f in &r.failures {
             *failures.entry(codes::hex(f.code)).or_insert(0) += f.count;
         }
@@ -233,7 +234,12 @@ impl Summary {
             compliance: compliance(r),
             bytes: BytesJson {
                 total: r.bytes.total,
-                by_dp: r.dp_names.iter().cloned().zip(r.bytes.by_dp.iter().copied()).collect(),
+                by_dp: r
+                    .dp_names
+                    .iter()
+                    .cloned()
+                    .zip(r.bytes.by_dp.iter().copied())
+                    .collect(),
                 by_kind,
                 precache: r.bytes.precache,
                 on_demand: r.bytes.on_demand,
@@ -244,7 +250,14 @@ impl Summary {
                     .iter()
                     .zip(&r.peaks)
                     .map(|(n, p)| {
-                        (n.clone(), PeakJson { bps: p.bps.round(), active_downloads: p.active as u64, queued: p.queued as u64 })
+                        (
+                            n.clone(),
+                            PeakJson {
+                                bps: p.bps.round(),
+                                active_downloads: p.active as u64,
+                                queued: p.queued as u64,
+                            },
+                        )
                     })
                     .collect(),
             },
@@ -262,12 +275,22 @@ impl Summary {
 
 fn compliance(r: &RunResult) -> ComplianceJson {
     let n = r.clients.max(1) as f64;
-    let ok: Vec<u64> = r.completions.iter().filter(|(_, o)| *o == Outcome::Succeeded).map(|(t, _)| *t).collect();
+    let ok: Vec<u64> = r
+        .completions
+        .iter()
+        .filter(|(_, o)| *o == Outcome::Succeeded)
+        .map(|(t, _)| *t)
+        .collect();
     let at = |share: f64| {
         let k = (share * n).ceil() as usize;
         (k >= 1 && k <= ok.len()).then(|| ok[k - 1] as f64 / 1e6)
     };
-    ComplianceJson { p50_s: at(0.5), p90_s: at(0.9), p95_s: at(0.95), final_share: ok.len() as f64 / n }
+    ComplianceJson {
+        p50_s: at(0.5),
+        p90_s: at(0.9),
+        p95_s: at(0.95),
+        final_share: ok.len() as f64 / n,
+    }
 }
 
 /// The `summary.json` exporter.

@@ -78,8 +78,14 @@ pub fn plan<R: Rng + ?Sized>(m: &SetupModel, i: &SetupInput, r: &mut R) -> Setup
     let first = draw(&m.first_boot, r);
     let second = draw(&m.second_boot, r);
     let rollback = draw(&m.rollback, r);
-    let random_fail = (r.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= m.random_rollback && m.random_rollback > 0.0;
-    let end = |t: SimTime, code: u32, rb: bool, phase: &'static str| SetupPlan { duration: Some(t), code, rollback: rb, phase };
+    let random_fail = (r.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= m.random_rollback
+        && m.random_rollback > 0.0;
+    let end = |t: SimTime, code: u32, rb: bool, phase: &'static str| SetupPlan {
+        duration: Some(t),
+        code,
+        rollback: rb,
+        phase,
+    };
     if i.blocking_app {
         return end(scan, codes::COMPAT_APP_BLOCK, false, "compat_scan");
     }
@@ -96,17 +102,42 @@ pub fn plan<R: Rng + ?Sized>(m: &SetupModel, i: &SetupInput, r: &mut R) -> Setup
     }
     let server = matches!(i.os, OsVersion::Server2012 | OsVersion::Server2012R2);
     if server && !i.ignore_dismissable {
-        return SetupPlan { duration: None, code: 0, rollback: false, phase: "compat_scan" };
+        return SetupPlan {
+            duration: None,
+            code: 0,
+            rollback: false,
+            phase: "compat_scan",
+        };
     }
     let offline_start = scan + downlevel + restart;
     if i.unreflected_encryption {
-        return end(offline_start + safeos / 2 + rollback, codes::DRIVER_ROLLBACK, true, "safeos");
+        return end(
+            offline_start + safeos / 2 + rollback,
+            codes::DRIVER_ROLLBACK,
+            true,
+            "safeos",
+        );
     }
     if i.bad_driver {
-        return end(offline_start + safeos + first / 2 + rollback, codes::DRIVER_ROLLBACK, true, "first_boot");
+        return end(
+            offline_start + safeos + first / 2 + rollback,
+            codes::DRIVER_ROLLBACK,
+            true,
+            "first_boot",
+        );
     }
     if random_fail {
-        return end(offline_start + safeos + first + second / 2 + rollback, codes::DRIVER_ROLLBACK, true, "second_boot");
+        return end(
+            offline_start + safeos + first + second / 2 + rollback,
+            codes::DRIVER_ROLLBACK,
+            true,
+            "second_boot",
+        );
     }
-    end(offline_start + safeos + first + second, 0, false, "second_boot")
+    end(
+        offline_start + safeos + first + second,
+        0,
+        false,
+        "second_boot",
+    )
 }

@@ -39,10 +39,18 @@ impl World<'_> {
         let mut out = ContentList::new();
         match &op.kind {
             OpKind::Download { content, .. } => out.extend_from_slice(content),
-            OpKind::Run { package: Some(p), .. } | OpKind::InstallPackage { package: p } => out.push(*p),
-            OpKind::UpgradeOs { content, drivers, .. } => {
+            OpKind::Run {
+                package: Some(p), ..
+            }
+            | OpKind::InstallPackage { package: p } => out.push(*p),
+            OpKind::UpgradeOs {
+                content, drivers, ..
+            } => {
                 if !content.is_empty() {
-                    out.push(self.matching_os(c, content).ok_or(codes::NO_MATCHING_OS_PACKAGE)?);
+                    out.push(
+                        self.matching_os(c, content)
+                            .ok_or(codes::NO_MATCHING_OS_PACKAGE)?,
+                    );
                 }
                 out.extend_from_slice(drivers);
             }
@@ -56,7 +64,12 @@ impl World<'_> {
     }
 
     fn software_updates(&self) -> impl Iterator<Item = u32> + '_ {
-        self.s.content.iter().enumerate().filter(|(_, ct)| ct.kind == ContentKind::SoftwareUpdate).map(|(i, _)| i as u32)
+        self.s
+            .content
+            .iter()
+            .enumerate()
+            .filter(|(_, ct)| ct.kind == ContentKind::SoftwareUpdate)
+            .map(|(i, _)| i as u32)
     }
 
     /// What pre-cache downloads for client `c`: its OS upgrade package (by
@@ -72,7 +85,10 @@ impl World<'_> {
             .filter(|&i| self.s.content[i as usize].kind == ContentKind::OsUpgrade)
             .collect();
         if !os.is_empty() {
-            out.push(self.matching_os(c, &os).ok_or(codes::NO_MATCHING_OS_PACKAGE)?);
+            out.push(
+                self.matching_os(c, &os)
+                    .ok_or(codes::NO_MATCHING_OS_PACKAGE)?,
+            );
         }
         out.extend_from_slice(&self.precache_common);
         Ok(out)
@@ -166,7 +182,9 @@ impl World<'_> {
         let op = &self.prog.ops[self.st[c as usize].pc as usize];
         // With "access content directly from a DP", steps other than Download Package
         // Content keep no local copy: they stream while they run (see execute).
-        if self.s.deployment.dp_option == DpOption::AccessFromDp && !matches!(op.kind, OpKind::Download { .. }) {
+        if self.s.deployment.dp_option == DpOption::AccessFromDp
+            && !matches!(op.kind, OpKind::Download { .. })
+        {
             return Fetch::Ready;
         }
         let list = match self.needed(c) {
@@ -180,7 +198,9 @@ impl World<'_> {
         };
         loop {
             let sub = self.st[c as usize].sub as usize;
-            let Some(&i) = list.get(sub) else { return Fetch::Ready };
+            let Some(&i) = list.get(sub) else {
+                return Fetch::Ready;
+            };
             if self.cache.has(c, i) {
                 self.st[c as usize].sub += 1;
                 continue;
@@ -207,7 +227,11 @@ impl World<'_> {
             a.dp
         } else {
             let site = &self.s.sites[a.site as usize];
-            let Some(fb) = site.fallback.as_ref().filter(|f| !f.distribution_points.is_empty()) else {
+            let Some(fb) = site
+                .fallback
+                .as_ref()
+                .filter(|f| !f.distribution_points.is_empty())
+            else {
                 self.download_failed_for_good(c, codes::NO_CONTENT_LOCATION, "content_location");
                 return;
             };
@@ -220,7 +244,11 @@ impl World<'_> {
                 self.schedule(t, c, EvKind::Fallback);
                 return;
             }
-            let u = rng::uniform01(self.s.simulation.seed, c as u64, rng::purpose(purpose::FALLBACK_DP, 0));
+            let u = rng::uniform01(
+                self.s.simulation.seed,
+                c as u64,
+                rng::purpose(purpose::FALLBACK_DP, 0),
+            );
             let n = fb.distribution_points.len();
             fb.distribution_points[((u * n as f64) as usize).min(n - 1)] as u16
         };
@@ -243,9 +271,11 @@ impl World<'_> {
         st.clear(flag::QUEUED);
         let dp = st.dp as usize;
         let size = self.s.content[st.dl_content as usize].size;
-        let key = (st.pc << 8) ^ (st.dl_content << 20) ^ (st.attempt as u32) ^ ((st.owner as u32) << 30);
+        let key =
+            (st.pc << 8) ^ (st.dl_content << 20) ^ (st.attempt as u32) ^ ((st.owner as u32) << 30);
         let p_fail = self.s.client.transient_failure.for_net(a.network);
-        let fails = p_fail > 0.0 && rng::uniform01(seed, c as u64, rng::purpose(purpose::DL_FAIL, key)) < p_fail;
+        let fails = p_fail > 0.0
+            && rng::uniform01(seed, c as u64, rng::purpose(purpose::DL_FAIL, key)) < p_fail;
         let bytes = if fails {
             let f = rng::uniform01(seed, c as u64, rng::purpose(purpose::DL_FAIL_AT, key));
             (size as f64 * f) as u64
@@ -313,7 +343,9 @@ impl World<'_> {
             return; // the client gave up on this download (timeout)
         }
         if st.has(flag::ATTEMPT_FAILS) {
-            let retries = self.var_u64(c, builtin::RETRY_COUNT).unwrap_or(self.s.client.download_retry_count as u64);
+            let retries = self
+                .var_u64(c, builtin::RETRY_COUNT)
+                .unwrap_or(self.s.client.download_retry_count as u64);
             if (st.attempt as u64) < retries {
                 self.st[c as usize].attempt += 1;
                 let delay = self
@@ -417,7 +449,11 @@ impl World<'_> {
     pub fn var_u64(&self, c: u32, name: &str) -> Option<u64> {
         let slot = self.prog.vars.find(name)?;
         let raw = self.vars.raw(c, slot);
-        let id = if raw == 0 { self.prog.vars.initial(slot) } else { raw };
+        let id = if raw == 0 {
+            self.prog.vars.initial(slot)
+        } else {
+            raw
+        };
         self.prog.vars.strings.get(id)?.trim().parse().ok()
     }
 }

@@ -204,16 +204,27 @@ impl<'a> Compiler<'a> {
                 self.ops[me as usize].end = end;
                 return Ok(());
             }
-            StepKind::SubTaskSequence { .. } => OpKind::Timed { duration: self.default_step.clone() },
+            StepKind::SubTaskSequence { .. } => OpKind::Timed {
+                duration: self.default_step.clone(),
+            },
             StepKind::Download { content, variable } => {
                 let content = self.contents(&n.name, content)?;
                 let slots = match variable {
-                    Some(v) => (1..=content.len()).map(|i| self.vars.slot(&format!("{v}{i:02}"))).collect(),
+                    Some(v) => (1..=content.len())
+                        .map(|i| self.vars.slot(&format!("{v}{i:02}")))
+                        .collect(),
                     None => Vec::new(),
                 };
                 OpKind::Download { content, slots }
             }
-            StepKind::Run { command, package, duration, exit_codes, output_variable, .. } => {
+            StepKind::Run {
+                command,
+                package,
+                duration,
+                exit_codes,
+                output_variable,
+                ..
+            } => {
                 let package = match package {
                     Some(p) => Some(self.content(&n.name, p)?),
                     None => None,
@@ -234,26 +245,39 @@ impl<'a> Compiler<'a> {
                 OpKind::Run {
                     command: command.clone(),
                     package,
-                    duration: duration.clone().unwrap_or_else(|| self.default_step.clone()),
+                    duration: duration
+                        .clone()
+                        .unwrap_or_else(|| self.default_step.clone()),
                     exit_codes,
                     output_slot: output_variable.as_deref().map(|v| self.vars.slot(v)),
                 }
             }
             StepKind::CheckReadiness(c) => OpKind::CheckReadiness(c.clone()),
-            StepKind::SetVariable { variable, value } => OpKind::SetVariable { slot: self.vars.slot(variable), value: value.clone() },
+            StepKind::SetVariable { variable, value } => OpKind::SetVariable {
+                slot: self.vars.slot(variable),
+                value: value.clone(),
+            },
             StepKind::SetDynamicVariables { rules } => {
                 let mut out = Vec::new();
                 for (c, vs) in rules {
                     let ci = match c {
                         Some(c) => {
                             self.vars.register_condition(c);
-                            let cc = CompiledCondition::compile(c).map_err(|m| CompileError { step: n.name.clone(), message: format!("rule condition: {m}") })?;
+                            let cc = CompiledCondition::compile(c).map_err(|m| CompileError {
+                                step: n.name.clone(),
+                                message: format!("rule condition: {m}"),
+                            })?;
                             self.conds.push(cc);
                             (self.conds.len() - 1) as u32
                         }
                         None => NONE,
                     };
-                    out.push((ci, vs.iter().map(|(k, v)| (self.vars.slot(k), v.clone())).collect()));
+                    out.push((
+                        ci,
+                        vs.iter()
+                            .map(|(k, v)| (self.vars.slot(k), v.clone()))
+                            .collect(),
+                    ));
                 }
                 OpKind::SetDynamic { rules: out }
             }
@@ -271,15 +295,26 @@ impl<'a> Compiler<'a> {
                 ignore_dismissable: u.ignore_dismissable,
                 additional_options: u.additional_options.clone(),
             },
-            StepKind::InstallApplications { applications, continue_on_error_per_app } => OpKind::InstallApplications {
+            StepKind::InstallApplications {
+                applications,
+                continue_on_error_per_app,
+            } => OpKind::InstallApplications {
                 apps: self.contents(&n.name, applications)?,
                 continue_per_app: *continue_on_error_per_app,
             },
-            StepKind::InstallPackage { package, .. } => OpKind::InstallPackage { package: self.content(&n.name, package)? },
+            StepKind::InstallPackage { package, .. } => OpKind::InstallPackage {
+                package: self.content(&n.name, package)?,
+            },
             StepKind::InstallUpdates { mode } => OpKind::InstallUpdates { mode: *mode },
-            StepKind::Restart { duration } => OpKind::Restart { duration: duration.clone() },
+            StepKind::Restart { duration } => OpKind::Restart {
+                duration: duration.clone(),
+            },
             StepKind::Remove { what } => OpKind::Remove { what: *what },
-            StepKind::Timed { duration, .. } => OpKind::Timed { duration: duration.clone().unwrap_or_else(|| self.default_step.clone()) },
+            StepKind::Timed { duration, .. } => OpKind::Timed {
+                duration: duration
+                    .clone()
+                    .unwrap_or_else(|| self.default_step.clone()),
+            },
             StepKind::Group { .. } => unreachable!("groups handled above"),
         };
         self.push(n, parent, cond, kind);
@@ -310,27 +345,50 @@ pub fn compile(s: &Scenario) -> Result<Program, CompileError> {
 /// Compiles a task sequence against a scenario's content and settings.
 pub fn compile_ts(s: &Scenario, ts: &TaskSequence) -> Result<Program, CompileError> {
     let mut c = Compiler {
-        content_ix: s.content.iter().enumerate().map(|(i, c)| (c.id.as_str(), i as u32)).collect(),
+        content_ix: s
+            .content
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str(), i as u32))
+            .collect(),
         ops: Vec::new(),
         conds: Vec::new(),
         vars: VarTable::new(s, ts),
         referenced: Vec::new(),
         default_step: s.setup.default_step.clone(),
-        os_ids: s.content.iter().filter(|c| c.kind == crate::scenario::model::ContentKind::OsUpgrade).map(|c| c.id.clone()).collect(),
+        os_ids: s
+            .content
+            .iter()
+            .filter(|c| c.kind == crate::scenario::model::ContentKind::OsUpgrade)
+            .map(|c| c.id.clone())
+            .collect(),
     };
     for n in &ts.steps {
         c.node(n, NONE)?;
     }
     // Software updates are referenced by Install Software Updates steps.
-    if c.ops.iter().any(|o| matches!(o.kind, OpKind::InstallUpdates { mode } if mode != UpdatesMode::None)) {
+    if c.ops
+        .iter()
+        .any(|o| matches!(o.kind, OpKind::InstallUpdates { mode } if mode != UpdatesMode::None))
+    {
         for (i, ct) in s.content.iter().enumerate() {
-            if ct.kind == crate::scenario::model::ContentKind::SoftwareUpdate && !c.referenced.contains(&(i as u32)) {
+            if ct.kind == crate::scenario::model::ContentKind::SoftwareUpdate
+                && !c.referenced.contains(&(i as u32))
+            {
                 c.referenced.push(i as u32);
             }
         }
     }
     if c.vars.len() > u16::MAX as usize {
-        return Err(CompileError { step: String::new(), message: "more than 65535 distinct variables".into() });
+        return Err(CompileError {
+            step: String::new(),
+            message: "more than 65535 distinct variables".into(),
+        });
     }
-    Ok(Program { ops: c.ops, conds: c.conds, vars: c.vars, referenced: c.referenced })
+    Ok(Program {
+        ops: c.ops,
+        conds: c.conds,
+        vars: c.vars,
+        referenced: c.referenced,
+    })
 }

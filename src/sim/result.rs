@@ -50,7 +50,13 @@ pub struct Outcomes {
 }
 
 /// The latency metrics, in `summary.json` order.
-pub const METRICS: [&str; 5] = ["precache", "install_wait", "download", "task_sequence", "time_to_compliance"];
+pub const METRICS: [&str; 5] = [
+    "precache",
+    "install_wait",
+    "download",
+    "task_sequence",
+    "time_to_compliance",
+];
 
 /// One HdrHistogram per metric, values in microseconds.
 #[derive(Debug, Clone)]
@@ -62,7 +68,9 @@ pub struct Latencies {
 impl Latencies {
     /// Empty histograms covering 1 µs to ~35 years at 3 significant digits.
     pub fn new() -> Self {
-        Latencies { hists: METRICS.iter().map(|_| new_histogram()).collect() }
+        Latencies {
+            hists: METRICS.iter().map(|_| new_histogram()).collect(),
+        }
     }
 
     /// Records a value (µs) in metric `i`; 0 is recorded as 0.

@@ -59,11 +59,17 @@ pub fn bytes_per_client(s: &Scenario, vars: usize) -> u64 {
 pub fn run(s: &Scenario, opts: &RunOptions) -> Result<RunResult, SimError> {
     let started = Instant::now();
     let prog = program::compile(s)?;
-    if s.fleet.language.items.len() > u8::MAX as usize + 1 || s.fleet.model.items.len() > u16::MAX as usize {
-        return Err(SimError::TooLarge("at most 256 languages and 65536 models per fleet".into()));
+    if s.fleet.language.items.len() > u8::MAX as usize + 1
+        || s.fleet.model.items.len() > u16::MAX as usize
+    {
+        return Err(SimError::TooLarge(
+            "at most 256 languages and 65536 models per fleet".into(),
+        ));
     }
     if s.distribution_points.len() >= u16::MAX as usize || s.sites.len() >= u16::MAX as usize {
-        return Err(SimError::TooLarge("at most 65534 distribution points and sites".into()));
+        return Err(SimError::TooLarge(
+            "at most 65534 distribution points and sites".into(),
+        ));
     }
     let need = bytes_per_client(s, prog.vars.len()).saturating_mul(s.fleet.clients);
     let avail = available_memory();
@@ -93,9 +99,14 @@ pub fn run(s: &Scenario, opts: &RunOptions) -> Result<RunResult, SimError> {
             if let Some(p) = &opts.progress {
                 p.sim_time.store(w.now, Ordering::Relaxed);
                 p.events.store(w.events, Ordering::Relaxed);
-                p.done.store(w.stats.completions.len() as u64, Ordering::Relaxed);
+                p.done
+                    .store(w.stats.completions.len() as u64, Ordering::Relaxed);
             }
-            if opts.stop.as_ref().is_some_and(|f| f.load(Ordering::Relaxed)) {
+            if opts
+                .stop
+                .as_ref()
+                .is_some_and(|f| f.load(Ordering::Relaxed))
+            {
                 partial = true;
                 break;
             }
@@ -111,8 +122,16 @@ pub fn run(s: &Scenario, opts: &RunOptions) -> Result<RunResult, SimError> {
         if t > horizon {
             break;
         }
-        while next_tick <= t {
-            sample(&mut w, next_tick - interval, interval, &mut last_bytes, &mut bandwidth);
+        // Events at exactly a bucket boundary belong to the bucket that ends there.
+        while next_tick < t {
+            sample(
+                &mut w,
+                next_tick - interval,
+                interval,
+                t,
+                &mut last_bytes,
+                &mut bandwidth,
+            );
             next_tick += interval;
         }
         w.now = t;
@@ -133,22 +152,43 @@ pub fn run(s: &Scenario, opts: &RunOptions) -> Result<RunResult, SimError> {
     }
     // The run ends at the last event, or at the horizon when work was still pending.
     let pending = !w.queue.is_empty() || w.net.active_flows() > 0;
-    let sim_end = if pending && !partial { horizon } else { last_time };
+    let sim_end = if pending && !partial {
+        horizon
+    } else {
+        last_time
+    };
     w.now = sim_end;
     while next_tick - interval < sim_end {
-        sample(&mut w, next_tick - interval, interval, &mut last_bytes, &mut bandwidth);
+        sample(
+            &mut w,
+            next_tick - interval,
+            interval,
+            sim_end,
+            &mut last_bytes,
+            &mut bandwidth,
+        );
         next_tick += interval;
     }
     Ok(assemble(w, s, opts, bandwidth, sim_end, partial, started))
 }
 
-/// Writes one bucket of `bandwidth.csv` for every DP and WAN link.
-fn sample(w: &mut World<'_>, start: SimTime, interval: SimTime, last: &mut [u64], rows: &mut Vec<BandwidthRow>) {
-    let end = start + interval;
-    if w.net.next_completion().is_none_or(|t| t >= end) && w.net.now() <= end {
+/// Writes one bucket of `bandwidth.csv` for every DP and WAN link. The network's
+/// fluid state is brought forward to the bucket's end (or to `limit`, the time of the
+/// next event, if earlier) without ever crossing a completion, so no completion is
+/// consumed here.
+fn sample(
+    w: &mut World<'_>,
+    start: SimTime,
+    interval: SimTime,
+    limit: SimTime,
+    last: &mut [u64],
+    rows: &mut Vec<BandwidthRow>,
+) {
+    let target = (start + interval).min(limit);
+    if w.net.now() < target && w.net.next_completion().is_none_or(|c| c > target) {
         let mut sink = Vec::new();
-        w.net.advance(end.max(w.net.now()), &mut sink);
-        debug_assert!(sink.is_empty());
+        w.net.advance(target, &mut sink);
+        debug_assert!(sink.is_empty(), "sampling must not consume completions");
     }
     let secs = interval as f64 / 1e6;
     let ndp = w.dps.len();
@@ -156,7 +196,13 @@ fn sample(w: &mut World<'_>, start: SimTime, interval: SimTime, last: &mut [u64]
         let b = w.net.link_bytes(d.link);
         let delta = b.saturating_sub(last[i]);
         last[i] = b.max(last[i]);
-        rows.push(BandwidthRow { time: start, link: i as u32, bps: delta as f64 * 8.0 / secs, active: d.bucket_active, queued: d.bucket_queued });
+        rows.push(BandwidthRow {
+            time: start,
+            link: i as u32,
+            bps: delta as f64 * 8.0 / secs,
+            active: d.bucket_active,
+            queued: d.bucket_queued,
+        });
         d.bucket_active = d.active;
         d.bucket_queued = d.queue.len() as u32;
     }
@@ -165,7 +211,13 @@ fn sample(w: &mut World<'_>, start: SimTime, interval: SimTime, last: &mut [u64]
         let b = w.net.link_bytes(link);
         let delta = b.saturating_sub(last[ndp + j]);
         last[ndp + j] = b.max(last[ndp + j]);
-        rows.push(BandwidthRow { time: start, link: (ndp + j) as u32, bps: delta as f64 * 8.0 / secs, active: site.bucket_active, queued: 0 });
+        rows.push(BandwidthRow {
+            time: start,
+            link: (ndp + j) as u32,
+            bps: delta as f64 * 8.0 / secs,
+            active: site.bucket_active,
+            queued: 0,
+        });
         site.bucket_active = site.wan_active;
     }
 }
@@ -180,7 +232,11 @@ fn assemble(
     started: Instant,
 ) -> RunResult {
     let ndp = s.distribution_points.len();
-    let mut links: Vec<String> = s.distribution_points.iter().map(|d| d.name.clone()).collect();
+    let mut links: Vec<String> = s
+        .distribution_points
+        .iter()
+        .map(|d| d.name.clone())
+        .collect();
     let mut link_capacity: Vec<u64> = s.distribution_points.iter().map(|d| d.bandwidth).collect();
     // WAN rows use link index ndp + site index; renumber to the compact list.
     let mut wan_ix = vec![u32::MAX; s.sites.len()];
@@ -210,7 +266,11 @@ fn assemble(
         .stats
         .failures
         .iter()
-        .map(|(&(code, ph), &count)| FailureRow { code, phase: PHASES[ph as usize].to_string(), count })
+        .map(|(&(code, ph), &count)| FailureRow {
+            code,
+            phase: PHASES[ph as usize].to_string(),
+            count,
+        })
         .collect();
     let clients_rows = opts.per_client.then(|| {
         (0..w.st.len() as u32)
@@ -238,7 +298,11 @@ fn assemble(
                     },
                     free_disk: a.free_disk,
                     outcome: w.outcome(c),
-                    exit_code: if w.outcome(c) == super::result::Outcome::Succeeded { 0 } else { st.exit_code },
+                    exit_code: if w.outcome(c) == super::result::Outcome::Succeeded {
+                        0
+                    } else {
+                        st.exit_code
+                    },
                     precached: st.has(super::state::flag::PRECACHED),
                     bytes: st.bytes,
                     policy: t(st.policy_at),
@@ -260,8 +324,18 @@ fn assemble(
         outcomes,
         failures,
         latency: w.stats.latency,
-        bytes: Bytes { total, by_dp, by_kind: w.stats.by_kind, precache: w.stats.precache, on_demand: w.stats.on_demand },
-        dp_names: s.distribution_points.iter().map(|d| d.name.clone()).collect(),
+        bytes: Bytes {
+            total,
+            by_dp,
+            by_kind: w.stats.by_kind,
+            precache: w.stats.precache,
+            on_demand: w.stats.on_demand,
+        },
+        dp_names: s
+            .distribution_points
+            .iter()
+            .map(|d| d.name.clone())
+            .collect(),
         links,
         link_capacity,
         peaks,
@@ -275,7 +349,11 @@ fn assemble(
         completions,
         timing: Timing {
             wall_s: wall,
-            events_per_s: if wall > 0.0 { w.events as f64 / wall } else { 0.0 },
+            events_per_s: if wall > 0.0 {
+                w.events as f64 / wall
+            } else {
+                0.0
+            },
             peak_rss_bytes: peak_rss(),
         },
         partial,

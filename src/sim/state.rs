@@ -167,7 +167,10 @@ impl CacheBits {
     /// Room for `clients` clients and `content` items.
     pub fn new(clients: usize, content: usize) -> Self {
         let words = content.div_ceil(64).max(1);
-        CacheBits { words, bits: vec![0; clients * words] }
+        CacheBits {
+            words,
+            bits: vec![0; clients * words],
+        }
     }
     /// Whether client `c` has content `i`.
     pub fn has(&self, c: u32, i: u32) -> bool {

@@ -25,7 +25,11 @@ impl Vars for ClientVars<'_> {
     fn get(&self, name: &str) -> Option<&str> {
         let slot = self.table.find(name)?;
         let raw = self.store.raw(self.client, slot);
-        let id = if raw == 0 { self.table.initial(slot) } else { raw };
+        let id = if raw == 0 {
+            self.table.initial(slot)
+        } else {
+            raw
+        };
         self.table.strings.get(id)
     }
 }
@@ -45,15 +49,21 @@ impl World<'_> {
             memory_bytes: a.memory_mb as u64 * 1_048_576,
             free_disk_bytes: a.free_disk,
             cpu_mhz: a.cpu_mhz as u32,
-            incompatible_app: a.has(cflags::INCOMPATIBLE_APP) && !self.st[c as usize].has(flag::REMOVED_APPS),
-            incompatible_driver: a.has(cflags::INCOMPATIBLE_DRIVER) && !self.st[c as usize].has(flag::REMOVED_DRIVERS),
+            incompatible_app: a.has(cflags::INCOMPATIBLE_APP)
+                && !self.st[c as usize].has(flag::REMOVED_APPS),
+            incompatible_driver: a.has(cflags::INCOMPATIBLE_DRIVER)
+                && !self.st[c as usize].has(flag::REMOVED_DRIVERS),
             third_party_encryption: a.has(cflags::ENCRYPTION),
         }
     }
 
     /// Evaluates condition `i` for client `c`.
     pub fn eval_cond(&self, c: u32, i: u32) -> bool {
-        let vars = ClientVars { table: &self.prog.vars, store: &self.vars, client: c };
+        let vars = ClientVars {
+            table: &self.prog.vars,
+            store: &self.vars,
+            client: c,
+        };
         self.prog.conds[i as usize].eval(&self.machine(c), &vars)
     }
 
@@ -71,14 +81,22 @@ impl World<'_> {
 
     /// `%VAR%` expansion with the client's variables.
     pub fn expand(&self, c: u32, s: &str) -> String {
-        let vars = ClientVars { table: &self.prog.vars, store: &self.vars, client: c };
+        let vars = ClientVars {
+            table: &self.prog.vars,
+            store: &self.vars,
+            client: c,
+        };
         expand::expand(s, &vars)
     }
 
     fn draw_duration(&self, c: u32, d: &crate::scenario::model::Dist) -> SimTime {
         let st = &self.st[c as usize];
         let key = st.pc.wrapping_mul(64).wrapping_add(st.step_try as u32);
-        let mut r = rng::stream(self.s.simulation.seed, c as u64, rng::purpose(purpose::STEP_DURATION, key));
+        let mut r = rng::stream(
+            self.s.simulation.seed,
+            c as u64,
+            rng::purpose(purpose::STEP_DURATION, key),
+        );
         d.sample(&mut r).round() as SimTime
     }
 
@@ -98,7 +116,15 @@ impl World<'_> {
                 let pairs: Vec<(u16, String)> = slots
                     .iter()
                     .zip(content)
-                    .map(|(&slot, &i)| (slot, format!("C:\\_SMSTaskSequence\\Packages\\{}", s.content[i as usize].id)))
+                    .map(|(&slot, &i)| {
+                        (
+                            slot,
+                            format!(
+                                "C:\\_SMSTaskSequence\\Packages\\{}",
+                                s.content[i as usize].id
+                            ),
+                        )
+                    })
                     .collect();
                 for (slot, path) in pairs {
                     self.set_var(c, slot, &path);
@@ -127,8 +153,12 @@ impl World<'_> {
                 self.complete_step(c, 0);
                 return true;
             }
-            OpKind::Run { duration, .. } | OpKind::Timed { duration } => Some(self.draw_duration(c, duration)),
-            OpKind::Restart { duration } => Some(self.draw_duration(c, duration.as_ref().unwrap_or(&s.setup.restart))),
+            OpKind::Run { duration, .. } | OpKind::Timed { duration } => {
+                Some(self.draw_duration(c, duration))
+            }
+            OpKind::Restart { duration } => {
+                Some(self.draw_duration(c, duration.as_ref().unwrap_or(&s.setup.restart)))
+            }
             OpKind::Remove { .. } | OpKind::CheckReadiness(_) | OpKind::InstallPackage { .. } => {
                 Some(self.draw_duration(c, &s.setup.default_step))
             }
@@ -138,7 +168,10 @@ impl World<'_> {
             }
             OpKind::InstallUpdates { .. } => {
                 let n = self.needed(c).map(|l| l.len()).unwrap_or(0) as u64;
-                Some(self.draw_duration(c, &s.setup.default_step).saturating_mul(n.max(1)))
+                Some(
+                    self.draw_duration(c, &s.setup.default_step)
+                        .saturating_mul(n.max(1)),
+                )
             }
             OpKind::UpgradeOs { scan_only, .. } => {
                 let p = self.setup_plan(c);
@@ -197,7 +230,12 @@ impl World<'_> {
     fn finish_timed_step(&mut self, c: u32) {
         let pc = self.st[c as usize].pc as usize;
         let code: i64 = match &self.prog.ops[pc].kind {
-            OpKind::Run { command, exit_codes, output_slot, .. } => {
+            OpKind::Run {
+                command,
+                exit_codes,
+                output_slot,
+                ..
+            } => {
                 let expanded = command.as_ref().map(|cmd| self.expand(c, cmd));
                 let out_slot = *output_slot;
                 let code = match expanded.as_deref().and_then(expand::cmd_exit_code) {
@@ -233,17 +271,21 @@ impl World<'_> {
                     }
                 });
                 let ok = disk_mb.is_none_or(|mb| m.free_disk_bytes / 1_048_576 >= mb)
-                    && cr.memory_mb.is_none_or(|mb| m.memory_bytes / 1_048_576 >= mb)
+                    && cr
+                        .memory_mb
+                        .is_none_or(|mb| m.memory_bytes / 1_048_576 >= mb)
                     && cr.processor_mhz.is_none_or(|mhz| m.cpu_mhz as u64 >= mhz)
                     && (!cr.require_ac || !m.on_battery)
                     && (!cr.require_wired || m.network == NetType::Wired)
                     && cr.os_type.as_deref().is_none_or(|t| {
-                        let server = matches!(m.os, OsVersion::Server2012 | OsVersion::Server2012R2);
+                        let server =
+                            matches!(m.os, OsVersion::Server2012 | OsVersion::Server2012R2);
                         t.eq_ignore_ascii_case(if server { "SERVER" } else { "CLIENT" })
                     })
-                    && cr.os_architecture.as_deref().is_none_or(|x| {
-                        x.trim() == if m.arch == Arch::X64 { "64" } else { "32" }
-                    })
+                    && cr
+                        .os_architecture
+                        .as_deref()
+                        .is_none_or(|x| x.trim() == if m.arch == Arch::X64 { "64" } else { "32" })
                     && cr.os_language.is_none_or(|l| l == m.language);
                 if ok {
                     0
@@ -257,7 +299,11 @@ impl World<'_> {
                 let p = self.setup_plan(c);
                 let code_s = p.code.to_string();
                 self.set_named(c, builtin::UPGRADE_RET, &code_s);
-                self.set_named(c, builtin::ROLLBACK, if p.rollback { "true" } else { "false" });
+                self.set_named(
+                    c,
+                    builtin::ROLLBACK,
+                    if p.rollback { "true" } else { "false" },
+                );
                 if p.rollback {
                     // Setup restored the old OS and the task sequence resumes (article,
                     // "Optional task sequence steps for rollback"): the step itself does
@@ -293,19 +339,37 @@ impl World<'_> {
         }
         let st = &self.st[c as usize];
         let key = st.pc.wrapping_mul(64).wrapping_add(st.step_try as u32);
-        let u = rng::uniform01(self.s.simulation.seed, c as u64, rng::purpose(purpose::EXIT_CODE, key));
-        cumulative.iter().find(|(_, p)| u < *p).or(cumulative.last()).map(|(code, _)| *code).unwrap_or(0)
+        let u = rng::uniform01(
+            self.s.simulation.seed,
+            c as u64,
+            rng::purpose(purpose::EXIT_CODE, key),
+        );
+        cumulative
+            .iter()
+            .find(|(_, p)| u < *p)
+            .or(cumulative.last())
+            .map(|(code, _)| *code)
+            .unwrap_or(0)
     }
 
     /// The Windows Setup plan of the Upgrade OS step at the cursor.
     fn setup_plan(&self, c: u32) -> setup::SetupPlan {
         let st = &self.st[c as usize];
         let a = &self.attrs[c as usize];
-        let OpKind::UpgradeOs { scan_only, ignore_dismissable, additional_options, .. } = &self.prog.ops[st.pc as usize].kind else {
+        let OpKind::UpgradeOs {
+            scan_only,
+            ignore_dismissable,
+            additional_options,
+            ..
+        } = &self.prog.ops[st.pc as usize].kind
+        else {
             unreachable!("setup_plan is only called on Upgrade OS steps")
         };
         let reflect = |s: &str| s.to_ascii_lowercase().contains("/reflectdriver");
-        let options = self.var_str(c, builtin::SETUP_OPTIONS).map(reflect).unwrap_or(false)
+        let options = self
+            .var_str(c, builtin::SETUP_OPTIONS)
+            .map(reflect)
+            .unwrap_or(false)
             || additional_options.as_deref().map(reflect).unwrap_or(false);
         let input = setup::SetupInput {
             arch: a.arch,
@@ -318,17 +382,29 @@ impl World<'_> {
             scan_only: *scan_only,
         };
         let key = st.pc.wrapping_mul(64).wrapping_add(st.step_try as u32);
-        let mut r = rng::stream(self.s.simulation.seed, c as u64, rng::purpose(purpose::SETUP, key));
+        let mut r = rng::stream(
+            self.s.simulation.seed,
+            c as u64,
+            rng::purpose(purpose::SETUP, key),
+        );
         setup::plan(&self.s.setup, &input, &mut r)
     }
 
     /// A string variable of the client.
     pub fn var_str(&self, c: u32, name: &str) -> Option<&str> {
-        let vars = ClientVars { table: &self.prog.vars, store: &self.vars, client: c };
+        let vars = ClientVars {
+            table: &self.prog.vars,
+            store: &self.vars,
+            client: c,
+        };
         let slot = self.prog.vars.find(name)?;
         let _ = &vars;
         let raw = self.vars.raw(c, slot);
-        let id = if raw == 0 { self.prog.vars.initial(slot) } else { raw };
+        let id = if raw == 0 {
+            self.prog.vars.initial(slot)
+        } else {
+            raw
+        };
         self.prog.vars.strings.get(id)
     }
 }

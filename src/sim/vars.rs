@@ -48,7 +48,9 @@ impl Interner {
 
     /// The string of an id (0 and unknown ids have none).
     pub fn get(&self, id: u32) -> Option<&str> {
-        id.checked_sub(1).and_then(|i| self.strings.get(i as usize)).map(|s| s.as_str())
+        id.checked_sub(1)
+            .and_then(|i| self.strings.get(i as usize))
+            .map(|s| s.as_str())
     }
 }
 
@@ -65,8 +67,18 @@ pub struct VarTable {
 impl VarTable {
     /// The built-ins and the task sequence's own variables, with their initial values.
     pub fn new(s: &Scenario, ts: &TaskSequence) -> Self {
-        let mut t = VarTable { slots: HashMap::new(), names: Vec::new(), initial: Vec::new(), strings: Interner::default() };
-        for b in [builtin::LAST_RET, builtin::UPGRADE_RET, builtin::ROLLBACK, builtin::SETUP_OPTIONS] {
+        let mut t = VarTable {
+            slots: HashMap::new(),
+            names: Vec::new(),
+            initial: Vec::new(),
+            strings: Interner::default(),
+        };
+        for b in [
+            builtin::LAST_RET,
+            builtin::UPGRADE_RET,
+            builtin::ROLLBACK,
+            builtin::SETUP_OPTIONS,
+        ] {
             t.slot(b);
         }
         let rc = s.client.download_retry_count.to_string();
@@ -118,7 +130,9 @@ impl VarTable {
             Condition::Variable { variable, .. } => {
                 self.slot(variable);
             }
-            Condition::All(v) | Condition::Any(v) | Condition::None(v) => v.iter().for_each(|c| self.register_condition(c)),
+            Condition::All(v) | Condition::Any(v) | Condition::None(v) => {
+                v.iter().for_each(|c| self.register_condition(c))
+            }
             _ => {}
         }
     }
@@ -149,7 +163,10 @@ pub struct VarStore {
 impl VarStore {
     /// Storage for `clients` clients.
     pub fn new(clients: usize, table: &VarTable) -> Self {
-        VarStore { stride: table.len(), values: vec![0; clients * table.len()] }
+        VarStore {
+            stride: table.len(),
+            values: vec![0; clients * table.len()],
+        }
     }
 
     /// Value id of a slot for a client (0: not set by the client, use the initial value).

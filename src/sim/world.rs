@@ -199,13 +199,19 @@ impl<'s> World<'s> {
         let sites = s
             .sites
             .iter()
-            .map(|x| SiteRun { wan: x.wan.map(|w| net.add_link(w)), wan_active: 0, bucket_active: 0 })
+            .map(|x| SiteRun {
+                wan: x.wan.map(|w| net.add_link(w)),
+                wan_active: 0,
+                bucket_active: 0,
+            })
             .collect();
         let precache_common = prog
             .referenced
             .iter()
             .copied()
-            .filter(|&i| s.content[i as usize].kind != crate::scenario::model::ContentKind::OsUpgrade)
+            .filter(|&i| {
+                s.content[i as usize].kind != crate::scenario::model::ContentKind::OsUpgrade
+            })
             .collect();
         let vars = VarStore::new(n, &prog.vars);
         World {
@@ -240,7 +246,8 @@ impl<'s> World<'s> {
         let seed = self.s.simulation.seed;
         for c in 0..self.attrs.len() as u32 {
             let mut r = rng::stream(seed, c as u64, rng::purpose(purpose::POLICY, 0));
-            let t = crate::engine::time::from_secs_f64(self.s.client.policy_poll.sample(&mut r) / 1e6);
+            let t =
+                crate::engine::time::from_secs_f64(self.s.client.policy_poll.sample(&mut r) / 1e6);
             self.schedule(t, c, EvKind::Policy);
         }
     }
@@ -248,7 +255,14 @@ impl<'s> World<'s> {
     /// Schedules an event for a client at its current epoch.
     pub fn schedule(&mut self, t: SimTime, c: u32, kind: EvKind) {
         let epoch = self.st[c as usize].epoch;
-        self.queue.push(t, Event { client: c, epoch, kind });
+        self.queue.push(
+            t,
+            Event {
+                client: c,
+                epoch,
+                kind,
+            },
+        );
     }
 
     /// Handles one queued event.
@@ -285,7 +299,11 @@ impl<'s> World<'s> {
         let s = self.s;
         let st = &mut self.st[c as usize];
         st.phase = Phase::WaitUser;
-        let mut r = rng::stream(s.simulation.seed, c as u64, rng::purpose(purpose::USER_START, 0));
+        let mut r = rng::stream(
+            s.simulation.seed,
+            c as u64,
+            rng::purpose(purpose::USER_START, 0),
+        );
         let delay = s.deployment.user_start.sample(&mut r).round() as SimTime;
         let click = self.now.saturating_add(delay);
         match s.deployment.purpose {

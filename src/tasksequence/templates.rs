@@ -15,7 +15,9 @@
 //!   network, and the remove steps of the Prepare for Upgrade groups (with
 //!   `/ReflectDrivers` for third-party disk encryption).
 
-use super::tree::{CheckReadiness, Condition, Node, RemoveWhat, StepKind, TaskSequence, UpgradeOs, VarOp};
+use super::tree::{
+    CheckReadiness, Condition, Node, RemoveWhat, StepKind, TaskSequence, UpgradeOs, VarOp,
+};
 
 /// Names accepted by `template = "..."`.
 pub const NAMES: &[&str] = &["win10-inplace-upgrade", "win10-inplace-upgrade-recommended"];
@@ -36,7 +38,11 @@ fn group(name: &str, description: &str, steps: Vec<Node>) -> Node {
 }
 
 fn var_cond(variable: &str, op: VarOp, value: &str) -> Condition {
-    Condition::Variable { variable: variable.into(), op, value: value.into() }
+    Condition::Variable {
+        variable: variable.into(),
+        op,
+        value: value.into(),
+    }
 }
 
 fn step(name: &str, kind: StepKind) -> Node {
@@ -57,7 +63,8 @@ fn check_readiness(free_disk_mb: u64) -> Node {
             ..CheckReadiness::default()
         }),
     );
-    n.description = "Check whether the computer is ready for the upgrade of the operating system.".into();
+    n.description =
+        "Check whether the computer is ready for the upgrade of the operating system.".into();
     n
 }
 
@@ -83,31 +90,63 @@ fn closing_groups() -> Vec<Node> {
         "Post-Processing",
         "Run tasks after the operating system upgrades and the computer restarts",
         vec![
-            group("Apply setup-based drivers", "Add steps in this group to install setup-based drivers (.exe) from packages", vec![]),
-            group("Install/enable third-party security", "Add steps in this group to install or enable third-party security programs, such as antivirus", vec![]),
-            group("Set Windows default apps and associations", "Add steps in this group to set Windows default apps and file associations", vec![]),
-            group("Apply customizations and personalizations", "Add steps in this group to apply Start menu customizations, such as organizing program groups", vec![]),
+            group(
+                "Apply setup-based drivers",
+                "Add steps in this group to install setup-based drivers (.exe) from packages",
+                vec![],
+            ),
+            group(
+                "Install/enable third-party security",
+                "Add steps in this group to install or enable third-party security programs, such as antivirus",
+                vec![],
+            ),
+            group(
+                "Set Windows default apps and associations",
+                "Add steps in this group to set Windows default apps and file associations",
+                vec![],
+            ),
+            group(
+                "Apply customizations and personalizations",
+                "Add steps in this group to apply Start menu customizations, such as organizing program groups",
+                vec![],
+            ),
         ],
     );
     post.condition = Some(var_cond("_SMSTSSetupRollback", VarOp::Equals, "false"));
-    let mut rollback = group("Rollback", "Run tasks if the upgrade fails and the operating system rolls back", vec![]);
+    let mut rollback = group(
+        "Rollback",
+        "Run tasks if the upgrade fails and the operating system rolls back",
+        vec![],
+    );
     rollback.condition = Some(var_cond("_SMSTSSetupRollback", VarOp::Equals, "true"));
     let mut failure = group(
         "Run Actions on Failure",
         "Run tasks if OS upgrade fails to gather logs and run diagnostic tools",
         vec![
-            group("Collect Logs", "Save Windows Setup and Task Sequence logs to a Network Share", vec![]),
+            group(
+                "Collect Logs",
+                "Save Windows Setup and Task Sequence logs to a Network Share",
+                vec![],
+            ),
             group("Run Diagnostic Tools", "Run Diagnostic Tools", vec![]),
         ],
     );
-    failure.condition = Some(var_cond("_SMSTSOSUpgradeActionReturnCode", VarOp::NotEquals, "0"));
+    failure.condition = Some(var_cond(
+        "_SMSTSOSUpgradeActionReturnCode",
+        VarOp::NotEquals,
+        "0",
+    ));
     vec![post, rollback, failure]
 }
 
 fn upgrade_group() -> Node {
     let mut restart = step("Restart Computer", StepKind::Restart { duration: None });
     restart.description = String::new();
-    group("Upgrade the Operating System", "", vec![upgrade_step("Upgrade Operating System", false), restart])
+    group(
+        "Upgrade the Operating System",
+        "",
+        vec![upgrade_step("Upgrade Operating System", false), restart],
+    )
 }
 
 /// The wizard's template, as exported.
@@ -117,16 +156,40 @@ pub fn default_template() -> TaskSequence {
         "Actions to run in full OS to prepare for upgrade of the operating system.",
         vec![
             check_readiness(25600),
-            group("Battery Checks", "Add steps in this group to check whether the computer is using battery, or wired power", vec![]),
-            group("Network/Wired Connection Checks", "Add steps in this group to check whether the computer is connected to a network, and is not using a wireless connection", vec![]),
-            group("Remove incompatible applications", "Add steps in this group to remove any applications that are incompatible with this version of Windows 10", vec![]),
-            group("Remove incompatible drivers", "Add steps in this group to remove any drivers that are incompatible with this version of Windows 10", vec![]),
-            group("Remove/suspend third-party security", "Add steps in this group to remove or suspend third-party security programs, such as antivirus", vec![]),
+            group(
+                "Battery Checks",
+                "Add steps in this group to check whether the computer is using battery, or wired power",
+                vec![],
+            ),
+            group(
+                "Network/Wired Connection Checks",
+                "Add steps in this group to check whether the computer is connected to a network, and is not using a wireless connection",
+                vec![],
+            ),
+            group(
+                "Remove incompatible applications",
+                "Add steps in this group to remove any applications that are incompatible with this version of Windows 10",
+                vec![],
+            ),
+            group(
+                "Remove incompatible drivers",
+                "Add steps in this group to remove any drivers that are incompatible with this version of Windows 10",
+                vec![],
+            ),
+            group(
+                "Remove/suspend third-party security",
+                "Add steps in this group to remove or suspend third-party security programs, such as antivirus",
+                vec![],
+            ),
         ],
     );
     let mut steps = vec![prepare, upgrade_group()];
     steps.extend(closing_groups());
-    TaskSequence { name: "Upgrade Operating System".into(), variables: Vec::new(), steps }
+    TaskSequence {
+        name: "Upgrade Operating System".into(),
+        variables: Vec::new(),
+        steps,
+    }
 }
 
 /// The wizard's template with the article's additional recommendations.
@@ -146,18 +209,37 @@ pub fn recommended_template() -> TaskSequence {
             output_variable: None,
         },
     );
-    exit.condition = Some(var_cond("_SMSTSOSUpgradeActionReturnCode", VarOp::NotEquals, "3247440400"));
+    exit.condition = Some(var_cond(
+        "_SMSTSOSUpgradeActionReturnCode",
+        VarOp::NotEquals,
+        "3247440400",
+    ));
     let not_wired = Condition::None(vec![Condition::Wql {
         query: "SELECT * FROM Win32_NetworkAdapter WHERE NetConnectionStatus = 2 AND AdapterType = 'Ethernet 802.3'".into(),
         namespace: None,
     }]);
-    let mut retry_count = step("Raise download retries off the wired network", StepKind::SetVariable { variable: "SMSTSDownloadRetryCount".into(), value: "5".into() });
+    let mut retry_count = step(
+        "Raise download retries off the wired network",
+        StepKind::SetVariable {
+            variable: "SMSTSDownloadRetryCount".into(),
+            value: "5".into(),
+        },
+    );
     retry_count.condition = Some(not_wired.clone());
-    let mut retry_delay = step("Raise download retry delay off the wired network", StepKind::SetVariable { variable: "SMSTSDownloadRetryDelay".into(), value: "60".into() });
+    let mut retry_delay = step(
+        "Raise download retry delay off the wired network",
+        StepKind::SetVariable {
+            variable: "SMSTSDownloadRetryDelay".into(),
+            value: "60".into(),
+        },
+    );
     retry_delay.condition = Some(not_wired);
     let reflect = step(
         "Pass encryption driver to Windows Setup",
-        StepKind::SetVariable { variable: "OSDSetupAdditionalUpgradeOptions".into(), value: "/ReflectDrivers C:\\Drivers\\Encryption".into() },
+        StepKind::SetVariable {
+            variable: "OSDSetupAdditionalUpgradeOptions".into(),
+            value: "/ReflectDrivers C:\\Drivers\\Encryption".into(),
+        },
     );
     let prepare = group(
         "Prepare for Upgrade",
@@ -166,26 +248,56 @@ pub fn recommended_template() -> TaskSequence {
             readiness,
             assessment,
             exit,
-            group("Battery Checks", "Add steps in this group to check whether the computer is using battery, or wired power", vec![]),
-            group("Network/Wired Connection Checks", "Add steps in this group to check whether the computer is connected to a network, and is not using a wireless connection", vec![retry_count, retry_delay]),
+            group(
+                "Battery Checks",
+                "Add steps in this group to check whether the computer is using battery, or wired power",
+                vec![],
+            ),
+            group(
+                "Network/Wired Connection Checks",
+                "Add steps in this group to check whether the computer is connected to a network, and is not using a wireless connection",
+                vec![retry_count, retry_delay],
+            ),
             group(
                 "Remove incompatible applications",
                 "Add steps in this group to remove any applications that are incompatible with this version of Windows 10",
-                vec![step("Remove incompatible applications", StepKind::Remove { what: RemoveWhat::IncompatibleApps })],
+                vec![step(
+                    "Remove incompatible applications",
+                    StepKind::Remove {
+                        what: RemoveWhat::IncompatibleApps,
+                    },
+                )],
             ),
             group(
                 "Remove incompatible drivers",
                 "Add steps in this group to remove any drivers that are incompatible with this version of Windows 10",
-                vec![step("Remove incompatible drivers", StepKind::Remove { what: RemoveWhat::IncompatibleDrivers })],
+                vec![step(
+                    "Remove incompatible drivers",
+                    StepKind::Remove {
+                        what: RemoveWhat::IncompatibleDrivers,
+                    },
+                )],
             ),
             group(
                 "Remove/suspend third-party security",
                 "Add steps in this group to remove or suspend third-party security programs, such as antivirus",
-                vec![step("Suspend third-party security", StepKind::Remove { what: RemoveWhat::ThirdPartySecurity }), reflect],
+                vec![
+                    step(
+                        "Suspend third-party security",
+                        StepKind::Remove {
+                            what: RemoveWhat::ThirdPartySecurity,
+                        },
+                    ),
+                    reflect,
+                ],
             ),
         ],
     );
     let mut steps = vec![prepare, upgrade_group()];
     steps.extend(closing_groups());
-    TaskSequence { name: "Upgrade Operating System (recommended)".into(), variables: Vec::new(), steps }
+    TaskSequence {
+        name: "Upgrade Operating System (recommended)".into(),
+        variables: Vec::new(),
+        steps,
+    }
 }

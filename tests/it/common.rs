@@ -13,7 +13,11 @@ pub fn repo() -> PathBuf {
 
 /// Runs fleetsim with `args`, no stdin.
 pub fn fleetsim(args: &[&str]) -> Output {
-    Command::new(bin()).args(args).stdin(std::process::Stdio::null()).output().expect("fleetsim runs")
+    Command::new(bin())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("fleetsim runs")
 }
 
 /// Runs fleetsim and asserts success, returning stdout.
@@ -49,14 +53,24 @@ pub fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
     r.records()
         .map(|rec| {
             let rec = rec.expect("record");
-            headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+            headers
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
         })
         .collect()
 }
 
 /// A one-DP scenario where every client downloads one content item at a fixed time,
 /// with the given fleet/network/site/DP blocks.
-pub fn one_download(clients: u64, network: &str, caps: &str, sites_and_dps: &str, size: &str) -> String {
+pub fn one_download(
+    clients: u64,
+    network: &str,
+    caps: &str,
+    sites_and_dps: &str,
+    size: &str,
+) -> String {
     format!(
         r#"
 name = "test"

@@ -15,9 +15,24 @@ fn same_seed_gives_identical_files() {
     let a = dir.path().join("a");
     let b = dir.path().join("b");
     for out in [&a, &b] {
-        ok(&["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap(), "--per-client", "--quiet", "--set", "fleet.clients=2000"]);
+        ok(&[
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--per-client",
+            "--quiet",
+            "--set",
+            "fleet.clients=2000",
+        ]);
     }
-    for f in ["bandwidth.csv", "failures.csv", "clients.csv", "histograms/download.hdr", "histograms/task_sequence.hdr"] {
+    for f in [
+        "bandwidth.csv",
+        "failures.csv",
+        "clients.csv",
+        "histograms/download.hdr",
+        "histograms/task_sequence.hdr",
+    ] {
         let x = std::fs::read(a.join(f)).unwrap();
         let y = std::fs::read(b.join(f)).unwrap();
         assert!(x == y, "{f} differs between identical runs");
@@ -27,8 +42,21 @@ fn same_seed_gives_identical_files() {
     assert_eq!(sa, sb);
     // And a different seed gives a different run.
     let c = dir.path().join("c");
-    ok(&["run", sc.to_str().unwrap(), "--out", c.to_str().unwrap(), "--quiet", "--set", "fleet.clients=2000", "--seed", "99"]);
-    assert_ne!(std::fs::read(a.join("bandwidth.csv")).unwrap(), std::fs::read(c.join("bandwidth.csv")).unwrap());
+    ok(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        c.to_str().unwrap(),
+        "--quiet",
+        "--set",
+        "fleet.clients=2000",
+        "--seed",
+        "99",
+    ]);
+    assert_ne!(
+        std::fs::read(a.join("bandwidth.csv")).unwrap(),
+        std::fs::read(c.join("bandwidth.csv")).unwrap()
+    );
 }
 
 #[test]
@@ -36,12 +64,35 @@ fn outcomes_add_up_and_every_key_is_present() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("q");
     let sc = repo().join("scenarios/quickstart.toml");
-    ok(&["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--set", "fleet.clients=1000"]);
+    ok(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--set",
+        "fleet.clients=1000",
+    ]);
     let s = summary(&out);
     let o = &s["outcomes"];
-    let sum: u64 = ["succeeded", "rolled_back", "failed", "in_progress", "not_started"].iter().map(|k| o[k].as_u64().unwrap()).sum();
+    let sum: u64 = [
+        "succeeded",
+        "rolled_back",
+        "failed",
+        "in_progress",
+        "not_started",
+    ]
+    .iter()
+    .map(|k| o[k].as_u64().unwrap())
+    .sum();
     assert_eq!(sum, 1000);
-    for m in ["precache", "install_wait", "download", "task_sequence", "time_to_compliance"] {
+    for m in [
+        "precache",
+        "install_wait",
+        "download",
+        "task_sequence",
+        "time_to_compliance",
+    ] {
         for k in ["count", "mean", "p50", "p90", "p95", "p99", "max"] {
             assert!(s["latency"][m][k].is_number(), "latency.{m}.{k} missing");
         }
@@ -49,7 +100,13 @@ fn outcomes_add_up_and_every_key_is_present() {
     for k in ["total", "precache", "on_demand"] {
         assert!(s["bytes"][k].is_u64());
     }
-    for k in ["os_upgrade", "driver", "application", "software_update", "package"] {
+    for k in [
+        "os_upgrade",
+        "driver",
+        "application",
+        "software_update",
+        "package",
+    ] {
         assert!(s["bytes"]["by_kind"][k].is_u64(), "bytes.by_kind.{k}");
     }
     assert!(s["peak"]["by_dp"]["DP-HQ"]["bps"].is_number());

@@ -3,7 +3,10 @@
 use crate::common::*;
 
 fn end_times(dir: &std::path::Path) -> Vec<(String, String)> {
-    csv_rows(&dir.join("clients.csv")).into_iter().map(|r| (r["network"].clone(), r["end_s"].clone())).collect()
+    csv_rows(&dir.join("clients.csv"))
+        .into_iter()
+        .map(|r| (r["network"].clone(), r["end_s"].clone()))
+        .collect()
 }
 
 #[test]
@@ -17,7 +20,14 @@ fn thousand_simultaneous_downloads_end_together_at_800s() {
     );
     let (dir, p) = scenario(&text);
     let out = dir.path().join("out");
-    ok(&["run", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--per-client", "--quiet"]);
+    ok(&[
+        "run",
+        p.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--per-client",
+        "--quiet",
+    ]);
     let ends = end_times(&out);
     assert_eq!(ends.len(), 1000);
     // 1000 x 1 GB through 10 Gbps: 8e12 bits / 1e10 bit/s = 800 s, to the microsecond.
@@ -39,7 +49,14 @@ fn wired_and_vpn_share_max_min_fairly() {
     );
     let (dir, p) = scenario(&text);
     let out = dir.path().join("out");
-    ok(&["run", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--per-client", "--quiet"]);
+    ok(&[
+        "run",
+        p.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--per-client",
+        "--quiet",
+    ]);
     let ends = end_times(&out);
     let wired: Vec<_> = ends.iter().filter(|(n, _)| n == "wired").collect();
     let vpn: Vec<_> = ends.iter().filter(|(n, _)| n == "vpn").collect();
@@ -72,14 +89,24 @@ bandwidth = "10Gbps"
     let text = one_download(10, "{ wired = 1.0 }", "wired = \"1Gbps\"", sites, "1GB");
     let (dir, p) = scenario(&text);
     let out = dir.path().join("out");
-    ok(&["run", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--per-client", "--quiet"]);
+    ok(&[
+        "run",
+        p.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--per-client",
+        "--quiet",
+    ]);
     // Each of the 10 gets 100 Mbps of the 1 Gbps WAN: 8e9 / 1e8 = 80 s.
     assert!(end_times(&out).iter().all(|(_, e)| e == "80"));
     let rows = csv_rows(&out.join("bandwidth.csv"));
     let wan: Vec<_> = rows.iter().filter(|r| r["dp"] == "wan:Branch").collect();
     assert!(!wan.is_empty());
     // Saturated during the first 80 s: 1 Gbps in every 10 s bucket.
-    for r in wan.iter().filter(|r| r["time_s"].parse::<f64>().unwrap() < 80.0) {
+    for r in wan
+        .iter()
+        .filter(|r| r["time_s"].parse::<f64>().unwrap() < 80.0)
+    {
         assert_eq!(r["bps"], "1000000000", "{r:?}");
         assert_eq!(r["active_downloads"], "10");
     }

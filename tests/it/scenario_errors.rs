@@ -5,11 +5,25 @@ use crate::common::*;
 fn bad(text: &str, expect: &str) {
     let (_dir, p) = scenario(text);
     for cmd in ["validate", "run"] {
-        let o = fleetsim(&[cmd, p.to_str().unwrap(), "--quiet"].iter().copied().filter(|a| cmd == "run" || *a != "--quiet").collect::<Vec<_>>());
+        let o = fleetsim(
+            &[cmd, p.to_str().unwrap(), "--quiet"]
+                .iter()
+                .copied()
+                .filter(|a| cmd == "run" || *a != "--quiet")
+                .collect::<Vec<_>>(),
+        );
         let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{cmd}: expected exit 2 for {expect:?}, got {:?}: {err}", o.status.code());
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{cmd}: expected exit 2 for {expect:?}, got {:?}: {err}",
+            o.status.code()
+        );
         assert!(!err.contains("panicked"), "{err}");
-        assert!(err.contains(expect), "{cmd}: message should mention {expect:?}: {err}");
+        assert!(
+            err.contains(expect),
+            "{cmd}: message should mention {expect:?}: {err}"
+        );
         // file:line:col
         let loc = format!("{}:", p.display());
         assert!(err.contains(&loc), "no file:line:col in {err}");
@@ -38,7 +52,10 @@ content = ["PKG"]
 
 #[test]
 fn unknown_key() {
-    bad(&BASE.replace("clients = 10", "clients = 10\nclientz = 3"), "clientz");
+    bad(
+        &BASE.replace("clients = 10", "clients = 10\nclientz = 3"),
+        "clientz",
+    );
 }
 
 #[test]
@@ -53,17 +70,29 @@ fn negative_size() {
 
 #[test]
 fn weights_summing_to_nothing() {
-    bad(&BASE.replace("clients = 10", "clients = 10\narchitecture = { x64 = 0.0, x86 = 0.0 }"), "architecture");
+    bad(
+        &BASE.replace(
+            "clients = 10",
+            "clients = 10\narchitecture = { x64 = 0.0, x86 = 0.0 }",
+        ),
+        "architecture",
+    );
 }
 
 #[test]
 fn unknown_content_id() {
-    bad(&BASE.replace("content = [\"PKG\"]", "content = [\"NOPE\"]"), "NOPE");
+    bad(
+        &BASE.replace("content = [\"PKG\"]", "content = [\"NOPE\"]"),
+        "NOPE",
+    );
 }
 
 #[test]
 fn undefined_dp() {
-    bad(&format!("{BASE}\n[[sites]]\nname = \"S\"\ndistribution_points = [\"DP9\"]\n"), "DP9");
+    bad(
+        &format!("{BASE}\n[[sites]]\nname = \"S\"\ndistribution_points = [\"DP9\"]\n"),
+        "DP9",
+    );
 }
 
 #[test]
