@@ -309,7 +309,8 @@ impl Reader<'_> {
         let r = value::quantity(&self.ctx, key, v, Quantity::Size);
         let bytes = self.ok(r)?;
         let mb = (bytes / 1e6).round();
-        if !(1.0..9.0e15).contains(&mb) {
+        // Up to 100 EB: beyond that "NMB" would not read back to the same N.
+        if !(1.0..1.0e11).contains(&mb) {
             self.err(
                 v,
                 key,

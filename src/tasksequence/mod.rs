@@ -1,6 +1,6 @@
 //! Task sequences as data: the step tree ([`tree`]) that inline TOML ([`inline`]),
 //! templates ([`templates`]) and imported ConfigMgr XML ([`xml`]) all become, how it
-//! is printed ([`print`]) and checked ([`lint`]), and the pieces the interpreter
+//! is printed ([`print`](mod@print)) and checked ([`lint`]), and the pieces the interpreter
 //! evaluates per client: conditions ([`cond`], with WQL in [`wql`]) and `%VAR%`
 //! expansion ([`expand`]).
 //!

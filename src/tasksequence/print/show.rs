@@ -168,7 +168,11 @@ fn properties(kind: &StepKind) -> Vec<String> {
             }
         }
         StepKind::InstallPackage { package, program } => {
-            p.push(format!("package {package} program \"{program}\""));
+            if package.is_empty() {
+                p.push("no package listed".into());
+            } else {
+                p.push(format!("package {package} program \"{program}\""));
+            }
         }
         StepKind::InstallUpdates { mode } => p.push(format!("{} updates", mode_name(*mode))),
         StepKind::Restart { duration } => {
