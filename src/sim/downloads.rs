@@ -10,18 +10,20 @@ use smallvec::SmallVec;
 
 use super::program::OpKind;
 use super::state::{DlOwner, NEVER, Phase, flag};
+use super::transport::FlowDone;
+use super::transport::FlowReq;
+use super::transport::Transport;
 use super::vars::builtin;
 use super::world::{EvKind, World, purpose};
 use crate::engine::rng;
 use crate::engine::time::SECOND;
-use crate::net::{Completion, FlowNetwork};
 use crate::scenario::model::{ContentKind, DpOption, UpdatesMode};
 use crate::setup::codes;
 
 /// A client's list of content items for one purpose.
 pub type ContentList = SmallVec<[u32; 8]>;
 
-impl World<'_> {
+impl<T: Transport> World<'_, T> {
     /// The OS upgrade package among `candidates` that matches client `c`
     /// (architecture and language); a single untagged candidate matches everyone.
     pub fn matching_os(&self, c: u32, candidates: &[u32]) -> Option<u32> {
@@ -303,7 +305,18 @@ impl World<'_> {
         }
         links.push(d.link);
         let cap = self.s.network.cap(a.network);
-        self.net.start_flow(self.now, bytes, cap, &links, tag);
+        let req = FlowReq {
+            client: c,
+            content: self.st[c as usize].dl_content,
+            dp: dp as u16,
+            attempt: self.st[c as usize].attempt,
+            bytes,
+            size,
+            cap_bps: cap,
+            links: &links,
+            tag,
+        };
+        self.net.start(self.now, &req);
     }
 
     /// Leaves a DP queue if the client is waiting in one (abort paths).
@@ -317,7 +330,7 @@ impl World<'_> {
 
     /// A flow ended: free the DP slot, account bytes, admit the next queued client,
     /// then continue the client.
-    pub fn on_flow_done(&mut self, done: Completion) {
+    pub fn on_flow_done(&mut self, done: FlowDone) {
         let c = (done.tag & 0xFFFF_FFFF) as u32;
         let epoch = (done.tag >> 32) as u16;
         let st = self.st[c as usize];
@@ -342,7 +355,10 @@ impl World<'_> {
         if epoch != st.epoch {
             return; // the client gave up on this download (timeout)
         }
-        if st.has(flag::ATTEMPT_FAILS) {
+        if let Some(class) = done.error {
+            *self.stats.transfer_errors.entry(class).or_insert(0) += 1;
+        }
+        if st.has(flag::ATTEMPT_FAILS) || done.error.is_some() {
             let retries = self
                 .var_u64(c, builtin::RETRY_COUNT)
                 .unwrap_or(self.s.client.download_retry_count as u64);
@@ -358,11 +374,14 @@ impl World<'_> {
             }
             return;
         }
-        // Success.
+        // Success. Streamed content (access from DP) leaves no local copy.
         let size = self.s.content[st.dl_content as usize].size;
-        self.cache.insert(c, st.dl_content);
         let stm = &mut self.st[c as usize];
-        stm.cache_used = stm.cache_used.saturating_add(size);
+        if !st.has(flag::STREAMING) {
+            stm.cache_used = stm.cache_used.saturating_add(size);
+            self.cache.insert(c, st.dl_content);
+        }
+        let stm = &mut self.st[c as usize];
         stm.sub += 1;
         let req = stm.dl_req_at;
         self.stats.latency.record(2, self.now - req);
@@ -426,7 +445,11 @@ impl World<'_> {
             _ => {
                 let stm = &mut self.st[c as usize];
                 stm.owner = DlOwner::None;
-                stm.clear(flag::ALL_FIRST | flag::STREAMING);
+                if stm.has(flag::STREAMING) {
+                    // The step's timer is still pending: the step ends now instead.
+                    stm.epoch = stm.epoch.wrapping_add(1);
+                }
+                stm.clear(flag::ALL_FIRST | flag::STREAMING | flag::STEP_TIMER_DONE);
                 self.set_fail_phase(c, phase);
                 if st.has(flag::ALL_FIRST) {
                     // Nothing ran yet: the task sequence fails before its first step.

@@ -11,9 +11,12 @@ pub mod program;
 pub mod result;
 pub mod state;
 pub mod steps;
+pub mod transport;
 pub mod vars;
 pub mod world;
 
 mod run;
 
-pub use run::{Progress, RunOptions, SimError, available_memory, bytes_per_client, peak_rss, run};
+pub use run::{
+    Progress, RunOptions, SimError, available_memory, bytes_per_client, peak_rss, run, run_with,
+};

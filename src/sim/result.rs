@@ -235,4 +235,6 @@ pub struct RunResult {
     pub timing: Timing,
     /// Stopped early (Ctrl-C): the figures cover what was simulated.
     pub partial: bool,
+    /// Failed transfer attempts by transport error class (load tests; empty in `run`).
+    pub transfer_errors: std::collections::BTreeMap<u32, u64>,
 }

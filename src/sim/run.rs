@@ -7,10 +7,11 @@ use std::time::Instant;
 use super::program::{self, CompileError};
 use super::result::{BandwidthRow, Bytes, ClientRow, FailureRow, Peak, RunResult, Timing};
 use super::state::NEVER;
+use super::transport::{FlowDone, Transport};
 use super::world::{PHASES, World};
 use crate::engine::time::SimTime;
 use crate::fleet;
-use crate::net::{Completion, FlowNetwork};
+use crate::net::FairShareNet;
 use crate::scenario::model::{Arch, NetType, Power, Scenario};
 
 /// Options of one run.
@@ -55,8 +56,19 @@ pub fn bytes_per_client(s: &Scenario, vars: usize) -> u64 {
         + 16) as u64
 }
 
-/// Simulates the scenario.
+/// Simulates the scenario with the fluid max-min fair network.
 pub fn run(s: &Scenario, opts: &RunOptions) -> Result<RunResult, SimError> {
+    run_with(s, opts, FairShareNet::new())
+}
+
+/// Runs the scenario's clients with a given transport: the fluid model for `run`, real
+/// HTTP for `load`. With a real-time transport the loop sleeps until the next timer or
+/// the next finished transfer, whichever comes first.
+pub fn run_with<T: Transport>(
+    s: &Scenario,
+    opts: &RunOptions,
+    transport: T,
+) -> Result<RunResult, SimError> {
     let started = Instant::now();
     let prog = program::compile(s)?;
     if s.fleet.language.items.len() > u8::MAX as usize + 1
@@ -83,7 +95,8 @@ pub fn run(s: &Scenario, opts: &RunOptions) -> Result<RunResult, SimError> {
         )));
     }
     let attrs = fleet::generate(s);
-    let mut w = World::new(s, prog, attrs);
+    let mut w = World::new(s, prog, attrs, transport);
+    let realtime = w.net.realtime();
     w.schedule_policies();
     let horizon = s.simulation.horizon;
     let interval = s.simulation.bandwidth_interval;
@@ -91,11 +104,11 @@ pub fn run(s: &Scenario, opts: &RunOptions) -> Result<RunResult, SimError> {
     let mut last_bytes = vec![0u64; nlinks];
     let mut bandwidth = Vec::new();
     let mut next_tick = interval;
-    let mut done_out: Vec<Completion> = Vec::new();
+    let mut done_out: Vec<FlowDone> = Vec::new();
     let mut partial = false;
     let mut last_time = 0;
     loop {
-        if w.events & 0xFFF == 0 {
+        if realtime || w.events & 0xFFF == 0 {
             if let Some(p) = &opts.progress {
                 p.sim_time.store(w.now, Ordering::Relaxed);
                 p.events.store(w.events, Ordering::Relaxed);
@@ -112,7 +125,22 @@ pub fn run(s: &Scenario, opts: &RunOptions) -> Result<RunResult, SimError> {
             }
         }
         let tq = w.queue.peek_time();
-        let tn = w.net.next_completion();
+        let mut tn = w.net.next_completion();
+        if realtime && tn.is_none() {
+            // Nothing has finished: sleep until the next timer, a finished transfer,
+            // or the horizon.
+            if tq.is_none() && w.net.active() == 0 {
+                break;
+            }
+            let until = tq
+                .unwrap_or(horizon.saturating_add(1))
+                .min(horizon.saturating_add(1));
+            let reached = w.net.wait_until(until);
+            tn = w.net.next_completion();
+            if tn.is_none() && reached < until {
+                continue; // woken early (e.g. to check the stop flag)
+            }
+        }
         let t = match (tq, tn) {
             (None, None) => break,
             (Some(a), None) => a,
@@ -151,7 +179,7 @@ pub fn run(s: &Scenario, opts: &RunOptions) -> Result<RunResult, SimError> {
         }
     }
     // The run ends at the last event, or at the horizon when work was still pending.
-    let pending = !w.queue.is_empty() || w.net.active_flows() > 0;
+    let pending = !w.queue.is_empty() || w.net.active() > 0;
     let sim_end = if pending && !partial {
         horizon
     } else {
@@ -176,8 +204,8 @@ pub fn run(s: &Scenario, opts: &RunOptions) -> Result<RunResult, SimError> {
 /// fluid state is brought forward to the bucket's end (or to `limit`, the time of the
 /// next event, if earlier) without ever crossing a completion, so no completion is
 /// consumed here.
-fn sample(
-    w: &mut World<'_>,
+fn sample<T: Transport>(
+    w: &mut World<'_, T>,
     start: SimTime,
     interval: SimTime,
     limit: SimTime,
@@ -222,8 +250,8 @@ fn sample(
     }
 }
 
-fn assemble(
-    w: World<'_>,
+fn assemble<T: Transport>(
+    w: World<'_, T>,
     s: &Scenario,
     opts: &RunOptions,
     mut bandwidth: Vec<BandwidthRow>,
@@ -357,6 +385,7 @@ fn assemble(
             peak_rss_bytes: peak_rss(),
         },
         partial,
+        transfer_errors: w.stats.transfer_errors,
     }
 }
 

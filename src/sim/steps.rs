@@ -3,6 +3,7 @@
 
 use super::program::{NONE, OpKind};
 use super::state::{DlOwner, Phase, flag};
+use super::transport::Transport;
 use super::vars::{VarStore, VarTable, builtin};
 use super::world::{EvKind, World, purpose};
 use crate::engine::rng;
@@ -34,7 +35,7 @@ impl Vars for ClientVars<'_> {
     }
 }
 
-impl World<'_> {
+impl<T: Transport> World<'_, T> {
     /// The client's machine facts.
     pub fn machine(&self, c: u32) -> Machine<'_> {
         let a = &self.attrs[c as usize];

@@ -12,12 +12,13 @@ use std::collections::VecDeque;
 use super::program::{NONE, OpKind, Program};
 use super::result::{Latencies, Outcome, Outcomes};
 use super::state::{CacheBits, ClientState, DlOwner, Phase, flag};
+use super::transport::Transport;
 use super::vars::{VarStore, builtin};
 use crate::engine::queue::EventQueue;
 use crate::engine::rng;
 use crate::engine::time::SimTime;
 use crate::fleet::ClientAttrs;
-use crate::net::{FairShareNet, FlowNetwork, LinkId};
+use crate::net::LinkId;
 use crate::scenario::model::{Purpose, Scenario};
 use crate::setup::codes;
 
@@ -141,10 +142,12 @@ pub struct Stats {
     pub on_demand: u64,
     /// Task sequence ends by outcome.
     pub completions: Vec<(SimTime, Outcome)>,
+    /// Failed transfer attempts by transport error class (real transports only).
+    pub transfer_errors: std::collections::BTreeMap<u32, u64>,
 }
 
 /// The world.
-pub struct World<'s> {
+pub struct World<'s, T: Transport> {
     /// The scenario.
     pub s: &'s Scenario,
     /// Compiled task sequence.
@@ -159,8 +162,8 @@ pub struct World<'s> {
     pub cache: CacheBits,
     /// Timers.
     pub queue: EventQueue<Event>,
-    /// Network.
-    pub net: FairShareNet,
+    /// How bytes move (fluid model or real HTTP).
+    pub net: T,
     /// DPs.
     pub dps: Vec<DpRun>,
     /// Sites.
@@ -178,11 +181,10 @@ pub struct World<'s> {
     pub shard: (u64, u64),
 }
 
-impl<'s> World<'s> {
+impl<'s, T: Transport> World<'s, T> {
     /// Builds the world: generates the fleet and schedules every policy arrival.
-    pub fn new(s: &'s Scenario, prog: Program, attrs: Vec<ClientAttrs>) -> Self {
+    pub fn new(s: &'s Scenario, prog: Program, attrs: Vec<ClientAttrs>, mut net: T) -> Self {
         let n = attrs.len();
-        let mut net = FairShareNet::new();
         let dps: Vec<DpRun> = s
             .distribution_points
             .iter()
@@ -233,6 +235,7 @@ impl<'s> World<'s> {
                 precache: 0,
                 on_demand: 0,
                 completions: Vec::new(),
+                transfer_errors: Default::default(),
             },
             events: 0,
             now: 0,

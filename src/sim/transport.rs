@@ -1,0 +1,110 @@
+//! How downloads move bytes: the seam between the rollout model and the network.
+//!
+//! `run` moves bytes through the fluid max-min fair model ([`FairShareNet`], any
+//! [`FlowNetwork`] via the blanket impl); `load` moves them over real HTTP with a
+//! transport of its own. The world, the task-sequence interpreter, the DP queues and
+//! the statistics are the same code in both, so a load test follows exactly the
+//! schedule the simulator predicts.
+
+use crate::engine::time::SimTime;
+use crate::net::{FlowNetwork, LinkId};
+
+/// One download attempt to start.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowReq<'a> {
+    /// Client id.
+    pub client: u32,
+    /// Content index into `Scenario::content`.
+    pub content: u32,
+    /// DP index into `Scenario::distribution_points`.
+    pub dp: u16,
+    /// Attempt number (0 = first, then retries).
+    pub attempt: u16,
+    /// Bytes this attempt moves (the whole content, or less when the simulator injects
+    /// a transient failure part-way).
+    pub bytes: u64,
+    /// Size of the whole content.
+    pub size: u64,
+    /// Client link cap, bits/s (`u64::MAX` = none).
+    pub cap_bps: u64,
+    /// Shared links crossed (site WAN, DP uplink).
+    pub links: &'a [LinkId],
+    /// Opaque tag to hand back on completion.
+    pub tag: u64,
+}
+
+/// One finished attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowDone {
+    /// The request's tag.
+    pub tag: u64,
+    /// Bytes received.
+    pub bytes: u64,
+    /// `None` when the attempt completed; otherwise a transport-defined error class
+    /// (the attempt is then retried like a transient failure).
+    pub error: Option<u32>,
+}
+
+/// Moves the bytes of download attempts.
+pub trait Transport {
+    /// Declares a shared link (DP uplink or site WAN) of the given capacity.
+    fn add_link(&mut self, capacity_bps: u64) -> LinkId;
+    /// Starts an attempt at simulated time `now`.
+    fn start(&mut self, now: SimTime, req: &FlowReq<'_>);
+    /// Time of the next completion, if known. A real-time transport returns `Some`
+    /// only for completions that already happened.
+    fn next_completion(&self) -> Option<SimTime>;
+    /// Moves to `now` and appends every attempt finished by then.
+    fn advance(&mut self, now: SimTime, out: &mut Vec<FlowDone>);
+    /// Bytes carried by a link so far (never decreasing).
+    fn link_bytes(&self, link: LinkId) -> u64;
+    /// Attempts in flight.
+    fn active(&self) -> usize;
+    /// The transport's clock.
+    fn now(&self) -> SimTime;
+    /// Whether simulated time follows the wall clock (load tests).
+    fn realtime(&self) -> bool {
+        false
+    }
+    /// Real-time transports: block until a completion is ready or the clock reaches
+    /// `t`; returns the current simulated time. Others return `t` at once.
+    fn wait_until(&mut self, t: SimTime) -> SimTime {
+        t
+    }
+}
+
+impl<N: FlowNetwork> Transport for N {
+    fn add_link(&mut self, capacity_bps: u64) -> LinkId {
+        FlowNetwork::add_link(self, capacity_bps)
+    }
+
+    fn start(&mut self, now: SimTime, req: &FlowReq<'_>) {
+        self.start_flow(now, req.bytes, req.cap_bps, req.links, req.tag);
+    }
+
+    fn next_completion(&self) -> Option<SimTime> {
+        FlowNetwork::next_completion(self)
+    }
+
+    fn advance(&mut self, now: SimTime, out: &mut Vec<FlowDone>) {
+        let mut done = Vec::new();
+        FlowNetwork::advance(self, now, &mut done);
+        out.extend(done.into_iter().map(|c| FlowDone {
+            tag: c.tag,
+            bytes: c.bytes,
+            error: None,
+        }));
+    }
+
+    fn link_bytes(&self, link: LinkId) -> u64 {
+        FlowNetwork::link_bytes(self, link)
+    }
+
+    fn active(&self) -> usize {
+        self.active_flows()
+    }
+
+    fn now(&self) -> SimTime {
+        FlowNetwork::now(self)
+    }
+}
