@@ -7,6 +7,7 @@
 //! Names are case-insensitive, as in ConfigMgr.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::scenario::model::Scenario;
 use crate::tasksequence::tree::{Condition, TaskSequence};
@@ -30,11 +31,43 @@ pub mod builtin {
 /// Largest variable table [`VarTable::find`] scans linearly instead of hashing.
 const SCAN_MAX: usize = 32;
 
+/// Integer values [`Interner::intern_int`] remembers; return codes are few.
+const INT_CACHE_MAX: usize = 64;
+
+/// A word-at-a-time multiply hasher (FxHash) for the interner: values are interned
+/// on every step of every client, and SipHash's resistance to chosen keys buys
+/// nothing for a scenario's own strings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        self.0 =
+            (self.0.rotate_left(5) ^ u64::from_le_bytes(w) ^ rest.len() as u64).wrapping_mul(K);
+    }
+}
+
 /// Interned strings; id 0 is reserved for "unset".
 #[derive(Debug, Default)]
 pub struct Interner {
     strings: Vec<String>,
-    ids: HashMap<String, u32>,
+    ids: HashMap<String, u32, BuildHasherDefault<FxHasher>>,
+    /// Ids of integers interned through [`Interner::intern_int`].
+    ints: Vec<(i64, u32)>,
 }
 
 impl Interner {
@@ -46,6 +79,20 @@ impl Interner {
         self.strings.push(s.to_string());
         let id = self.strings.len() as u32;
         self.ids.insert(s.to_string(), id);
+        id
+    }
+
+    /// Id of the decimal form of `v`, the same as `intern(&v.to_string())`, without
+    /// formatting or hashing for the few return codes a run sees (every step of every
+    /// client stores its exit code in `_SMSTSLastActionRetCode`).
+    pub fn intern_int(&mut self, v: i64) -> u32 {
+        if let Some(&(_, id)) = self.ints.iter().find(|e| e.0 == v) {
+            return id;
+        }
+        let id = self.intern(&v.to_string());
+        if self.ints.len() < INT_CACHE_MAX {
+            self.ints.push((v, id));
+        }
         id
     }
 
@@ -237,5 +284,26 @@ mod tests {
             assert_eq!(t.find("_SMSTSLASTACTIONRETCODE"), Some(n as u16));
             assert_eq!(t.find("missing"), None);
         }
+    }
+
+    #[test]
+    fn intern_int_matches_interning_the_decimal_string() {
+        let mut a = Interner::default();
+        let mut b = Interner::default();
+        let values: Vec<i64> = (0..200)
+            .map(|i| {
+                [0, 3010, -1, i64::MIN, i64::MAX, 3247440400][i % 6].wrapping_add(i as i64 / 6)
+            })
+            .collect();
+        for (k, &v) in values.iter().enumerate() {
+            if k % 7 == 0 {
+                // Mix in strings, some of which look like the integers.
+                let s = format!("{}", v.wrapping_add(1));
+                assert_eq!(a.intern(&s), b.intern(&s));
+            }
+            assert_eq!(a.intern_int(v), b.intern(&v.to_string()), "value {v}");
+            assert_eq!(a.get(a.intern_int(v)), Some(v.to_string().as_str()));
+        }
+        assert!(a.ints.len() <= INT_CACHE_MAX);
     }
 }

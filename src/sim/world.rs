@@ -410,7 +410,7 @@ impl<'s, T: Transport> World<'s, T> {
     /// A step ended with `code`: success, retry, continue on error or fail upwards.
     pub fn complete_step(&mut self, c: u32, code: i64) {
         let pc = self.st[c as usize].pc as usize;
-        let id = self.prog.vars.strings.intern(&code.to_string());
+        let id = self.prog.vars.strings.intern_int(code);
         let last = self.prog.vars.find(builtin::LAST_RET).unwrap_or(0);
         self.vars.set(c, last, id);
         let op = &self.prog.ops[pc];
