@@ -302,7 +302,8 @@ mod tests {
                 assert_eq!(a.intern(&s), b.intern(&s));
             }
             assert_eq!(a.intern_int(v), b.intern(&v.to_string()), "value {v}");
-            assert_eq!(a.get(a.intern_int(v)), Some(v.to_string().as_str()));
+            let id = a.intern_int(v);
+            assert_eq!(a.get(id), Some(v.to_string().as_str()));
         }
         assert!(a.ints.len() <= INT_CACHE_MAX);
     }
