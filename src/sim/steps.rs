@@ -366,7 +366,14 @@ impl<T: Transport> World<'_, T> {
         else {
             unreachable!("setup_plan is only called on Upgrade OS steps")
         };
-        let reflect = |s: &str| s.to_ascii_lowercase().contains("/reflectdriver");
+        // Case-insensitive search without lower-casing a copy: this runs twice per
+        // Upgrade OS step of every client.
+        let reflect = |s: &str| {
+            const NEEDLE: &[u8] = b"/reflectdriver";
+            s.as_bytes()
+                .windows(NEEDLE.len())
+                .any(|w| w.eq_ignore_ascii_case(NEEDLE))
+        };
         let options = self
             .var_str(c, builtin::SETUP_OPTIONS)
             .map(reflect)
