@@ -10,7 +10,9 @@
 //!   handled first, on every run and every platform.
 //! - [`rng`]: [`rng::stream`] and [`rng::uniform01`], random numbers that depend
 //!   only on `(seed, entity, purpose)`, never on event order or thread count.
+//! - [`prefetch`]: a cache hint for the next event's data.
 
+pub mod prefetch;
 pub mod queue;
 pub mod rng;
 pub mod time;

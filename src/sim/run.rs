@@ -174,6 +174,9 @@ pub fn run_with<T: Transport>(
             continue;
         }
         if let Some((_, ev)) = w.queue.pop() {
+            if let Some(next) = w.queue.peek_next() {
+                w.prefetch_client(next.client);
+            }
             w.events += 1;
             w.handle(ev);
         }

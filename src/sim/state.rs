@@ -176,6 +176,12 @@ impl CacheBits {
     pub fn has(&self, c: u32, i: u32) -> bool {
         self.bits[c as usize * self.words + (i / 64) as usize] & (1 << (i % 64)) != 0
     }
+    /// Prefetch hint for client `c`'s bits.
+    pub fn prefetch(&self, c: u32) {
+        if let Some(w) = self.bits.get(c as usize * self.words) {
+            crate::engine::prefetch::prefetch(w);
+        }
+    }
     /// Marks content `i` cached for `c`.
     pub fn insert(&mut self, c: u32, i: u32) {
         self.bits[c as usize * self.words + (i / 64) as usize] |= 1 << (i % 64);

@@ -241,6 +241,13 @@ impl VarStore {
         self.values[client as usize * self.stride + slot as usize]
     }
 
+    /// Prefetch hint for a client's values.
+    pub fn prefetch(&self, client: u32) {
+        if let Some(v) = self.values.get(client as usize * self.stride) {
+            crate::engine::prefetch::prefetch(v);
+        }
+    }
+
     /// Sets a slot's value id.
     pub fn set(&mut self, client: u32, slot: u16, id: u32) {
         self.values[client as usize * self.stride + slot as usize] = id;
