@@ -85,6 +85,9 @@ fn shadow_run(seed: u64, ops: u64) {
         }
         assert_eq!(q.len(), s.map.len());
         assert_eq!(q.now(), s.now);
+        if let Some(&next) = q.peek_next() {
+            assert_eq!(Some(next), s.map.first_key_value().map(|(_, &v)| v));
+        }
     }
     while let Some(expected) = s.pop() {
         assert_eq!(q.pop(), Some(expected));
@@ -319,4 +322,23 @@ fn same_calls_give_same_results() {
         out
     };
     assert_eq!(run(), run());
+}
+
+#[test]
+fn peek_next_names_the_next_pop_when_it_is_cheap_to_know() {
+    let mut q = EventQueue::new();
+    assert_eq!(q.peek_next(), None);
+    q.push(1_000_000, 7u64);
+    assert_eq!(q.peek_next(), Some(&7)); // single item in its slot
+    q.push(1_000_000, 8);
+    q.push(5_000_000, 9);
+    // Two items share the lowest slot: finding the first needs redistribution.
+    assert_eq!(q.peek_next(), None);
+    assert_eq!(q.pop(), Some((1_000_000, 7)));
+    // Now at level 0: the FIFO front is known.
+    assert_eq!(q.peek_next(), Some(&8));
+    assert_eq!(q.pop(), Some((1_000_000, 8)));
+    assert_eq!(q.peek_next(), Some(&9));
+    assert_eq!(q.pop(), Some((5_000_000, 9)));
+    assert_eq!(q.peek_next(), None);
 }
