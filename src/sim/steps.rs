@@ -91,6 +91,9 @@ impl<T: Transport> World<'_, T> {
     }
 
     fn draw_duration(&self, c: u32, d: &crate::scenario::model::Dist) -> SimTime {
+        if let Some(t) = fixed_duration(d) {
+            return t; // no draw, so no stream to key
+        }
         let st = &self.st[c as usize];
         let key = st.pc.wrapping_mul(64).wrapping_add(st.step_try as u32);
         let mut r = rng::stream(
@@ -414,5 +417,48 @@ impl<T: Transport> World<'_, T> {
             raw
         };
         self.prog.vars.strings.get(id)
+    }
+}
+
+/// The duration of a fixed distribution without a random stream: `Dist::sample` of
+/// `Fixed` draws nothing, and keying a stream per step was 8% of a run of fixed
+/// steps. Same value as `d.sample(..).round()` (non-finite or negative values are
+/// 0, as there).
+fn fixed_duration(d: &crate::scenario::model::Dist) -> Option<SimTime> {
+    match d {
+        crate::scenario::model::Dist::Fixed(v) => Some(if v.is_finite() && *v > 0.0 {
+            v.round() as SimTime
+        } else {
+            0
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::model::Dist;
+
+    #[test]
+    fn fixed_duration_equals_sampling_the_fixed_distribution() {
+        for v in [
+            0.0,
+            0.4,
+            0.5,
+            1.5,
+            30e6,
+            -3.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e30,
+        ] {
+            let d = Dist::Fixed(v);
+            let mut r = rng::stream(1, 2, 3);
+            let sampled = d.sample(&mut r).round() as SimTime;
+            assert_eq!(fixed_duration(&d), Some(sampled), "value {v}");
+        }
+        assert_eq!(fixed_duration(&Dist::Uniform { min: 1.0, max: 2.0 }), None);
     }
 }
