@@ -193,6 +193,10 @@ impl<T: Transport> World<'_, T> {
         {
             return Fetch::Ready;
         }
+        if !may_need_content(&op.kind) {
+            debug_assert!(self.needed(c).is_ok_and(|l| l.is_empty()));
+            return Fetch::Ready; // `needed` would be empty: skip building the list
+        }
         let list = match self.needed(c) {
             Ok(l) => l,
             Err(code) => {
@@ -482,6 +486,24 @@ impl<T: Transport> World<'_, T> {
             raw
         };
         self.prog.vars.strings.get(id)?.trim().parse().ok()
+    }
+}
+
+/// Whether [`World::needed`] can return content for a step of this kind: the arms
+/// of its match that push anything. Steps that cannot (Run without a package,
+/// restarts, variables...) are most steps of most task sequences, and building
+/// their empty list was a fifth of a run of fixed steps.
+fn may_need_content(kind: &OpKind) -> bool {
+    match kind {
+        OpKind::Download { .. }
+        | OpKind::Run {
+            package: Some(_), ..
+        }
+        | OpKind::InstallPackage { .. }
+        | OpKind::UpgradeOs { .. }
+        | OpKind::InstallApplications { .. } => true,
+        OpKind::InstallUpdates { mode } => *mode != UpdatesMode::None,
+        _ => false,
     }
 }
 
