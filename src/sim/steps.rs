@@ -378,7 +378,7 @@ impl<T: Transport> World<'_, T> {
                 .any(|w| w.eq_ignore_ascii_case(NEEDLE))
         };
         let options = self
-            .var_str(c, builtin::SETUP_OPTIONS)
+            .var_str_slot(c, builtin::SETUP_OPTIONS_SLOT)
             .map(reflect)
             .unwrap_or(false)
             || additional_options.as_deref().map(reflect).unwrap_or(false);
@@ -399,6 +399,17 @@ impl<T: Transport> World<'_, T> {
             rng::purpose(purpose::SETUP, key),
         );
         setup::plan(&self.s.setup, &input, &mut r)
+    }
+
+    /// A string variable of the client by slot (no name lookup).
+    pub fn var_str_slot(&self, c: u32, slot: u16) -> Option<&str> {
+        let raw = self.vars.raw(c, slot);
+        let id = if raw == 0 {
+            self.prog.vars.initial(slot)
+        } else {
+            raw
+        };
+        self.prog.vars.strings.get(id)
     }
 
     /// A string variable of the client.

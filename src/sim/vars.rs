@@ -26,6 +26,11 @@ pub mod builtin {
     pub const RETRY_DELAY: &str = "SMSTSDownloadRetryDelay";
     /// Extra Windows Setup options.
     pub const SETUP_OPTIONS: &str = "OSDSetupAdditionalUpgradeOptions";
+    /// Slot of [`LAST_RET`] in every table ([`super::VarTable::new`] creates the
+    /// built-ins first, in this order), so the per-step write needs no lookup.
+    pub const LAST_RET_SLOT: u16 = 0;
+    /// Slot of [`SETUP_OPTIONS`] in every table (see [`LAST_RET_SLOT`]).
+    pub const SETUP_OPTIONS_SLOT: u16 = 3;
 }
 
 /// Largest variable table [`VarTable::find`] scans linearly instead of hashing.
@@ -291,6 +296,38 @@ mod tests {
             assert_eq!(t.find("_SMSTSLASTACTIONRETCODE"), Some(n as u16));
             assert_eq!(t.find("missing"), None);
         }
+    }
+
+    #[test]
+    fn builtin_slots_are_fixed() {
+        let text = r#"
+[fleet]
+clients = 1
+[[distribution_points]]
+name = "DP1"
+bandwidth = "1Gbps"
+[task_sequence]
+[[task_sequence.steps]]
+type = "set_variable"
+name = "set"
+variable = "Alpha"
+value = "x"
+"#;
+        let s = match crate::scenario::load_str(
+            text,
+            std::path::Path::new("t.toml"),
+            std::path::Path::new("."),
+            &[],
+        ) {
+            Ok(s) => s,
+            Err(e) => panic!("test scenario: {e}"),
+        };
+        let t = VarTable::new(&s, &s.task_sequence);
+        assert_eq!(t.find(builtin::LAST_RET), Some(builtin::LAST_RET_SLOT));
+        assert_eq!(
+            t.find(builtin::SETUP_OPTIONS),
+            Some(builtin::SETUP_OPTIONS_SLOT)
+        );
     }
 
     #[test]

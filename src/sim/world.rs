@@ -427,7 +427,7 @@ impl<'s, T: Transport> World<'s, T> {
     pub fn complete_step(&mut self, c: u32, code: i64) {
         let pc = self.st[c as usize].pc as usize;
         let id = self.prog.vars.strings.intern_int(code);
-        let last = self.prog.vars.find(builtin::LAST_RET).unwrap_or(0);
+        let last = builtin::LAST_RET_SLOT;
         self.vars.set(c, last, id);
         let op = &self.prog.ops[pc];
         if op.success_codes.contains(&code) {
