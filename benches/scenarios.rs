@@ -41,6 +41,12 @@ fn full(c: &mut Criterion) {
             Ok(r) => r.events,
             Err(e) => panic!("run {file}: {e}"),
         };
+        if let Ok(prog) = sim::program::compile(&s) {
+            eprintln!(
+                "{file}: {} bytes of state per client (sim::bytes_per_client)",
+                sim::bytes_per_client(&s, prog.vars.len())
+            );
+        }
         g.throughput(Throughput::Elements(events));
         let name = file.trim_end_matches(".toml");
         g.bench_with_input(BenchmarkId::new(name, clients), &s, |b, s| {
