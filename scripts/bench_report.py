@@ -114,6 +114,13 @@ def assemble(raw, commit, full):
     print()
 
 
+def fmt_time(ns):
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3f} {unit}"
+    return f"{ns:.1f} ns"
+
+
 def pct(new, old):
     return 100.0 * (new - old) / old if old else float("nan")
 
@@ -160,7 +167,7 @@ def compare(base_path, new_path, noise):
         for name, r in sorted(new["criterion"].items()):
             b = (base or {}).get("criterion", {}).get(name)
             t = r["elements_per_s"]
-            line = f"  {name:36} {r['mean_ns'] / 1e6:>10.3f} ms"
+            line = f"  {name[:52]:52} {fmt_time(r['mean_ns']):>10}"
             if t:
                 line += f" {t / 1e6:>9.2f} M/s"
             if b and b.get("elements_per_s") and t:
