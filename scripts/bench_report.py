@@ -177,9 +177,9 @@ def compare(base_path, new_path, noise):
     d = new["derived"]
     print("\nderived")
     for s in d.get("scaling", []):
-        ok = "ok" if s["cpu_ratio"] <= s["n_log_n_ratio"] * 1.15 else "WORSE than n log n"
+        over = 100.0 * (s["cpu_ratio"] / s["n_log_n_ratio"] - 1.0)
         print(f"  CPU time {s['from']:,} -> {s['to']:,} clients: x{s['cpu_ratio']:.2f} "
-              f"(n log n: x{s['n_log_n_ratio']:.2f}, exponent {s['exponent']:.2f}) {ok}")
+              f"(n log n: x{s['n_log_n_ratio']:.2f}, {over:+.0f}%; exponent {s['exponent']:.2f})")
     for k, v in sorted(d.items()):
         if k != "scaling":
             print(f"  {k}: {v:,.1f}")
