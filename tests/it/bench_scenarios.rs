@@ -1,0 +1,64 @@
+//! The benchmark inputs stay runnable and mean what the benchmarks say they mean
+//! (scripts/bench.sh and scripts/simpy/compare.sh rely on them), at small sizes.
+
+use crate::common::*;
+
+fn run_small(rel: &str, clients: u64) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let sc = repo().join(rel);
+    let set = format!("fleet.clients={clients}");
+    ok(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--set",
+        &set,
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    summary(&out)
+}
+
+fn outcome_sum(s: &serde_json::Value) -> u64 {
+    s["outcomes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum()
+}
+
+#[test]
+fn bench_ps_is_one_download_then_twenty_fixed_minutes() {
+    let s = run_small("scenarios/bench-ps.toml", 2_000);
+    assert_eq!(s["outcomes"]["succeeded"], 2_000);
+    // 2,000 x (policy, Install, download, 20 step timers).
+    assert_eq!(s["events"], 2_000 * 23);
+    let dl = s["latency"]["download"]["mean"].as_f64().unwrap();
+    let ts = s["latency"]["task_sequence"]["mean"].as_f64().unwrap();
+    // The task sequence is the download plus 20 x 60 s (histogram means are
+    // quantized to about 0.1%).
+    assert!(
+        (ts - dl - 1200.0).abs() < 3.0,
+        "task sequence {ts} s, download {dl} s: expected a 1200 s difference"
+    );
+}
+
+#[test]
+fn bench_1m_runs_every_client_through_the_recommended_template() {
+    let s = run_small("scenarios/bench-1m.toml", 2_000);
+    assert_eq!(outcome_sum(&s), 2_000);
+    assert!(s["outcomes"]["succeeded"].as_u64().unwrap() > 1_500);
+    assert!(s["latency"]["precache"]["count"].as_u64().unwrap() > 1_500);
+    assert_eq!(s["peak"]["by_dp"].as_object().unwrap().len(), 20);
+}
+
+#[test]
+fn ts_interpretation_bench_input_runs_without_downloads() {
+    let s = run_small("benches/data/ts-interpretation.toml", 1_000);
+    assert_eq!(outcome_sum(&s), 1_000);
+    assert_eq!(s["outcomes"]["in_progress"], 0);
+    assert_eq!(s["outcomes"]["not_started"], 0);
+    assert_eq!(s["bytes"]["total"], 0);
+}
