@@ -48,6 +48,7 @@ pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
         per_client: a.per_client,
         stop: Some(stop),
         progress: None,
+        ..Default::default()
     };
     let r = sim::run(&s, &opts).map_err(|e| {
         crate::diag::InputError(vec![crate::diag::Diagnostic {

@@ -23,6 +23,10 @@ pub struct RunOptions {
     pub stop: Option<Arc<AtomicBool>>,
     /// Progress counters for a progress bar: simulated µs reached, clients done.
     pub progress: Option<Arc<Progress>>,
+    /// Simulate only the clients with `id % n == i` (`Some((i, n))`, i from 0), so
+    /// several processes or machines (`--shard`) share one fleet; outcomes and client
+    /// counts then cover that share only, and `merge` adds them up.
+    pub shard: Option<(u64, u64)>,
 }
 
 /// Live counters a progress bar reads.
@@ -96,6 +100,9 @@ pub fn run_with<T: Transport>(
     }
     let attrs = fleet::generate(s);
     let mut w = World::new(s, prog, attrs, transport);
+    if let Some((i, n)) = opts.shard.filter(|&(i, n)| n > 0 && i < n) {
+        w.shard = (i, n);
+    }
     let realtime = w.net.realtime();
     w.schedule_policies();
     let horizon = s.simulation.horizon;
@@ -300,8 +307,10 @@ fn assemble<T: Transport>(
             count,
         })
         .collect();
+    let (shard_i, shard_n) = w.shard;
     let clients_rows = opts.per_client.then(|| {
         (0..w.st.len() as u32)
+            .filter(|&c| c as u64 % shard_n == shard_i)
             .map(|c| {
                 let a = &w.attrs[c as usize];
                 let st = &w.st[c as usize];
@@ -348,7 +357,7 @@ fn assemble<T: Transport>(
     RunResult {
         scenario: s.name.clone(),
         seed: s.simulation.seed,
-        clients: s.fleet.clients,
+        clients: w.in_shard_count(),
         outcomes,
         failures,
         latency: w.stats.latency,

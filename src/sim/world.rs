@@ -247,7 +247,8 @@ impl<'s, T: Transport> World<'s, T> {
     /// Schedules the first event of every client: receiving the policy.
     pub fn schedule_policies(&mut self) {
         let seed = self.s.simulation.seed;
-        for c in 0..self.attrs.len() as u32 {
+        let (i, n) = self.shard;
+        for c in (0..self.attrs.len() as u32).filter(|&c| c as u64 % n == i) {
             let mut r = rng::stream(seed, c as u64, rng::purpose(purpose::POLICY, 0));
             let t =
                 crate::engine::time::from_secs_f64(self.s.client.policy_poll.sample(&mut r) / 1e6);
@@ -485,10 +486,18 @@ impl<'s, T: Transport> World<'s, T> {
         }
     }
 
-    /// Outcome counts.
+    /// Clients of this run's shard (the whole fleet unless sharded).
+    pub fn in_shard_count(&self) -> u64 {
+        let (i, n) = self.shard;
+        let len = self.st.len() as u64;
+        len / n + u64::from(len % n > i)
+    }
+
+    /// Outcome counts of the shard's clients.
     pub fn outcomes(&self) -> Outcomes {
         let mut o = Outcomes::default();
-        for c in 0..self.st.len() as u32 {
+        let (i, n) = self.shard;
+        for c in (0..self.st.len() as u32).filter(|&c| c as u64 % n == i) {
             match self.outcome(c) {
                 Outcome::Succeeded => o.succeeded += 1,
                 Outcome::RolledBack => o.rolled_back += 1,
