@@ -308,6 +308,7 @@ fn assemble<T: Transport>(
         })
         .collect();
     let (shard_i, shard_n) = w.shard;
+    let shard_clients = w.in_shard_count();
     let clients_rows = opts.per_client.then(|| {
         (0..w.st.len() as u32)
             .filter(|&c| c as u64 % shard_n == shard_i)
@@ -357,7 +358,7 @@ fn assemble<T: Transport>(
     RunResult {
         scenario: s.name.clone(),
         seed: s.simulation.seed,
-        clients: w.in_shard_count(),
+        clients: shard_clients,
         outcomes,
         failures,
         latency: w.stats.latency,
