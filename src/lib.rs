@@ -10,6 +10,7 @@
 //!   interpreter), [`deployment`] and [`setup`] (Windows Setup),
 //!   tied together by [`sim`].
 //! - I/O: [`scenario`] (reading), [`output`] (summary, CSV, histograms).
+//! - [`load`]: live load tests of real distribution points over HTTP.
 //! - [`cli`]: the `fleetsim` commands.
 #![warn(missing_docs)]
 
@@ -17,6 +18,7 @@ pub mod cli;
 pub mod diag;
 pub mod engine;
 pub mod fleet;
+pub mod load;
 pub mod net;
 pub mod output;
 pub mod scenario;

@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 
 use crate::diag::InputError;
 
+pub mod calibrate;
+pub mod load;
 pub mod run;
 pub mod table;
 pub mod ts;
@@ -35,6 +37,10 @@ pub enum Command {
         #[command(subcommand)]
         command: ts::TsCommand,
     },
+    /// Live load test: the scenario's downloads as real HTTP transfers from real DPs.
+    Load(load::LoadArgs),
+    /// Measure a DP at rising concurrency; print the DP values that reproduce it.
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 /// Options shared by commands that read a scenario.
@@ -94,6 +100,8 @@ pub fn main() -> i32 {
         Command::Run(a) => run::run(&a),
         Command::Validate(a) => validate::validate(&a),
         Command::Ts { command } => ts::ts(&command),
+        Command::Load(a) => load::run(&a),
+        Command::Calibrate(a) => calibrate::run(&a),
     };
     match result {
         Ok(code) => code,
