@@ -10,7 +10,7 @@ use anyhow::Context;
 
 use super::ScenarioArgs;
 use crate::diag::{Diagnostic, InputError};
-use crate::load::{self, LoadError, LoadOptions, Live};
+use crate::load::{self, Live, LoadError, LoadOptions};
 use crate::scenario::units::{self, Quantity};
 
 /// Arguments of `fleetsim load`.
@@ -84,7 +84,12 @@ pub fn duration_flag(flag: &str, v: &str) -> Result<Duration, InputError> {
 
 /// Parses `I/N` (1 <= I <= N) into `(I - 1, N)`.
 pub fn shard_flag(v: &str) -> Result<(u64, u64), InputError> {
-    let bad = || flag_error("--shard", format!("found {v:?}, expected I/N with 1 <= I <= N"));
+    let bad = || {
+        flag_error(
+            "--shard",
+            format!("found {v:?}, expected I/N with 1 <= I <= N"),
+        )
+    };
     let (i, n) = v.split_once('/').ok_or_else(bad)?;
     let (i, n): (u64, u64) = (
         i.trim().parse().map_err(|_| bad())?,
@@ -154,9 +159,9 @@ pub fn run(a: &LoadArgs) -> anyhow::Result<i32> {
         timeout: duration_flag("--timeout", &a.timeout)?,
         insecure: a.insecure,
         shard: a.shard.as_deref().map(shard_flag).transpose()?,
-        threads: a.threads.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(2, |n| n.get())
-        }),
+        threads: a
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
         per_client: a.per_client,
     };
     let out = a
@@ -182,22 +187,36 @@ pub fn run(a: &LoadArgs) -> anyhow::Result<i32> {
     }
     let r = res.map_err(load_error)?;
     let scenario_text = std::fs::read(&a.scenario.scenario).ok();
-    load::output::write(&r.result, &r.ttfb, &r.info, &out, a.per_client, &|dir| {
-        match &scenario_text {
+    load::output::write(
+        &r.result,
+        &r.ttfb,
+        &r.info,
+        &out,
+        a.per_client,
+        &|dir| match &scenario_text {
             Some(t) => std::fs::write(dir.join("scenario.toml"), t),
             None => Ok(()),
-        }
-    })
+        },
+    )
     .with_context(|| format!("writing results to {}", out.display()))?;
     if !a.quiet {
         let summary = load::output::summary(&r.result, &r.ttfb);
         super::out(&super::table::summary_table(&summary));
-        let errors: Vec<String> = r.info.errors.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let errors: Vec<String> = r
+            .info
+            .errors
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         super::out(&format!(
             "requests: {}   bytes: {}   transfer errors: {}\nresults: {}\n",
             r.info.requests,
             r.result.bytes.total,
-            if errors.is_empty() { "none".to_string() } else { errors.join(", ") },
+            if errors.is_empty() {
+                "none".to_string()
+            } else {
+                errors.join(", ")
+            },
             out.display()
         ));
     }

@@ -205,7 +205,9 @@ async fn one_level(
                 requests.fetch_add(1, Ordering::Relaxed);
                 if let Some(t) = got.first_byte {
                     let us = t.saturating_duration_since(sent).as_micros() as u64;
-                    ttfb.lock().unwrap_or_else(|p| p.into_inner()).saturating_record(us);
+                    ttfb.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .saturating_record(us);
                 }
                 if let Some(e) = got.error {
                     errors.fetch_add(1, Ordering::Relaxed);
@@ -238,7 +240,10 @@ async fn one_level(
     }
     let secs = started.elapsed().as_secs_f64().max(1e-6);
     let bytes: u64 = counters.iter().map(|k| k.load(Ordering::Relaxed)).sum();
-    let (requests, errors) = (requests.load(Ordering::Relaxed), errors.load(Ordering::Relaxed));
+    let (requests, errors) = (
+        requests.load(Ordering::Relaxed),
+        errors.load(Ordering::Relaxed),
+    );
     if bytes == 0 && errors > 0 {
         let class = last_error
             .lock()
@@ -300,10 +305,16 @@ pub fn report(c: &Calibration) -> String {
     s += "\n[[distribution_points]]\nname = \"DP1\"\n";
     s += &format!("bandwidth = \"{}\"\n", fmt_rate(c.bandwidth_bps));
     match c.max_connections {
-        Some(m) => s += &format!("max_connections = {m}   # the server served only {m} connections at once\n"),
-        None => s += &format!(
-            "max_connections = 4000   # no limit seen up to {tried} connections (4000 is ConfigMgr's default)\n"
-        ),
+        Some(m) => {
+            s += &format!(
+                "max_connections = {m}   # the server served only {m} connections at once\n"
+            )
+        }
+        None => {
+            s += &format!(
+                "max_connections = 4000   # no limit seen up to {tried} connections (4000 is ConfigMgr's default)\n"
+            )
+        }
     }
     s += &format!(
         "# one connection alone reached {}: client network caps above that are not reached\n",
@@ -337,7 +348,11 @@ mod tests {
 
     #[test]
     fn plateau_and_limit() {
-        let open = derive(vec![step(1, 1e9, 1.0), step(2, 2e9, 2.0), step(4, 2.1e9, 4.0)]);
+        let open = derive(vec![
+            step(1, 1e9, 1.0),
+            step(2, 2e9, 2.0),
+            step(4, 2.1e9, 4.0),
+        ]);
         assert_eq!(open.bandwidth_bps, 2.1e9);
         assert_eq!(open.max_connections, None);
         assert_eq!(open.single_connection_bps, 1e9);

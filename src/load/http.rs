@@ -129,9 +129,7 @@ impl rustls::client::danger::ServerCertVerifier for AnyCert {
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 
@@ -224,10 +222,17 @@ async fn one_span(
     let resp = loop {
         let mut req = Request::get(uri.clone()).header(
             header::USER_AGENT,
-            concat!("fleetsim/", env!("CARGO_PKG_VERSION"), " (BITS-like load test)"),
+            concat!(
+                "fleetsim/",
+                env!("CARGO_PKG_VERSION"),
+                " (BITS-like load test)"
+            ),
         );
         if let Some(e) = span_end {
-            req = req.header(header::RANGE, format!("bytes={pos}-{}", e.saturating_sub(1)));
+            req = req.header(
+                header::RANGE,
+                format!("bytes={pos}-{}", e.saturating_sub(1)),
+            );
         } else if pos > 0 {
             req = req.header(header::RANGE, format!("bytes={pos}-"));
         }

@@ -28,8 +28,8 @@ pub mod target;
 pub mod transport;
 
 use std::net::ToSocketAddrs;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;

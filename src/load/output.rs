@@ -58,7 +58,8 @@ impl Exporter for LoadSummary<'_> {
     }
 
     fn write(&self, r: &RunResult, dir: &Path) -> io::Result<()> {
-        let mut text = serde_json::to_string_pretty(&summary(r, self.0)).map_err(io::Error::other)?;
+        let mut text =
+            serde_json::to_string_pretty(&summary(r, self.0)).map_err(io::Error::other)?;
         text.push('\n');
         std::fs::write(dir.join("summary.json"), text)
     }
@@ -98,7 +99,8 @@ impl Exporter for LoadFailures {
             .has_headers(false)
             .from_writer(io::BufWriter::new(f));
         for (&code, &count) in &r.transfer_errors {
-            let name = ErrorClass::from_code(code).map_or_else(|| format!("error_{code}"), |c| c.name());
+            let name =
+                ErrorClass::from_code(code).map_or_else(|| format!("error_{code}"), |c| c.name());
             w.write_record([
                 code.to_string().as_str(),
                 codes::hex(code).as_str(),
@@ -117,7 +119,8 @@ pub fn errors_by_name(r: &RunResult) -> std::collections::BTreeMap<String, u64> 
     r.transfer_errors
         .iter()
         .map(|(&code, &n)| {
-            let name = ErrorClass::from_code(code).map_or_else(|| format!("error_{code}"), |c| c.name());
+            let name =
+                ErrorClass::from_code(code).map_or_else(|| format!("error_{code}"), |c| c.name());
             (name, n)
         })
         .collect()

@@ -14,7 +14,11 @@ use crate::scenario::model::Scenario;
 /// Multiplies a size, rounding to the nearest byte; a non-empty item stays non-empty.
 pub fn scale_size(size: u64, factor: f64) -> u64 {
     let v = (size as f64 * factor).round();
-    let v = if v >= u64::MAX as f64 { u64::MAX } else { v as u64 };
+    let v = if v >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        v as u64
+    };
     if size > 0 { v.max(1) } else { 0 }
 }
 

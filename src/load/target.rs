@@ -126,7 +126,11 @@ mod tests {
             "http://127.0.0.1:8080/SMS_DP_SMSPKG$/OSUPG-X64-1033"
         );
         assert_eq!(
-            t.url_for("a b/../c?d").unwrap().path_and_query().unwrap().as_str(),
+            t.url_for("a b/../c?d")
+                .unwrap()
+                .path_and_query()
+                .unwrap()
+                .as_str(),
             "/SMS_DP_SMSPKG$/a%20b%2F..%2Fc%3Fd"
         );
     }
@@ -144,7 +148,12 @@ mod tests {
 
     #[test]
     fn rejects_what_cannot_be_fetched() {
-        for bad in ["ftp://x/{content}", "/relative/{content}", "http://", "not a url"] {
+        for bad in [
+            "ftp://x/{content}",
+            "/relative/{content}",
+            "http://",
+            "not a url",
+        ] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }
     }

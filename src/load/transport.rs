@@ -115,7 +115,9 @@ impl Clock {
     fn wall(&self, t: SimTime) -> Instant {
         let secs = t as f64 / 1e6 / self.scale;
         let d = Duration::try_from_secs_f64(secs).unwrap_or(Duration::from_secs(86_400 * 365));
-        self.origin.checked_add(d).unwrap_or(self.origin + Duration::from_secs(86_400 * 365))
+        self.origin
+            .checked_add(d)
+            .unwrap_or(self.origin + Duration::from_secs(86_400 * 365))
     }
 }
 
@@ -199,7 +201,11 @@ impl HttpTransport {
     }
 
     fn earliest(&self) -> Option<SimTime> {
-        self.pending().iter().map(|f| f.at).min().map(|t| t.max(self.floor))
+        self.pending()
+            .iter()
+            .map(|f| f.at)
+            .min()
+            .map(|t| t.max(self.floor))
     }
 }
 
@@ -395,7 +401,10 @@ fn finish(shared: &Shared, mut f: Finished, error: Option<ErrorClass>) {
     if error.is_some() {
         shared.live.errors.fetch_add(1, Ordering::Relaxed);
     }
-    let mut p = shared.done.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut p = shared
+        .done
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     f.at = shared.clock.now();
     p.push(f);
     drop(p);

@@ -3,6 +3,9 @@
 
 mod common;
 mod determinism;
+mod load_faults;
+mod load_nginx;
+mod load_support;
 mod network_exact;
 mod queueing;
 mod scenario_errors;
