@@ -10,8 +10,8 @@
 //! - completions are stamped with the simulated time at which they happened, under
 //!   the lock that queues them, so a completion queued after the world looked at the
 //!   clock is never stamped before it: the world's time never runs backwards;
-//! - [`Transport::advance`] hands over only completions stamped at or before its
-//!   argument;
+//! - [`Transport::advance`] hands over only completions due at or before its argument,
+//!   due meaning the time [`Transport::next_completion`] reported for them;
 //! - [`Transport::link_bytes`] counts bytes as they arrive, so bandwidth buckets show
 //!   when bytes moved, not when transfers ended.
 
@@ -302,13 +302,16 @@ impl Transport for HttpTransport {
     }
 
     fn advance(&mut self, now: SimTime, out: &mut Vec<FlowDone>) {
-        self.floor = self.floor.max(now);
+        // A completion is due at its stamp, or at the floor if the world is already
+        // past the stamp: the same time `next_completion` reported for it.
+        let floor = self.floor;
+        self.floor = floor.max(now);
         let mut ready = Vec::new();
         {
             let mut p = self.pending();
             let mut i = 0;
             while i < p.len() {
-                if p[i].at <= now {
+                if p[i].at.max(floor) <= now {
                     ready.push(p.swap_remove(i));
                 } else {
                     i += 1;
@@ -423,4 +426,90 @@ impl Drop for HttpTransport {
 /// A fresh histogram for time to first byte.
 pub fn ttfb_histogram() -> Arc<Mutex<Histogram<u64>>> {
     Arc::new(Mutex::new(new_histogram()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transport() -> HttpTransport {
+        HttpTransport::new(
+            TransportOptions {
+                time_scale: 1000.0,
+                chunk: None,
+                max_connections: 4,
+                timeout: Duration::from_secs(1),
+                insecure: false,
+                threads: 1,
+            },
+            vec![vec!["http://127.0.0.1:9/x".parse().unwrap()]],
+            Arc::new(Live::default()),
+            ttfb_histogram(),
+        )
+        .unwrap()
+    }
+
+    fn done(t: &HttpTransport, tag: u64, error: Option<ErrorClass>, bytes: u64) {
+        let base = Finished {
+            tag,
+            client: tag as u32,
+            content: 0,
+            start: 0,
+            bytes,
+            error: None,
+            at: 0,
+            ttfb: Some(5),
+        };
+        t.shared.live.active.fetch_add(1, Ordering::Relaxed);
+        finish(&t.shared, base, error);
+    }
+
+    #[test]
+    fn completions_never_go_back_in_time() {
+        let mut t = transport();
+        t.in_flight = 2;
+        // The world handled an event far ahead of the wall clock.
+        let ahead = 3_600 * 1_000_000;
+        t.wait_until(0);
+        t.floor = ahead;
+        done(&t, 1, None, 10);
+        let at = t.next_completion().expect("one waiting");
+        assert!(at >= ahead);
+        let mut out = Vec::new();
+        t.advance(ahead - 1, &mut out);
+        assert!(out.is_empty(), "nothing is handed over before its time");
+        t.advance(at, &mut out);
+        assert_eq!(
+            out,
+            vec![FlowDone {
+                tag: 1,
+                bytes: 10,
+                error: None
+            }]
+        );
+        assert_eq!(t.active(), 1);
+        assert_eq!(t.ttfb.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_broken_attempt_resumes_where_it_stopped() {
+        let mut t = transport();
+        t.in_flight = 1;
+        done(&t, 7, Some(ErrorClass::Reset), 1234);
+        let mut out = Vec::new();
+        let now = t.wait_until(0).max(t.next_completion().unwrap());
+        t.advance(now, &mut out);
+        assert_eq!(out[0].error, Some(ErrorClass::Reset.code()));
+        assert_eq!(t.resume.get(&(7, 0)), Some(&1234));
+        assert_eq!(t.shared.live.errors.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn wait_until_returns_at_the_target_time() {
+        let mut t = transport();
+        // 50 simulated ms at 1000x: 50 µs of wall time.
+        let reached = t.wait_until(50_000);
+        assert!(reached >= 50_000);
+        assert!(t.next_completion().is_none());
+    }
 }
