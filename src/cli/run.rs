@@ -25,6 +25,9 @@ pub struct RunArgs {
     /// No progress bar and no table.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Write every step of these clients to trace.csv (`17`, `0-99`, `1,5,9-12`).
+    #[arg(long, value_name = "CLIENTS")]
+    pub trace: Option<String>,
 }
 
 /// Runs the command; returns the exit code.
@@ -44,10 +47,23 @@ pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
             }
         });
     }
+    let trace = match &a.trace {
+        Some(t) => crate::sim::trace::parse_clients(t).map_err(|m| {
+            crate::diag::InputError(vec![crate::diag::Diagnostic {
+                file: "<--trace>".into(),
+                line: 0,
+                column: 0,
+                key: "--trace".into(),
+                message: m,
+            }])
+        })?,
+        None => Vec::new(),
+    };
     let opts = RunOptions {
         per_client: a.per_client,
         stop: Some(stop),
         progress: None,
+        trace,
     };
     let r = sim::run(&s, &opts).map_err(|e| {
         crate::diag::InputError(vec![crate::diag::Diagnostic {

@@ -44,7 +44,7 @@ impl<T: Transport> World<'_, T> {
             OpKind::Run {
                 package: Some(p), ..
             }
-            | OpKind::InstallPackage { package: p } => out.push(*p),
+            | OpKind::InstallPackage { package: Some(p) } => out.push(*p),
             OpKind::UpgradeOs {
                 content, drivers, ..
             } => {
@@ -215,6 +215,14 @@ impl<T: Transport> World<'_, T> {
 
     /// First attempt of a content download.
     pub fn begin_download(&mut self, c: u32, content: u32) {
+        let pc = if self.st[c as usize].owner == DlOwner::Precache {
+            u32::MAX
+        } else {
+            self.st[c as usize].pc
+        };
+        self.trace(c, "download", pc, || {
+            self.s.content[content as usize].id.clone()
+        });
         let st = &mut self.st[c as usize];
         st.dl_content = content;
         st.dl_req_at = self.now;

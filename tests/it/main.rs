@@ -5,4 +5,6 @@ mod common;
 mod determinism;
 mod network_exact;
 mod queueing;
+mod rollout;
 mod scenario_errors;
+mod task_sequences;
