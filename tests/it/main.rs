@@ -3,6 +3,7 @@
 
 mod common;
 mod determinism;
+mod hardening;
 mod network_exact;
 mod queueing;
 mod rollout;
