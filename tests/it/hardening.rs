@@ -226,15 +226,7 @@ fn sigkill_never_leaves_a_folder_that_looks_complete() {
     let out = dir.path().join("res");
     // An earlier complete result must survive a killed re-run untouched.
     let sc = repo().join("scenarios/quickstart.toml");
-    ok(&[
-        "run",
-        sc.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--set",
-        "fleet.clients=100",
-    ]);
+    run_file(&sc, &out, &["--set", "fleet.clients=100"]);
     let before = std::fs::read(out.join("summary.json")).unwrap();
     let mut child = long_run(&out);
     wait_for_simulation_to_start(&mut child);

@@ -5,22 +5,6 @@ use std::collections::HashMap;
 
 use crate::common::*;
 
-fn run_dir(text: &str, extra: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
-    let (dir, p) = scenario(text);
-    let out = dir.path().join("out");
-    let mut args = vec![
-        "run",
-        p.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--per-client",
-        "--quiet",
-    ];
-    args.extend_from_slice(extra);
-    ok(&args);
-    (dir, out)
-}
-
 /// 2 architectures x 3 languages, every OS package a distinct size, two driver packages.
 const SIX_PACKAGES: &str = r#"
 [[content]]
@@ -118,7 +102,7 @@ fn precache_downloads_exactly_the_matching_os_package_and_every_driver() {
         "precache = true\nuser_start = \"30d\"",
         "template = \"win10-inplace-upgrade-recommended\"",
     );
-    let (_d, out) = run_dir(&text, &[]);
+    let (_d, out) = run_scenario(&text, &[]);
     let rows = csv_rows(&out.join("clients.csv"));
     assert_eq!(rows.len(), 600);
     let mut combos = HashMap::new();
@@ -155,7 +139,7 @@ fn a_client_without_a_matching_os_package_fails_with_a_clear_reason() {
         "language = { 1033 = 0.4, 1031 = 0.3, 1036 = 0.3 }",
         "language = { 1041 = 1.0 }",
     );
-    let (_d, out) = run_dir(&text, &[]);
+    let (_d, out) = run_scenario(&text, &[]);
     let fails = std::fs::read_to_string(out.join("failures.csv")).unwrap();
     assert!(fails.contains("0x80070490"), "{fails}");
     assert!(
@@ -184,11 +168,11 @@ fn precache_moves_dp_traffic_before_install_and_shrinks_install_wait() {
     // Everyone gets the policy in the first hour and clicks Install at 24 h.
     let common = "user_start = \"24h\"";
     let ts = "template = \"win10-inplace-upgrade-recommended\"";
-    let (_a, pre) = run_dir(
+    let (_a, pre) = run_scenario(
         &fleet_6(400, &format!("precache = true\n{common}"), ts),
         &[],
     );
-    let (_b, dem) = run_dir(
+    let (_b, dem) = run_scenario(
         &fleet_6(400, &format!("precache = false\n{common}"), ts),
         &[],
     );
@@ -220,7 +204,7 @@ fn precache_moves_dp_traffic_before_install_and_shrinks_install_wait() {
 #[test]
 fn required_deployment_starts_everyone_left_at_the_deadline() {
     let dep = "purpose = \"required\"\ndeadline = \"2d\"\nuser_start = { dist = \"lognormal\", median = \"5d\", sigma = 1.0 }";
-    let (_d, out) = run_dir(
+    let (_d, out) = run_scenario(
         &fleet_6(500, dep, "template = \"win10-inplace-upgrade\""),
         &[],
     );
@@ -265,7 +249,7 @@ fn check_readiness_failures_equal_clients_under_their_architectures_threshold() 
         "free_disk = \"100GB\"",
         "free_disk = { dist = \"uniform\", min = \"10GiB\", max = \"30GiB\" }",
     );
-    let (_d, out) = run_dir(&text, &[]);
+    let (_d, out) = run_scenario(&text, &[]);
     let under = csv_rows(&out.join("clients.csv"))
         .iter()
         .filter(|r| {
@@ -298,7 +282,7 @@ fn recommended_assessment_stops_incompatible_apps_before_drivers_or_restart() {
         "free_disk = \"100GB\"",
         "free_disk = \"100GB\"\nincompatible_app = 0.1\nexact_shares = true",
     );
-    let (_d, out) = run_dir(&text, &[]);
+    let (_d, out) = run_scenario(&text, &[]);
     let rows = csv_rows(&out.join("clients.csv"));
     let blocked: Vec<_> = rows
         .iter()
@@ -341,7 +325,7 @@ fn retries_are_tried_retry_count_plus_one_times_delay_apart_then_the_step_fails(
         // exactly retry_count x retry_delay.
         let text = one_download(20, "{ wired = 1.0 }", "wired = \"1Gbps\"", "[[distribution_points]]\nname = \"DP1\"\nbandwidth = \"1Gbps\"", "1B")
             .replace("transient_failure = { wired = 0.0, wireless = 0.0, vpn = 0.0 }", &format!("transient_failure = {{ wired = 1.0 }}\ndownload_retry_count = {count}\ndownload_retry_delay = \"{delay}s\""));
-        let (_d, out) = run_dir(&text, &[]);
+        let (_d, out) = run_scenario(&text, &[]);
         for r in csv_rows(&out.join("clients.csv")) {
             assert_eq!(r["outcome"], "failed");
             assert_eq!(r["exit_code"], "2147954402", "0x80072EE2");
@@ -373,7 +357,7 @@ fn windows_server_without_ignore_dismissable_hangs_until_the_timeout() {
         "[[content]]\nid = \"x\"\nkind = \"package\"\nsize = 1\n[[distribution_points]]",
     );
     // The wizard's Check Readiness asks for OS type CLIENT: servers stop there.
-    let (_d, out) = run_dir(&text, &[]);
+    let (_d, out) = run_scenario(&text, &[]);
     assert_eq!(summary(&out)["outcomes"]["failed"], 30);
     assert!(
         std::fs::read_to_string(out.join("failures.csv"))
@@ -390,14 +374,14 @@ type = "upgrade_os"
 name = "Upgrade to Server 2016"
 "#,
     );
-    let (_d2, out2) = run_dir(&text2, &[]);
+    let (_d2, out2) = run_scenario(&text2, &[]);
     let f = std::fs::read_to_string(out2.join("failures.csv")).unwrap();
     assert!(f.contains("0x800705B4") && f.contains("timeout"), "{f}");
     let text3 = text2.replace(
         "name = \"Upgrade to Server 2016\"",
         "name = \"Upgrade to Server 2016\"\nignore_dismissable = true",
     );
-    let (_d3, out3) = run_dir(&text3, &[]);
+    let (_d3, out3) = run_scenario(&text3, &[]);
     assert_eq!(summary(&out3)["outcomes"]["succeeded"], 30);
 }
 
@@ -412,13 +396,13 @@ fn third_party_encryption_needs_reflect_drivers() {
         "free_disk = \"100GB\"",
         "free_disk = \"100GB\"\nthird_party_encryption = 0.25\nexact_shares = true",
     );
-    let (_d, out) = run_dir(&base, &[]);
+    let (_d, out) = run_scenario(&base, &[]);
     assert_eq!(summary(&out)["outcomes"]["rolled_back"], 50);
     let with_option = base.replace(
         "template = \"win10-inplace-upgrade\"",
         "template = \"win10-inplace-upgrade\"\nvariables = { OSDSetupAdditionalUpgradeOptions = \"/ReflectDrivers C:\\\\Drivers\" }",
     );
-    let (_d2, out2) = run_dir(&with_option, &[]);
+    let (_d2, out2) = run_scenario(&with_option, &[]);
     assert_eq!(summary(&out2)["outcomes"]["rolled_back"], 0);
     assert_eq!(summary(&out2)["outcomes"]["succeeded"], 200);
 }
@@ -431,7 +415,7 @@ fn dp_options_change_when_and_how_content_moves() {
         "user_start = \"1h\"\ndp_option = \"download_all_first\"",
         ts,
     );
-    let (_a, out_a) = run_dir(&all_first, &[]);
+    let (_a, out_a) = run_scenario(&all_first, &[]);
     // Download all first fetches every referenced package: all six OS packages and
     // both drivers, for every client.
     let all: u64 = (3_000_000_001 + 3_000_000_002 + 3_000_000_003)
@@ -445,11 +429,11 @@ fn dp_options_change_when_and_how_content_moves() {
         "user_start = \"1h\"\ndp_option = \"access_from_dp\"",
         ts,
     );
-    let (_b, out_b) = run_dir(&access, &[]);
+    let (_b, out_b) = run_scenario(&access, &[]);
     let sb = summary(&out_b);
     assert_eq!(sb["outcomes"]["succeeded"], 100);
     // Streaming reads the package during the step: bytes equal the on-demand case.
     let demand = fleet_6(100, "user_start = \"1h\"", ts);
-    let (_c, out_c) = run_dir(&demand, &[]);
+    let (_c, out_c) = run_scenario(&demand, &[]);
     assert_eq!(sb["bytes"]["total"], summary(&out_c)["bytes"]["total"]);
 }

@@ -53,18 +53,7 @@ xml = "{}"
 "#,
         example("upgrade-os-default-template.xml")
     );
-    let (dir, p) = scenario(&text);
-    let out = dir.path().join("out");
-    ok(&[
-        "run",
-        p.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--per-client",
-        "--trace",
-        "0-499",
-    ]);
+    let (_dir, out) = run_scenario(&text, &["--trace", "0-499"]);
     let s = summary(&out);
     assert_eq!(s["outcomes"]["rolled_back"], 50);
     assert_eq!(s["outcomes"]["succeeded"], 450);
@@ -130,17 +119,7 @@ output = "XenSetupTrue"
 "#,
         example("ipu-citrix-vda-windows10.xml")
     );
-    let (dir, p) = scenario(&text);
-    let out = dir.path().join("out");
-    ok(&[
-        "run",
-        p.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--trace",
-        "0-399",
-    ]);
+    let (_dir, out) = run_scenario(&text, &["--trace", "0-399"]);
     // Walk each client's trace keeping _SMSTSLastActionRetCode as ConfigMgr does: the
     // exit code of the last step that ran. Every "Exit N" group must be entered exactly
     // when that code is N at the moment the group is reached.
