@@ -27,6 +27,8 @@ pub struct RunOptions {
     /// several processes or machines (`--shard`) share one fleet; outcomes and client
     /// counts then cover that share only, and `merge` adds them up.
     pub shard: Option<(u64, u64)>,
+    /// Clients whose every step is written to `trace.csv` (sorted).
+    pub trace: Vec<u32>,
 }
 
 /// Live counters a progress bar reads.
@@ -104,6 +106,7 @@ pub fn run_with<T: Transport>(
         w.shard = (i, n);
     }
     let realtime = w.net.realtime();
+    w.trace_clients = opts.trace.clone();
     w.schedule_policies();
     let horizon = s.simulation.horizon;
     let interval = s.simulation.bandwidth_interval;
@@ -396,6 +399,21 @@ fn assemble<T: Transport>(
         },
         partial,
         transfer_errors: w.stats.transfer_errors,
+        trace: w.trace_rows,
+        steps: w
+            .prog
+            .ops
+            .iter()
+            .zip(&w.stats.steps)
+            .map(|(op, n)| super::result::StepRow {
+                path: op.path.clone(),
+                kind: op.type_name,
+                ran: n[0],
+                skipped: n[1],
+                succeeded: n[2],
+                failed: n[3],
+            })
+            .collect(),
     }
 }
 

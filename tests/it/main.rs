@@ -3,9 +3,12 @@
 
 mod common;
 mod determinism;
+mod hardening;
 mod load_faults;
 mod load_nginx;
 mod load_support;
 mod network_exact;
 mod queueing;
+mod rollout;
 mod scenario_errors;
+mod task_sequences;
