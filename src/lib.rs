@@ -10,6 +10,7 @@
 //!   interpreter), [`deployment`] and [`setup`] (Windows Setup),
 //!   tied together by [`sim`].
 //! - I/O: [`scenario`] (reading), [`output`] (summary, CSV, histograms).
+//! - [`study`]: sweeps, replications, plans and merges over many runs.
 //! - [`cli`]: the `fleetsim` commands.
 #![warn(missing_docs)]
 
@@ -22,4 +23,5 @@ pub mod output;
 pub mod scenario;
 pub mod setup;
 pub mod sim;
+pub mod study;
 pub mod tasksequence;

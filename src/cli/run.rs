@@ -25,6 +25,13 @@ pub struct RunArgs {
     /// No progress bar and no table.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run R replications (derived seeds) and merge them into one result folder;
+    /// each replication's own folder is kept under `replications/`.
+    #[arg(long, short = 'r')]
+    pub replications: Option<u32>,
+    /// Run only share I of N (1-based) of the replications; join with `fleetsim merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
 }
 
 /// Runs the command; returns the exit code.
@@ -34,6 +41,9 @@ pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&s.name));
+    if a.replications.is_some() || a.shard.is_some() {
+        return super::sweep::replications(a, &out);
+    }
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();

@@ -3,6 +3,9 @@
 
 mod common;
 mod determinism;
+mod merge;
 mod network_exact;
+mod plan;
 mod queueing;
 mod scenario_errors;
+mod sweep;
