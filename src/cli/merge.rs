@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::sweep::{points_table, study_error};
 use crate::output::summary::Summary;
-use crate::study::runner::{self, Joined};
+use crate::study::join::{self, Joined};
 
 /// Arguments of `fleetsim merge`.
 #[derive(Debug, clap::Args)]
@@ -26,7 +26,7 @@ pub struct MergeArgs {
 
 /// Runs the command; returns the exit code.
 pub fn merge(a: &MergeArgs) -> anyhow::Result<i32> {
-    let joined = runner::join(&a.dirs, &a.out, a.threads)
+    let joined = join::join(&a.dirs, &a.out, a.threads)
         .map_err(|e| study_error(e, a.dirs.first().map(PathBuf::as_path).unwrap_or(&a.out)))?;
     if a.quiet {
         return Ok(0);

@@ -70,11 +70,18 @@ pub fn report(p: &PlanOutcome, metric: &str, quiet: bool) -> String {
             .max()
             .unwrap_or(5)
             .max(5);
-        let _ = writeln!(o, "  run  {:<w$}  {:<24}  met  why", "value", metric);
+        let fw = p
+            .runs
+            .iter()
+            .map(|e| figure(e, unit).chars().count())
+            .chain([metric.len()])
+            .max()
+            .unwrap_or(0);
+        let _ = writeln!(o, "  run  {:<w$}  {:<fw$}  met  why", "value", metric);
         for e in &p.runs {
             let _ = writeln!(
                 o,
-                "  {:<3}  {:<w$}  {:<24}  {:<3}  {}",
+                "  {:<3}  {:<w$}  {:<fw$}  {:<3}  {}",
                 e.order,
                 e.value,
                 figure(e, unit),

@@ -110,7 +110,14 @@ pub(crate) fn execute(
     quiet: bool,
 ) -> anyhow::Result<Option<runner::Outcome>> {
     let stop = ctrlc_flag();
-    let bar = progress_bar(quiet, study.owned_units().len());
+    let units = study.owned_units();
+    let bar = progress_bar(quiet, units.len());
+    if let Some(b) = &bar {
+        let reps = u64::from(study.replications.max(1));
+        let mut points: Vec<u64> = units.iter().map(|u| u / reps).collect();
+        points.dedup();
+        b.set_message(format!("0/{} points", points.len()));
+    }
     let tick = |t: Tick| {
         if let Some(b) = &bar {
             b.inc(1);

@@ -91,6 +91,11 @@ fn records(path: &Path, want: &[&str]) -> Result<Vec<csv::StringRecord>, StudyEr
         .collect()
 }
 
+/// Cell `i` of a record ("" past the end; `records` already checked the width).
+fn cell(rec: &csv::StringRecord, i: usize) -> &str {
+    rec.get(i).unwrap_or("")
+}
+
 /// Everything merged so far.
 struct Acc {
     n: u64,
@@ -150,27 +155,30 @@ impl Acc {
         }
         let p = dir.join("failures.csv");
         for rec in records(&p, &["code", "code_hex", "name", "phase", "count"])? {
-            let code: u32 = rec[0].parse().map_err(|_| bad(&p, "bad code"))?;
-            let count: u64 = rec[4].parse().map_err(|_| bad(&p, "bad count"))?;
-            let slot = self.failures.entry((code, rec[3].to_string())).or_insert(0);
+            let code: u32 = cell(&rec, 0).parse().map_err(|_| bad(&p, "bad code"))?;
+            let count: u64 = cell(&rec, 4).parse().map_err(|_| bad(&p, "bad count"))?;
+            let slot = self
+                .failures
+                .entry((code, cell(&rec, 3).to_string()))
+                .or_insert(0);
             *slot = slot.saturating_add(count);
         }
         let p = dir.join("bandwidth.csv");
         let mut times = Vec::new();
         for rec in records(&p, &["time_s", "dp", "bps", "active_downloads", "queued"])? {
-            let t = parse_secs(&rec[0]).ok_or_else(|| bad(&p, "bad time_s"))?;
-            let link = match self.links.iter().position(|l| l == &rec[1]) {
+            let t = parse_secs(cell(&rec, 0)).ok_or_else(|| bad(&p, "bad time_s"))?;
+            let link = match self.links.iter().position(|l| l == cell(&rec, 1)) {
                 Some(i) => i,
                 None => {
-                    self.links.push(rec[1].to_string());
+                    self.links.push(cell(&rec, 1).to_string());
                     self.links.len() - 1
                 }
             };
-            let bps: f64 = rec[2].parse().map_err(|_| bad(&p, "bad bps"))?;
-            let active: u32 = rec[3]
+            let bps: f64 = cell(&rec, 2).parse().map_err(|_| bad(&p, "bad bps"))?;
+            let active: u32 = cell(&rec, 3)
                 .parse()
                 .map_err(|_| bad(&p, "bad active_downloads"))?;
-            let queued: u32 = rec[4].parse().map_err(|_| bad(&p, "bad queued"))?;
+            let queued: u32 = cell(&rec, 4).parse().map_err(|_| bad(&p, "bad queued"))?;
             let slot = self.bandwidth.entry((t, link)).or_insert((0.0, 0, 0));
             slot.0 += bps;
             slot.1 = slot.1.max(active);

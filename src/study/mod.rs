@@ -10,7 +10,8 @@
 //! - [`layout`]: folders, the `study.json` manifest, replication seeds (common random
 //!   numbers: replication r of every point uses the same seed), `--shard I/N`;
 //! - [`runner`]: runs the units of a study in parallel (rayon) and builds its
-//!   merged folders and `sweep.csv` from the unit folders; joins shards;
+//!   merged folders and `sweep.csv` from the unit folders;
+//! - [`join`]: `fleetsim merge`: shards back into the whole study;
 //! - [`merge`]: merging result folders exactly (histograms added, counts summed);
 //! - [`table`]: `sweep.csv`, mean and 95% half-width of every figure;
 //! - [`stats`]: the Student-t interval;
@@ -26,6 +27,7 @@ use crate::diag::{Diagnostic, InputError};
 use crate::sim::SimError;
 
 pub mod grid;
+pub mod join;
 pub mod layout;
 pub mod merge;
 pub mod plan;

@@ -412,6 +412,21 @@ fn search_in(
             ));
         }
     }
+    for k in [answer, below].into_iter().flatten() {
+        if let Some(e) = s.get(k)
+            && let Some(m) = e.mean
+            && e.ci95 > (m - spec.target.value).abs()
+        {
+            warnings.push(format!(
+                "{}={} is {} the target by less than its 95% half-width ({} vs {}): more --replications would make the answer firmer",
+                spec.key,
+                e.value,
+                if e.met { "within" } else { "outside" },
+                super::table::fmt_figure((m - spec.target.value).abs()),
+                super::table::fmt_figure(e.ci95)
+            ));
+        }
+    }
     Ok(PlanOutcome {
         key: spec.key.clone(),
         target: spec.target.describe(),

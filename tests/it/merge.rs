@@ -277,3 +277,72 @@ fn plain_folders_merge_histograms_exactly_and_sum_counts() {
         .unwrap();
     assert!((got - mean).abs() <= 0.5, "{got} vs {mean}");
 }
+
+#[test]
+fn damaged_folders_are_reported_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = repo().join("scenarios/quickstart.toml");
+    let good = dir.path().join("good");
+    ok(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--quiet",
+        "--set",
+        "fleet.clients=100",
+        "--out",
+        good.to_str().unwrap(),
+    ]);
+    let damage: [(&str, &[u8]); 5] = [
+        ("summary.json", b"{not json"),
+        ("summary.json", b"{\"clients\": \"many\"}"),
+        ("failures.csv", b"code,count\n1,2\n"),
+        (
+            "bandwidth.csv",
+            b"time_s,dp,bps,active_downloads,queued\n-1,DP,x,1,1\n",
+        ),
+        ("histograms/download.hdr", b"\x1c\x84\x93\x13garbage"),
+    ];
+    for (file, bytes) in damage {
+        let bad = dir.path().join("bad");
+        let _ = std::fs::remove_dir_all(&bad);
+        let o = fleetsim(&[
+            "run",
+            sc.to_str().unwrap(),
+            "--quiet",
+            "--set",
+            "fleet.clients=100",
+            "--out",
+            bad.to_str().unwrap(),
+        ]);
+        assert!(o.status.success());
+        std::fs::write(bad.join(file), bytes).unwrap();
+        let out = dir.path().join("out");
+        let o = fleetsim(&[
+            "merge",
+            good.to_str().unwrap(),
+            bad.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            matches!(o.status.code(), Some(1 | 2)),
+            "{file}: {:?} {err}",
+            o.status.code()
+        );
+        assert!(
+            err.contains(file.split('/').next_back().unwrap()),
+            "{file}: {err}"
+        );
+        assert!(!out.exists());
+    }
+    // A folder without the completion marker (an interrupted run) is refused.
+    std::fs::remove_file(good.join(".complete")).unwrap();
+    let o = fleetsim(&[
+        "merge",
+        good.to_str().unwrap(),
+        "--out",
+        dir.path().join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
