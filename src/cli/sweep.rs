@@ -270,7 +270,19 @@ pub(crate) fn replications(a: &super::run::RunArgs, out: &std::path::Path) -> an
         .transpose()
         .map_err(InputError::from)?;
     let reps = a.replications.unwrap_or(1);
-    let study = Study::new(
+    let trace = match &a.trace {
+        Some(t) => crate::sim::trace::parse_clients(t).map_err(|m| {
+            InputError(vec![Diagnostic {
+                file: "<--trace>".into(),
+                line: 0,
+                column: 0,
+                key: "--trace".into(),
+                message: m,
+            }])
+        })?,
+        None => Vec::new(),
+    };
+    let mut study = Study::new(
         StudyKind::Replications,
         path,
         overrides(&a.scenario),
@@ -280,6 +292,7 @@ pub(crate) fn replications(a: &super::run::RunArgs, out: &std::path::Path) -> an
         a.per_client,
     )
     .map_err(|e| study_error(e, path))?;
+    study.trace = trace;
     let Some(outcome) = execute(&study, out, None, a.quiet)? else {
         return Ok(130);
     };

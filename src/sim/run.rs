@@ -23,6 +23,8 @@ pub struct RunOptions {
     pub stop: Option<Arc<AtomicBool>>,
     /// Progress counters for a progress bar: simulated µs reached, clients done.
     pub progress: Option<Arc<Progress>>,
+    /// Clients whose every step is written to `trace.csv` (sorted).
+    pub trace: Vec<u32>,
 }
 
 /// Live counters a progress bar reads.
@@ -97,6 +99,7 @@ pub fn run_with<T: Transport>(
     let attrs = fleet::generate(s);
     let mut w = World::new(s, prog, attrs, transport);
     let realtime = w.net.realtime();
+    w.trace_clients = opts.trace.clone();
     w.schedule_policies();
     let horizon = s.simulation.horizon;
     let interval = s.simulation.bandwidth_interval;
@@ -386,6 +389,21 @@ fn assemble<T: Transport>(
         },
         partial,
         transfer_errors: w.stats.transfer_errors,
+        trace: w.trace_rows,
+        steps: w
+            .prog
+            .ops
+            .iter()
+            .zip(&w.stats.steps)
+            .map(|(op, n)| super::result::StepRow {
+                path: op.path.clone(),
+                kind: op.type_name,
+                ran: n[0],
+                skipped: n[1],
+                succeeded: n[2],
+                failed: n[3],
+            })
+            .collect(),
     }
 }
 

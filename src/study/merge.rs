@@ -12,12 +12,15 @@
 //! - `compliance.p50_s/p90_s/p95_s` are the mean over the inputs (when one input never
 //!   reached the share, the merge did not either: `null`); `final_share` is the
 //!   summed successes over the summed fleet;
+//! - `steps.csv` is summed row by row (the rows are the task sequence's nodes, which
+//!   must be the same in every input);
 //! - `bandwidth.csv` is averaged by (time, link): `bps` is the mean over the inputs
 //!   (a missing row, an input that ended earlier, counts as 0), `active_downloads` and
 //!   `queued` the maximum. Averaging keeps the file the load of *one* rollout, which
 //!   is what a DP has to carry; a sum would describe R rollouts at once on one DP;
 //! - `seed`, `scenario` and `mode` are the first input's (names and modes must match);
-//! - `run` (wall clock) sums wall time, takes the highest peak RSS.
+//! - `run` (wall clock) sums wall time, takes the highest peak RSS;
+//! - `clients.csv` and `trace.csv` are per-run detail and stay in the run folders.
 //!
 //! Inputs are taken in the order given, and every sum runs in that order, so the
 //! same inputs give the same bytes.
@@ -96,6 +99,19 @@ fn cell(rec: &csv::StringRecord, i: usize) -> &str {
     rec.get(i).unwrap_or("")
 }
 
+/// A row of `steps.csv`, summed: path, type, ran, skipped, succeeded, failed.
+type StepSum = (String, String, [u64; 4]);
+
+const STEPS_COLUMNS: [&str; 7] = [
+    "index",
+    "path",
+    "type",
+    "ran",
+    "skipped",
+    "succeeded",
+    "failed",
+];
+
 /// Everything merged so far.
 struct Acc {
     n: u64,
@@ -104,6 +120,7 @@ struct Acc {
     compliance: [(f64, bool); 3],
     hists: Vec<Histogram<u64>>,
     failures: BTreeMap<(u32, String), u64>,
+    steps: Vec<StepSum>,
     links: Vec<String>,
     bandwidth: BTreeMap<(u64, usize), (f64, u32, u32)>,
     interval: u64,
@@ -118,6 +135,7 @@ impl Acc {
             compliance: [(0.0, true); 3],
             hists: METRICS.iter().map(|_| new_histogram()).collect(),
             failures: BTreeMap::new(),
+            steps: Vec::new(),
             links: Vec::new(),
             bandwidth: BTreeMap::new(),
             interval: 0,
@@ -163,6 +181,10 @@ impl Acc {
                 .or_insert(0);
             *slot = slot.saturating_add(count);
         }
+        let p = dir.join("steps.csv");
+        if p.exists() {
+            self.add_steps(&p)?;
+        }
         let p = dir.join("bandwidth.csv");
         let mut times = Vec::new();
         for rec in records(&p, &["time_s", "dp", "bps", "active_downloads", "queued"])? {
@@ -191,6 +213,47 @@ impl Acc {
             self.interval = self.interval.max(b.saturating_sub(a));
         }
         self.n += 1;
+        Ok(())
+    }
+
+    fn add_steps(&mut self, p: &Path) -> Result<(), StudyError> {
+        let rows = records(p, &STEPS_COLUMNS)?;
+        let first = self.steps.is_empty();
+        if !first && rows.len() != self.steps.len() {
+            return Err(bad(
+                p,
+                "lists other task sequence steps than the first folder",
+            ));
+        }
+        for (i, rec) in rows.iter().enumerate() {
+            let mut n = [0u64; 4];
+            for (j, slot) in n.iter_mut().enumerate() {
+                *slot = cell(rec, 3 + j)
+                    .parse()
+                    .map_err(|_| bad(p, format!("bad count in row {}", i + 1)))?;
+            }
+            let (path, kind) = (cell(rec, 1), cell(rec, 2));
+            if first {
+                self.steps.push((path.to_string(), kind.to_string(), n));
+                continue;
+            }
+            match self.steps.get_mut(i) {
+                Some((p0, k0, sum)) if p0 == path && k0 == kind => {
+                    for (a, b) in sum.iter_mut().zip(n) {
+                        *a = a.saturating_add(b);
+                    }
+                }
+                _ => {
+                    return Err(bad(
+                        p,
+                        format!(
+                            "step {path:?} differs from the first folder's row {}",
+                            i + 1
+                        ),
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -235,7 +298,7 @@ impl Acc {
         }
     }
 
-    fn finish(self) -> (Summary, RunResult) {
+    fn finish(mut self) -> (Summary, RunResult, Vec<StepSum>) {
         let n = self.n.max(1) as f64;
         let mut s = self.sum;
         if let Some(f) = &self.first {
@@ -282,7 +345,9 @@ impl Acc {
             clients: s.clients,
             outcomes: Outcomes::default(),
             failures,
-            latency: Latencies { hists: self.hists },
+            latency: Latencies {
+                hists: std::mem::take(&mut self.hists),
+            },
             bytes: Bytes::default(),
             dp_names: Vec::new(),
             link_capacity: vec![0; self.links.len()],
@@ -298,9 +363,11 @@ impl Acc {
             completions: Vec::new(),
             timing: Timing::default(),
             partial: s.partial,
+            steps: Vec::new(),
+            trace: Vec::new(),
             transfer_errors: BTreeMap::new(),
         };
-        (s, r)
+        (s, r, self.steps)
     }
 }
 
@@ -312,7 +379,7 @@ pub fn merge_into(inputs: &[PathBuf], out: &Path) -> Result<Summary, StudyError>
     for d in inputs {
         acc.add(d)?;
     }
-    let (summary, r) = acc.finish();
+    let (summary, r, steps) = acc.finish();
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     let mut text = serde_json::to_string_pretty(&summary)
         .map_err(|e| bad(out, format!("cannot write summary.json: {e}")))?;
@@ -326,7 +393,26 @@ pub fn merge_into(inputs: &[PathBuf], out: &Path) -> Result<Summary, StudyError>
     ] {
         e.write(&r, out).map_err(io_err(&out.join(e.name())))?;
     }
+    if !steps.is_empty() {
+        write_steps(&out.join("steps.csv"), &steps)?;
+    }
     Ok(summary)
+}
+
+/// Writes summed `steps.csv` rows in the format of `output::csv_out::StepsCsv`.
+fn write_steps(p: &Path, steps: &[StepSum]) -> Result<(), StudyError> {
+    let err = |e: csv::Error| StudyError::Io {
+        path: p.to_path_buf(),
+        source: io::Error::other(e),
+    };
+    let mut w = csv::Writer::from_path(p).map_err(err)?;
+    w.write_record(STEPS_COLUMNS).map_err(err)?;
+    for (i, (path, kind, n)) in steps.iter().enumerate() {
+        let mut rec = vec![i.to_string(), path.clone(), kind.clone()];
+        rec.extend(n.iter().map(u64::to_string));
+        w.write_record(&rec).map_err(err)?;
+    }
+    w.flush().map_err(io_err(p))
 }
 
 #[cfg(test)]

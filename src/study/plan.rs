@@ -256,13 +256,12 @@ impl Search<'_> {
         let figures: Vec<Option<f64>> = units
             .par_iter()
             .map(|&(i, r)| {
-                let res =
-                    runner::run_replication(&scenarios[i], r, false, stop).map_err(|source| {
-                        StudyError::Sim {
-                            point: format!("{}={}", spec.key, self.value(new[i].0)),
-                            source,
-                        }
-                    })?;
+                let res = runner::run_replication(&scenarios[i], r, false, &[], stop).map_err(
+                    |source| StudyError::Sim {
+                        point: format!("{}={}", spec.key, self.value(new[i].0)),
+                        source,
+                    },
+                )?;
                 if res.partial {
                     return Err(StudyError::Interrupted);
                 }

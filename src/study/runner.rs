@@ -40,6 +40,8 @@ pub struct Study {
     pub shard: Option<Shard>,
     /// Write clients.csv in every unit folder.
     pub per_client: bool,
+    /// Clients whose steps every unit writes to trace.csv (`run --trace`).
+    pub trace: Vec<u32>,
     /// The resolved scenario of every point.
     scenarios: Vec<Scenario>,
 }
@@ -192,6 +194,7 @@ impl Study {
             replications,
             shard,
             per_client,
+            trace: Vec::new(),
             scenarios,
         })
     }
@@ -238,6 +241,7 @@ pub fn run_replication(
     s: &Scenario,
     r: u32,
     per_client: bool,
+    trace: &[u32],
     stop: Option<&Arc<AtomicBool>>,
 ) -> Result<RunResult, sim::SimError> {
     let mut s = s.clone();
@@ -246,6 +250,7 @@ pub fn run_replication(
         per_client,
         stop: stop.cloned(),
         progress: None,
+        trace: trace.to_vec(),
     };
     sim::run(&s, &opts)
 }
@@ -346,12 +351,10 @@ pub fn execute(study: &Study, out: &Path, ctl: &Control<'_>) -> Result<Outcome, 
                 let p = (u / u64::from(r_count)) as usize;
                 let r = (u % u64::from(r_count)) as u32;
                 let scen = &study.scenarios[p];
-                let res =
-                    run_replication(scen, r, study.per_client, ctl.stop).map_err(|source| {
-                        StudyError::Sim {
-                            point: describe(&study.grid.point(p)),
-                            source,
-                        }
+                let res = run_replication(scen, r, study.per_client, &study.trace, ctl.stop)
+                    .map_err(|source| StudyError::Sim {
+                        point: describe(&study.grid.point(p)),
+                        source,
                     })?;
                 if res.partial {
                     return Err(StudyError::Interrupted);

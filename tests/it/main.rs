@@ -3,9 +3,12 @@
 
 mod common;
 mod determinism;
+mod hardening;
 mod merge;
 mod network_exact;
 mod plan;
 mod queueing;
+mod rollout;
 mod scenario_errors;
 mod sweep;
+mod task_sequences;

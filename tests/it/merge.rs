@@ -292,7 +292,7 @@ fn damaged_folders_are_reported_without_a_panic() {
         "--out",
         good.to_str().unwrap(),
     ]);
-    let damage: [(&str, &[u8]); 5] = [
+    let damage: [(&str, &[u8]); 6] = [
         ("summary.json", b"{not json"),
         ("summary.json", b"{\"clients\": \"many\"}"),
         ("failures.csv", b"code,count\n1,2\n"),
@@ -301,6 +301,10 @@ fn damaged_folders_are_reported_without_a_panic() {
             b"time_s,dp,bps,active_downloads,queued\n-1,DP,x,1,1\n",
         ),
         ("histograms/download.hdr", b"\x1c\x84\x93\x13garbage"),
+        (
+            "steps.csv",
+            b"index,path,type,ran,skipped,succeeded,failed\n0,Other,group,1,0,0,0\n",
+        ),
     ];
     for (file, bytes) in damage {
         let bad = dir.path().join("bad");
@@ -335,6 +339,28 @@ fn damaged_folders_are_reported_without_a_panic() {
             "{file}: {err}"
         );
         assert!(!out.exists());
+    }
+    // Merging one folder reproduces its files exactly (the formats round-trip).
+    let alone = dir.path().join("alone");
+    ok(&[
+        "merge",
+        good.to_str().unwrap(),
+        "--out",
+        alone.to_str().unwrap(),
+        "--quiet",
+    ]);
+    for f in [
+        "bandwidth.csv",
+        "failures.csv",
+        "steps.csv",
+        "histograms/download.hdr",
+        "histograms/install_wait.hdr",
+        "histograms/time_to_compliance.hdr",
+    ] {
+        assert!(
+            std::fs::read(good.join(f)).unwrap() == std::fs::read(alone.join(f)).unwrap(),
+            "{f}"
+        );
     }
     // A folder without the completion marker (an interrupted run) is refused.
     std::fs::remove_file(good.join(".complete")).unwrap();
