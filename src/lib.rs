@@ -11,6 +11,7 @@
 //!   tied together by [`sim`].
 //! - I/O: [`scenario`] (reading), [`output`] (summary, CSV, histograms).
 //! - [`load`]: live load tests of real distribution points over HTTP.
+//! - [`study`]: sweeps, replications, plans and merges over many runs.
 //! - [`cli`]: the `fleetsim` commands.
 #![warn(missing_docs)]
 
@@ -24,4 +25,5 @@ pub mod output;
 pub mod scenario;
 pub mod setup;
 pub mod sim;
+pub mod study;
 pub mod tasksequence;

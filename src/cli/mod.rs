@@ -10,7 +10,10 @@ use crate::diag::InputError;
 
 pub mod calibrate;
 pub mod load;
+pub mod merge;
+pub mod plan;
 pub mod run;
+pub mod sweep;
 pub mod table;
 pub mod ts;
 pub mod validate;
@@ -31,6 +34,12 @@ pub enum Command {
     Run(run::RunArgs),
     /// Parse and check a scenario; print what it describes or every error.
     Validate(validate::ValidateArgs),
+    /// Run a grid of scenario variants times R replications; write sweep.csv.
+    Sweep(sweep::SweepArgs),
+    /// Find the smallest value of a key that meets a target, by bisection over runs.
+    Plan(plan::PlanArgs),
+    /// Join the shards of a sweep, or merge result folders (histograms exactly).
+    Merge(merge::MergeArgs),
     /// Task sequences: show a scenario's tree, or import an exported XML.
     Ts {
         /// What to do.
@@ -99,6 +108,9 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Run(a) => run::run(&a),
         Command::Validate(a) => validate::validate(&a),
+        Command::Sweep(a) => sweep::sweep(&a),
+        Command::Plan(a) => plan::plan(&a),
+        Command::Merge(a) => merge::merge(&a),
         Command::Ts { command } => ts::ts(&command),
         Command::Load(a) => load::run(&a),
         Command::Calibrate(a) => calibrate::run(&a),

@@ -25,6 +25,13 @@ pub struct RunArgs {
     /// No progress bar and no table.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run R replications (derived seeds) and merge them into one result folder;
+    /// each replication's own folder is kept under `replications/`.
+    #[arg(long, short = 'r')]
+    pub replications: Option<u32>,
+    /// Run only share I of N (1-based) of the replications; join with `fleetsim merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
     /// Write every step of these clients to trace.csv (`17`, `0-99`, `1,5,9-12`).
     #[arg(long, value_name = "CLIENTS")]
     pub trace: Option<String>,
@@ -37,6 +44,9 @@ pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&s.name));
+    if a.replications.is_some() || a.shard.is_some() {
+        return super::sweep::replications(a, &out);
+    }
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
