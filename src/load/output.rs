@@ -10,7 +10,6 @@ use std::io;
 use std::path::Path;
 
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Serializer, V2Serializer};
 use serde::Serialize;
 
 use super::errors::ErrorClass;
@@ -75,11 +74,7 @@ impl Exporter for TtfbHdr<'_> {
     fn write(&self, _r: &RunResult, dir: &Path) -> io::Result<()> {
         let hdir = dir.join("histograms");
         std::fs::create_dir_all(&hdir)?;
-        let mut buf = Vec::new();
-        V2Serializer::new()
-            .serialize(self.0, &mut buf)
-            .map_err(|e| io::Error::other(format!("{e:?}")))?;
-        std::fs::write(hdir.join("ttfb.hdr"), buf)
+        crate::output::hdr::write(self.0, &hdir.join("ttfb.hdr"))
     }
 }
 

@@ -22,6 +22,12 @@
 //! - `run` (wall clock) sums wall time, takes the highest peak RSS;
 //! - `clients.csv` and `trace.csv` are per-run detail and stay in the run folders.
 //!
+//! Load-test shards (`"mode": "load"`) are not replications but parts of one test:
+//! their clients hit the same DPs at the same time. So for them `bandwidth.csv` is
+//! *summed* by (time, link) — rates and concurrent downloads add up — the peaks are
+//! recomputed from the summed buckets, and `histograms/ttfb.hdr` (time to first byte)
+//! is added like the other histograms.
+//!
 //! Inputs are taken in the order given, and every sum runs in that order, so the
 //! same inputs give the same bytes.
 
@@ -124,6 +130,8 @@ struct Acc {
     links: Vec<String>,
     bandwidth: BTreeMap<(u64, usize), (f64, u32, u32)>,
     interval: u64,
+    /// Time-to-first-byte histogram of load tests.
+    ttfb: Option<Histogram<u64>>,
 }
 
 impl Acc {
@@ -139,6 +147,7 @@ impl Acc {
             links: Vec::new(),
             bandwidth: BTreeMap::new(),
             interval: 0,
+            ttfb: None,
         }
     }
 
@@ -171,6 +180,15 @@ impl Acc {
                 .add(&h)
                 .map_err(|e| bad(&p, format!("histogram does not merge: {e:?}")))?;
         }
+        let p = dir.join("histograms").join("ttfb.hdr");
+        if s.mode == "load" && p.exists() {
+            let h = hdr::read(&p).map_err(io_err(&p))?;
+            self.ttfb
+                .get_or_insert_with(new_histogram)
+                .add(&h)
+                .map_err(|e| bad(&p, format!("histogram does not merge: {e:?}")))?;
+        }
+        let load = s.mode == "load";
         let p = dir.join("failures.csv");
         for rec in records(&p, &["code", "code_hex", "name", "phase", "count"])? {
             let code: u32 = cell(&rec, 0).parse().map_err(|_| bad(&p, "bad code"))?;
@@ -203,8 +221,13 @@ impl Acc {
             let queued: u32 = cell(&rec, 4).parse().map_err(|_| bad(&p, "bad queued"))?;
             let slot = self.bandwidth.entry((t, link)).or_insert((0.0, 0, 0));
             slot.0 += bps;
-            slot.1 = slot.1.max(active);
-            slot.2 = slot.2.max(queued);
+            if load {
+                slot.1 = slot.1.saturating_add(active);
+                slot.2 = slot.2.saturating_add(queued);
+            } else {
+                slot.1 = slot.1.max(active);
+                slot.2 = slot.2.max(queued);
+            }
             if times.last() != Some(&t) {
                 times.push(t);
             }
@@ -323,17 +346,32 @@ impl Acc {
             0.0
         };
         s.run.version = env!("CARGO_PKG_VERSION").to_string();
-        let bandwidth = self
+        let load = s.mode == "load";
+        s.latency.ttfb = self.ttfb.as_ref().map(Stat::from_hist);
+        // Shards of one load test add up; replications are averaged.
+        let divisor = if load { 1.0 } else { n };
+        let bandwidth: Vec<BandwidthRow> = self
             .bandwidth
             .iter()
             .map(|(&(time, link), &(bps, active, queued))| BandwidthRow {
                 time,
                 link: link as u32,
-                bps: bps / n,
+                bps: bps / divisor,
                 active,
                 queued,
             })
             .collect();
+        if load {
+            for (name, peak) in s.peak.by_dp.iter_mut() {
+                let Some(li) = self.links.iter().position(|l| l == name) else {
+                    continue;
+                };
+                let rows = bandwidth.iter().filter(|r| r.link as usize == li);
+                peak.bps = rows.clone().map(|r| r.bps).fold(0.0, f64::max).round();
+                peak.active_downloads = rows.clone().map(|r| r.active as u64).max().unwrap_or(0);
+                peak.queued = rows.map(|r| r.queued as u64).max().unwrap_or(0);
+            }
+        }
         let failures = self
             .failures
             .into_iter()
@@ -379,6 +417,7 @@ pub fn merge_into(inputs: &[PathBuf], out: &Path) -> Result<Summary, StudyError>
     for d in inputs {
         acc.add(d)?;
     }
+    let ttfb = acc.ttfb.clone();
     let (summary, r, steps) = acc.finish();
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     let mut text = serde_json::to_string_pretty(&summary)
@@ -395,6 +434,10 @@ pub fn merge_into(inputs: &[PathBuf], out: &Path) -> Result<Summary, StudyError>
     }
     if !steps.is_empty() {
         write_steps(&out.join("steps.csv"), &steps)?;
+    }
+    if let Some(h) = ttfb {
+        let p = out.join("histograms").join("ttfb.hdr");
+        hdr::write(&h, &p).map_err(io_err(&p))?;
     }
     Ok(summary)
 }

@@ -158,6 +158,48 @@ fn shards_split_the_fleet_and_add_up() {
     assert_eq!(clients, 10);
     assert_eq!(bytes, 10 * 10_000);
     assert_eq!(nginx.requests().len(), 10);
+    // The shards merge into one load test: counts and bytes add, rates add per bucket
+    // (the shards hit the DP together), time-to-first-byte histograms add.
+    let merged = dir.path().join("merged");
+    let shards: Vec<String> = (1..=3)
+        .map(|i| {
+            dir.path()
+                .join(format!("shard{i}"))
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    ok(&[
+        "merge",
+        &shards[0],
+        &shards[1],
+        &shards[2],
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    let m = summary(&merged);
+    assert_eq!(m["mode"], "load");
+    assert_eq!(m["clients"], 10);
+    assert_eq!(m["bytes"]["total"], 100_000);
+    assert_eq!(
+        m["latency"]["ttfb"]["count"],
+        m["latency"]["download"]["count"]
+    );
+    assert!(merged.join("histograms/ttfb.hdr").exists());
+    let bw_total = |d: &std::path::Path| -> f64 {
+        csv_rows(&d.join("bandwidth.csv"))
+            .iter()
+            .map(|r| r["bps"].parse::<f64>().unwrap())
+            .sum()
+    };
+    let parts: f64 = (1..=3)
+        .map(|i| bw_total(&dir.path().join(format!("shard{i}"))))
+        .sum();
+    assert!(
+        (bw_total(&merged) - parts).abs()
+            <= 3.0 * csv_rows(&merged.join("bandwidth.csv")).len() as f64,
+        "rates add up"
+    );
     let bad = fleetsim(&[
         "load",
         path.to_str().unwrap(),
