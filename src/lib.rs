@@ -9,7 +9,8 @@
 //! - the domain: [`fleet`] (clients), [`tasksequence`] (the step tree and its
 //!   interpreter), [`deployment`] and [`setup`] (Windows Setup),
 //!   tied together by [`sim`].
-//! - I/O: [`scenario`] (reading), [`output`] (summary, CSV, histograms).
+//! - I/O: [`scenario`] (reading), [`output`] (summary, CSV, histograms, plots),
+//!   [`report`] (HTML report, comparisons).
 //! - [`cli`]: the `fleetsim` commands.
 #![warn(missing_docs)]
 
@@ -19,6 +20,7 @@ pub mod engine;
 pub mod fleet;
 pub mod net;
 pub mod output;
+pub mod report;
 pub mod scenario;
 pub mod setup;
 pub mod sim;

@@ -8,6 +8,9 @@ use clap::{Parser, Subcommand};
 
 use crate::diag::InputError;
 
+pub mod compare;
+pub mod progress;
+pub mod report;
 pub mod run;
 pub mod table;
 pub mod ts;
@@ -29,6 +32,10 @@ pub enum Command {
     Run(run::RunArgs),
     /// Parse and check a scenario; print what it describes or every error.
     Validate(validate::ValidateArgs),
+    /// Compare two scenarios or result folders: side-by-side table and overlay plots.
+    Compare(compare::CompareArgs),
+    /// Write DIR/report.html: one self-contained page for a run, comparison or sweep.
+    Report(report::ReportArgs),
     /// Task sequences: show a scenario's tree, or import an exported XML.
     Ts {
         /// What to do.
@@ -93,6 +100,8 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Run(a) => run::run(&a),
         Command::Validate(a) => validate::validate(&a),
+        Command::Compare(a) => compare::compare(&a),
+        Command::Report(a) => report::report(&a),
         Command::Ts { command } => ts::ts(&command),
     };
     match result {

@@ -44,12 +44,21 @@ pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
             }
         });
     }
+    let progress = Arc::new(sim::Progress::default());
+    let bar = super::progress::start(
+        progress.clone(),
+        s.simulation.horizon,
+        s.fleet.clients,
+        super::progress::wanted(a.quiet),
+    );
     let opts = RunOptions {
         per_client: a.per_client,
         stop: Some(stop),
-        progress: None,
+        progress: Some(progress),
     };
-    let r = sim::run(&s, &opts).map_err(|e| {
+    let r = sim::run(&s, &opts);
+    drop(bar);
+    let r = r.map_err(|e| {
         crate::diag::InputError(vec![crate::diag::Diagnostic {
             file: a.scenario.scenario.clone(),
             line: 0,
