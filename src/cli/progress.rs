@@ -43,7 +43,7 @@ fn delay() -> Duration {
 /// The text beside the bar.
 pub fn message(sim_us: SimTime, horizon_us: SimTime, done: u64, clients: u64, eps: f64) -> String {
     format!(
-        "sim {} / {}  clients done {} / {}  {:.2} M events/s",
+        "sim {}/{}  clients done {}/{}  {:.2}M events/s",
         human_secs(sim_us as f64 / 1e6),
         human_secs(horizon_us as f64 / 1e6),
         done,
@@ -85,9 +85,7 @@ pub fn start(p: Arc<Progress>, horizon: SimTime, clients: u64, show: bool) -> Op
         }
         let len = (horizon / 1_000_000).max(1);
         let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-        if let Ok(style) =
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:32} {msg}")
-        {
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed:>3} {wide_bar} {msg}") {
             bar.set_style(style);
         }
         let (mut last_events, mut last_at) = (p.events.load(Ordering::Relaxed), Instant::now());
@@ -122,7 +120,7 @@ mod tests {
         let m = message(36 * 3_600_000_000, 21 * 86_400_000_000, 1234, 20000, 2.5e6);
         assert_eq!(
             m,
-            "sim 36.0h / 21.0d  clients done 1234 / 20000  2.50 M events/s"
+            "sim 36.0h/21.0d  clients done 1234/20000  2.50M events/s"
         );
     }
 
