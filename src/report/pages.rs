@@ -292,7 +292,35 @@ const KEY_FIGURES: [&str; 12] = [
     "bytes.on_demand",
 ];
 
+/// A summary value in the units a reader thinks in, chosen by its key.
+fn human(key: &str, v: Option<&serde_json::Value>) -> String {
+    let Some(x) = v.and_then(|v| v.as_f64()) else {
+        return compare::fmt_value(v);
+    };
+    if key.ends_with(".count") || key.starts_with("outcomes.") {
+        count(x as u64)
+    } else if key.ends_with("_share") {
+        format!("{:.1}%", 100.0 * x)
+    } else if key.ends_with("_s") || key.starts_with("latency.") {
+        dur(x)
+    } else if key.starts_with("bytes.") {
+        bytes(x)
+    } else if key.ends_with(".bps") {
+        rate(x)
+    } else {
+        compare::fmt_value(v)
+    }
+}
+
 fn compare_table(rows: &[Row], keys: Option<&[&str]>) -> String {
+    // The headline table speaks in units; the full table shows summary.json as is.
+    let shown = |k: &str, v: Option<&serde_json::Value>| {
+        if keys.is_some() {
+            human(k, v)
+        } else {
+            compare::fmt_value(v)
+        }
+    };
     let pick: Vec<&Row> = match keys {
         Some(k) => k
             .iter()
@@ -305,8 +333,8 @@ fn compare_table(rows: &[Row], keys: Option<&[&str]>) -> String {
         .map(|r| {
             vec![
                 format!("<code>{}</code>", esc(&r.key)),
-                esc(&compare::fmt_value(r.a.as_ref())),
-                esc(&compare::fmt_value(r.b.as_ref())),
+                esc(&shown(&r.key, r.a.as_ref())),
+                esc(&shown(&r.key, r.b.as_ref())),
                 r.diff().to_string(),
             ]
         })
