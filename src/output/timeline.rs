@@ -6,7 +6,8 @@
 //! - `links.csv`: `link,kind,capacity_bps`, the DPs and WAN links of `bandwidth.csv`
 //!   with their capacities (`kind` is `dp` or `wan`);
 //! - `marks.csv`: `mark,time_s`, instants worth drawing on a time axis (`deadline`
-//!   when the deployment has one, `end` of the simulation).
+//!   when the deployment has one, `end` of the simulation), and `interval`, the
+//!   bucket width of `bandwidth.csv` and `timeline.csv` (a duration, not an instant).
 //!
 //! Buckets follow `bandwidth.csv`: a bucket is named by its start, and an event exactly
 //! on a boundary belongs to the bucket that ends there, so the two files line up.
@@ -99,6 +100,8 @@ impl Exporter for TimelineCsv {
                 .map_err(csv_err)?;
         }
         m.write_record(["end", fmt_secs(r.sim_end).as_str()])
+            .map_err(csv_err)?;
+        m.write_record(["interval", fmt_secs(w).as_str()])
             .map_err(csv_err)?;
         m.flush()
     }

@@ -145,7 +145,7 @@ fn links_table(d: &ResultData) -> String {
             let peak_bucket = d
                 .samples
                 .get(i)
-                .map(|v| v.iter().map(|x| x.bps).fold(0.0, f64::max))
+                .map(|v| v.iter().map(|x| x.peak_bps).fold(0.0, f64::max))
                 .unwrap_or(0.0);
             let (moved, active, queued) = match l.kind {
                 LinkKind::Dp => {

@@ -218,4 +218,5 @@ fn timeline_counts_every_ended_task_sequence_and_links_carry_capacities() {
     assert_eq!(cap("wan:Munich"), ("wan".into(), "2000000000".into()));
     let marks = std::fs::read_to_string(out.join("marks.csv")).unwrap();
     assert!(marks.contains("deadline,432000"), "{marks}");
+    assert!(marks.contains("interval,600"), "{marks}");
 }

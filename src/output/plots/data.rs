@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use hdrhistogram::Histogram;
 use serde::de::DeserializeOwned;
 
+use super::load;
 use crate::output::hdr;
 use crate::output::summary::Summary;
 use crate::sim::result::METRICS;
@@ -56,20 +57,22 @@ pub struct Link {
     pub capacity_bps: Option<f64>,
 }
 
-/// One bucket of one link.
+/// One group of buckets of one link (one bucket unless the file is long).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct LinkSample {
     /// Bucket start, seconds.
     pub time_s: f64,
     /// Average rate, bits/s.
     pub bps: f64,
+    /// Highest bucket average within the group, bits/s.
+    pub peak_bps: f64,
     /// Most downloads at once.
     pub active: f64,
     /// Longest queue.
     pub queued: f64,
 }
 
-/// Task sequences that ended in one bucket.
+/// Task sequences that ended in one group of buckets.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TimelineRow {
     /// Bucket start, seconds.
@@ -110,7 +113,8 @@ pub struct ResultData {
     pub samples: Vec<Vec<LinkSample>>,
     /// `timeline.csv` rows (empty when absent).
     pub timeline: Vec<TimelineRow>,
-    /// Bucket width, seconds.
+    /// Width of a sample or timeline group, seconds (the file's bucket width, or a
+    /// whole multiple of it for long files).
     pub bucket_s: f64,
     /// `failures.csv` rows.
     pub failures: Vec<FailureEntry>,
@@ -135,15 +139,6 @@ fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Option<Vec<T>>, DataErro
 }
 
 #[derive(serde::Deserialize)]
-struct BwCsv {
-    time_s: f64,
-    dp: String,
-    bps: f64,
-    active_downloads: f64,
-    queued: f64,
-}
-
-#[derive(serde::Deserialize)]
 struct LinkCsv {
     link: String,
     kind: String,
@@ -154,30 +149,6 @@ struct LinkCsv {
 struct MarkCsv {
     mark: String,
     time_s: f64,
-}
-
-#[derive(serde::Deserialize)]
-struct TimelineCsv {
-    time_s: f64,
-    succeeded: u64,
-    rolled_back: u64,
-    failed: u64,
-}
-
-/// Smallest positive step between sorted, possibly repeated times.
-fn step(times: impl Iterator<Item = f64>) -> Option<f64> {
-    let mut prev: Option<f64> = None;
-    let mut best: Option<f64> = None;
-    for t in times {
-        if let Some(p) = prev {
-            let d = t - p;
-            if d > 0.0 && best.is_none_or(|b| d < b) {
-                best = Some(d);
-            }
-        }
-        prev = Some(t);
-    }
-    best
 }
 
 impl ResultData {
@@ -201,67 +172,22 @@ impl ResultData {
                     .then_some(l.capacity_bps),
             })
             .collect();
-        let mut samples: Vec<Vec<LinkSample>> = vec![Vec::new(); links.len()];
-        let mut index: std::collections::HashMap<String, usize> = links
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.name.clone(), i))
-            .collect();
-        let bw = read_csv::<BwCsv>(&dir.join("bandwidth.csv"))?.unwrap_or_default();
-        for row in &bw {
-            let i = match index.get(&row.dp) {
-                Some(&i) => i,
-                None => {
-                    links.push(Link {
-                        kind: if row.dp.starts_with("wan:") {
-                            LinkKind::Wan
-                        } else {
-                            LinkKind::Dp
-                        },
-                        name: row.dp.clone(),
-                        capacity_bps: None,
-                    });
-                    samples.push(Vec::new());
-                    index.insert(row.dp.clone(), links.len() - 1);
-                    links.len() - 1
-                }
-            };
-            if let Some(s) = samples.get_mut(i) {
-                s.push(LinkSample {
-                    time_s: row.time_s,
-                    bps: row.bps,
-                    active: row.active_downloads,
-                    queued: row.queued,
-                });
-            }
-        }
-        for s in &mut samples {
-            s.sort_by(|a, b| a.time_s.total_cmp(&b.time_s));
-        }
-
-        let timeline: Vec<TimelineRow> = read_csv::<TimelineCsv>(&dir.join("timeline.csv"))?
-            .unwrap_or_default()
-            .into_iter()
-            .map(|t| TimelineRow {
-                time_s: t.time_s,
-                succeeded: t.succeeded,
-                rolled_back: t.rolled_back,
-                failed: t.failed,
-            })
-            .collect();
-        let bucket_s = step(timeline.iter().map(|t| t.time_s))
-            .or_else(|| {
-                samples
-                    .first()
-                    .and_then(|s| step(s.iter().map(|x| x.time_s)))
-            })
-            .unwrap_or_else(|| summary.sim_end_s.max(1.0));
-
         let marks = read_csv::<MarkCsv>(&dir.join("marks.csv"))?.unwrap_or_default();
-        let deadline_s = marks
-            .iter()
-            .find(|m| m.mark == "deadline")
-            .map(|m| m.time_s);
+        let mark = |name: &str| marks.iter().find(|m| m.mark == name).map(|m| m.time_s);
+        let deadline_s = mark("deadline");
+        let (bw_path, tl_path) = (dir.join("bandwidth.csv"), dir.join("timeline.csv"));
+        let bucket = match mark("interval") {
+            Some(b) => Some(b),
+            None => match load::probe_bucket(&tl_path)? {
+                Some(b) => Some(b),
+                None => load::probe_bucket(&bw_path)?,
+            },
+        };
+        let span = summary.sim_end_s.max(1.0);
+        let fold = load::Fold::new(bucket.unwrap_or(span), span);
+        let samples = load::read_bandwidth(&bw_path, fold, &mut links)?;
+        let timeline = load::read_timeline(&tl_path, fold)?;
+        let bucket_s = fold.width_s;
 
         let failures = read_csv::<FailureEntry>(&dir.join("failures.csv"))?.unwrap_or_default();
 
@@ -331,12 +257,6 @@ impl ResultData {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn step_is_the_smallest_positive_gap() {
-        assert_eq!(step([0.0, 0.0, 10.0, 10.0, 20.0].into_iter()), Some(10.0));
-        assert_eq!(step([5.0].into_iter()), None);
-    }
 
     #[test]
     fn a_folder_without_summary_is_an_error_naming_the_file() {

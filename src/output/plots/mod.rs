@@ -28,6 +28,7 @@ pub mod completions;
 pub mod data;
 pub mod failures;
 pub mod latency;
+pub mod load;
 pub mod style;
 
 pub use bandwidth::{Bandwidth, CompareBandwidth, Connections};

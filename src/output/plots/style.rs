@@ -323,6 +323,7 @@ mod tests {
             .map(|i| LinkSample {
                 time_s: i as f64 * 10.0,
                 bps: 1e9,
+                peak_bps: 1e9,
                 active: 1.0,
                 queued: 0.0,
             })
