@@ -11,6 +11,7 @@
 //!   tied together by [`sim`].
 //! - I/O: [`scenario`] (reading), [`output`] (summary, CSV, histograms, plots),
 //!   [`report`] (HTML report, comparisons).
+//! - [`load`]: live load tests of real distribution points over HTTP.
 //! - [`cli`]: the `fleetsim` commands.
 #![warn(missing_docs)]
 
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod diag;
 pub mod engine;
 pub mod fleet;
+pub mod load;
 pub mod net;
 pub mod output;
 pub mod report;

@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand};
 
 use crate::diag::InputError;
 
+pub mod calibrate;
 pub mod compare;
+pub mod load;
 pub mod progress;
 pub mod report;
 pub mod run;
@@ -42,6 +44,10 @@ pub enum Command {
         #[command(subcommand)]
         command: ts::TsCommand,
     },
+    /// Live load test: the scenario's downloads as real HTTP transfers from real DPs.
+    Load(load::LoadArgs),
+    /// Measure a DP at rising concurrency; print the DP values that reproduce it.
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 /// Options shared by commands that read a scenario.
@@ -103,6 +109,8 @@ pub fn main() -> i32 {
         Command::Compare(a) => compare::compare(&a),
         Command::Report(a) => report::report(&a),
         Command::Ts { command } => ts::ts(&command),
+        Command::Load(a) => load::run(&a),
+        Command::Calibrate(a) => calibrate::run(&a),
     };
     match result {
         Ok(code) => code,

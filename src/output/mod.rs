@@ -28,6 +28,8 @@ pub fn exporters(per_client: bool) -> Vec<Box<dyn Exporter>> {
         Box::new(summary::SummaryJson),
         Box::new(csv_out::BandwidthCsv),
         Box::new(csv_out::FailuresCsv),
+        Box::new(csv_out::StepsCsv),
+        Box::new(csv_out::TraceCsv),
         Box::new(hdr::Histograms),
         Box::new(timeline::TimelineCsv),
     ];

@@ -4,9 +4,15 @@
 mod common;
 mod compare;
 mod determinism;
+mod hardening;
+mod load_faults;
+mod load_nginx;
+mod load_support;
 mod network_exact;
 mod plots;
 mod progress;
 mod queueing;
 mod report;
+mod rollout;
 mod scenario_errors;
+mod task_sequences;
