@@ -70,20 +70,38 @@ pub fn pct(part: u64, whole: u64) -> String {
     format!("{:.1}%", 100.0 * part as f64 / whole.max(1) as f64)
 }
 
-/// A table: header cells and rows of already-escaped HTML cells. Cells after the
-/// first are right-aligned (they are figures).
+/// Whether a cell reads as a figure (right-aligned): starts with a digit or a sign,
+/// or is one of the placeholders for a missing figure.
+fn is_figure(cell: &str) -> bool {
+    matches!(cell, "" | "-" | "n/a" | "none" | "same" | "differs")
+        || cell
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == '-' || c == '+')
+}
+
+/// A table: header cells and rows of already-escaped HTML cells. Columns whose cells
+/// are all figures are right-aligned; the first column never is.
 pub fn table(head: &[&str], rows: &[Vec<String>]) -> String {
+    let numeric: Vec<bool> = (0..head.len())
+        .map(|i| i > 0 && rows.iter().all(|r| r.get(i).is_none_or(|c| is_figure(c))))
+        .collect();
+    let cls = |i: usize| {
+        if numeric.get(i).copied().unwrap_or(false) {
+            " class=\"num\""
+        } else {
+            ""
+        }
+    };
     let mut o = String::from("<table>\n<thead><tr>");
     for (i, h) in head.iter().enumerate() {
-        let cls = if i == 0 { "" } else { " class=\"num\"" };
-        let _ = write!(o, "<th{cls}>{}</th>", esc(h));
+        let _ = write!(o, "<th{}>{}</th>", cls(i), esc(h));
     }
     o.push_str("</tr></thead>\n<tbody>\n");
     for r in rows {
         o.push_str("<tr>");
         for (i, c) in r.iter().enumerate() {
-            let cls = if i == 0 { "" } else { " class=\"num\"" };
-            let _ = write!(o, "<td{cls}>{c}</td>");
+            let _ = write!(o, "<td{}>{c}</td>", cls(i));
         }
         o.push_str("</tr>\n");
     }
@@ -196,6 +214,19 @@ mod tests {
         let h = figure("fig-x", &f);
         assert!(!h.contains("http"), "{h}");
         assert!(h.contains("aria-label=\"T &lt;1&gt;\""), "{h}");
+    }
+
+    #[test]
+    fn only_columns_of_figures_are_right_aligned() {
+        let t = table(
+            &["step", "type", "ran"],
+            &[
+                vec!["a".into(), "group".into(), "12".into()],
+                vec!["b".into(), "run".into(), "-".into()],
+            ],
+        );
+        assert!(t.contains("<th>type</th><th class=\"num\">ran</th>"), "{t}");
+        assert!(t.contains("<td>run</td><td class=\"num\">-</td>"), "{t}");
     }
 
     #[test]

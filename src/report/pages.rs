@@ -222,13 +222,29 @@ fn failures_table(d: &ResultData) -> String {
             ]
         })
         .collect();
-    let mut t = html::table(
+    html::table(
         &["code", "meaning", "phase", "clients", "of the fleet"],
         &rows,
-    );
-    // The meaning column is text: left-align it like the first.
-    t = t.replace("<th class=\"num\">meaning</th>", "<th>meaning</th>");
-    t.replace("<th class=\"num\">phase</th>", "<th>phase</th>")
+    )
+}
+
+/// Any CSV of the folder as a table (`None` when the file is absent).
+fn csv_table(path: &Path) -> Result<Option<String>, ReportError> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let bad = |e: csv::Error| ReportError::Invalid {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut r = csv::Reader::from_path(path).map_err(bad)?;
+    let head: Vec<String> = r.headers().map_err(bad)?.iter().map(String::from).collect();
+    let mut rows = Vec::new();
+    for rec in r.records() {
+        rows.push(rec.map_err(bad)?.iter().map(esc).collect::<Vec<_>>());
+    }
+    let head_ref: Vec<&str> = head.iter().map(String::as_str).collect();
+    Ok(Some(html::table(&head_ref, &rows)))
 }
 
 /// The sections of one run; `prefix` keeps element ids unique on a page with several.
@@ -250,6 +266,10 @@ pub fn run_sections(d: &ResultData, prefix: &str, level: u8) -> Result<String, R
     o.push_str(&links_table(d));
     o.push_str(&h("Failures"));
     o.push_str(&failures_table(d));
+    if let Some(t) = csv_table(&d.dir.join("steps.csv"))? {
+        o.push_str(&h("Task sequence steps"));
+        o.push_str(&t);
+    }
     o.push_str(&h("Scenario"));
     match &d.scenario_text {
         Some(t) => o.push_str(&html::pre(t)),
@@ -312,7 +332,7 @@ fn human(key: &str, v: Option<&serde_json::Value>) -> String {
     }
 }
 
-fn compare_table(rows: &[Row], keys: Option<&[&str]>) -> String {
+fn compare_table(rows: &[Row], keys: Option<&[&str]>, labels: [&str; 2]) -> String {
     // The headline table speaks in units; the full table shows summary.json as is.
     let shown = |k: &str, v: Option<&serde_json::Value>| {
         if keys.is_some() {
@@ -339,11 +359,16 @@ fn compare_table(rows: &[Row], keys: Option<&[&str]>) -> String {
             ]
         })
         .collect();
-    cells_table(&cells)
-}
-
-fn cells_table(cells: &[Vec<String>]) -> String {
-    html::table(&["summary.json", "A", "B", "B vs A"], cells)
+    // Labels of runs of the same scenario already say which is which.
+    let name = |tag: &str, l: &str| {
+        if l.starts_with(&format!("{tag}: ")) {
+            l.to_string()
+        } else {
+            format!("{tag}: {l}")
+        }
+    };
+    let (a, b) = (name("A", labels[0]), name("B", labels[1]));
+    html::table(&["summary.json", &a, &b, "B vs A"], &cells)
 }
 
 /// The page of a comparison folder.
@@ -374,22 +399,14 @@ pub fn compare_page(dir: &Path, m: &compare::Manifest) -> Result<String, ReportE
         count(b.summary.clients),
     );
     body.push_str("<h2>Headline figures</h2>\n");
-    body.push_str(&compare_table(&rows, Some(&KEY_FIGURES)).replacen(
-        "<th class=\"num\">A</th><th class=\"num\">B</th>",
-        &format!(
-            "<th class=\"num\">A: {}</th><th class=\"num\">B: {}</th>",
-            esc(&la),
-            esc(&lb)
-        ),
-        1,
-    ));
+    body.push_str(&compare_table(&rows, Some(&KEY_FIGURES), [&la, &lb]));
     body.push_str("<h2>Overlay plots</h2>\n");
     let pairs = [(la.clone(), &a), (lb.clone(), &b)];
     for f in plots::compare_figures(&pairs)? {
         body.push_str(&html::figure(&format!("plot-{}", f.name), &f));
     }
     body.push_str("<h2>Every summary figure</h2>\n");
-    body.push_str(&compare_table(&rows, None));
+    body.push_str(&compare_table(&rows, None, [&la, &lb]));
     for (cls, label, d) in [("a", &la, &a), ("b", &lb, &b)] {
         let _ = write!(
             body,
@@ -412,27 +429,18 @@ const MAX_OVERLAY: usize = 10;
 /// The page of a sweep folder: `sweep.csv` as a table, and the runs found in its
 /// subfolders overlaid.
 pub fn sweep_page(dir: &Path) -> Result<String, ReportError> {
-    let p = dir.join("sweep.csv");
-    let bad = |e: csv::Error| ReportError::Invalid {
-        path: p.clone(),
-        message: e.to_string(),
-    };
-    let mut r = csv::Reader::from_path(&p).map_err(bad)?;
-    let head: Vec<String> = r.headers().map_err(bad)?.iter().map(String::from).collect();
-    let mut rows = Vec::new();
-    for rec in r.records() {
-        rows.push(rec.map_err(bad)?.iter().map(esc).collect::<Vec<_>>());
-    }
-    let head_ref: Vec<&str> = head.iter().map(String::as_str).collect();
+    let table = csv_table(&dir.join("sweep.csv"))?.unwrap_or_default();
+    let points = std::fs::read_to_string(dir.join("sweep.csv"))
+        .map(|t| t.lines().count().saturating_sub(1))
+        .unwrap_or(0);
     let mut body = format!(
-        "<header><h1>Sweep: {}</h1><p>{} points</p></header>\n<h2>Points</h2>\n",
+        "<header><h1>Sweep: {}</h1><p>{points} points</p></header>\n<h2>Points</h2>\n",
         esc(&dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()),
-        rows.len()
     );
-    body.push_str(&html::table(&head_ref, &rows));
+    body.push_str(&table);
     let runs = super::find_runs(dir)?;
     if !runs.is_empty() {
         let loaded: Vec<(String, ResultData)> = runs

@@ -59,6 +59,9 @@ fn run_report_has_every_plot_and_table_and_nothing_external() {
     for dp in ["DP-HQ-1", "DP-LYON", "wan:Munich"] {
         assert!(html.contains(&format!("<td>{dp}</td>")), "{dp} row");
     }
+    assert!(out.join("steps.csv").is_file());
+    assert!(html.contains(">Task sequence steps</h2>"));
+    assert!(html.contains("Check Readiness for Upgrade"));
     // The scenario as run, escaped.
     assert!(html.contains("name = &quot;precache&quot;"));
 }
@@ -230,4 +233,34 @@ fn report_renders_in_headless_chromium() {
         green > 500,
         "only {green} pixels of the succeeded series colour"
     );
+}
+
+#[test]
+fn sweep_report_has_its_table_and_the_runs_overlaid() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("sweep");
+    let sc = repo().join("scenarios/quickstart.toml");
+    for (i, n) in ["800", "1600"].iter().enumerate() {
+        ok(&[
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            sweep.join(format!("point-{i}")).to_str().unwrap(),
+            "--quiet",
+            "--set",
+            &format!("fleet.clients={n}"),
+        ]);
+    }
+    std::fs::write(
+        sweep.join("sweep.csv"),
+        "fleet.clients,outcomes.succeeded.mean\n800,700.5\n1600,1401.25\n",
+    )
+    .unwrap();
+    let html = report(&sweep);
+    assert_self_contained(&html);
+    assert!(html.contains("<h1>Sweep: sweep</h1>"));
+    assert!(html.contains("<th class=\"num\">outcomes.succeeded.mean</th>"));
+    assert!(html.contains("<td class=\"num\">1401.25</td>"));
+    assert_eq!(html.matches("<svg ").count(), 3, "the three overlays");
+    assert!(html.contains("point-0") && html.contains("point-1"));
 }
