@@ -9,7 +9,8 @@
 //! - the domain: [`fleet`] (clients), [`tasksequence`] (the step tree and its
 //!   interpreter), [`deployment`] and [`setup`] (Windows Setup),
 //!   tied together by [`sim`].
-//! - I/O: [`scenario`] (reading), [`output`] (summary, CSV, histograms).
+//! - I/O: [`scenario`] (reading), [`output`] (summary, CSV, histograms, plots),
+//!   [`report`] (HTML report, comparisons).
 //! - [`load`]: live load tests of real distribution points over HTTP.
 //! - [`study`]: sweeps, replications, plans and merges over many runs.
 //! - [`cli`]: the `fleetsim` commands.
@@ -22,6 +23,7 @@ pub mod fleet;
 pub mod load;
 pub mod net;
 pub mod output;
+pub mod report;
 pub mod scenario;
 pub mod setup;
 pub mod sim;

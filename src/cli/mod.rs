@@ -9,9 +9,12 @@ use clap::{Parser, Subcommand};
 use crate::diag::InputError;
 
 pub mod calibrate;
+pub mod compare;
 pub mod load;
 pub mod merge;
 pub mod plan;
+pub mod progress;
+pub mod report;
 pub mod run;
 pub mod sweep;
 pub mod table;
@@ -40,6 +43,10 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Join the shards of a sweep, or merge result folders (histograms exactly).
     Merge(merge::MergeArgs),
+    /// Compare two scenarios or result folders: side-by-side table and overlay plots.
+    Compare(compare::CompareArgs),
+    /// Write DIR/report.html: one self-contained page for a run, comparison or sweep.
+    Report(report::ReportArgs),
     /// Task sequences: show a scenario's tree, or import an exported XML.
     Ts {
         /// What to do.
@@ -111,6 +118,8 @@ pub fn main() -> i32 {
         Command::Sweep(a) => sweep::sweep(&a),
         Command::Plan(a) => plan::plan(&a),
         Command::Merge(a) => merge::merge(&a),
+        Command::Compare(a) => compare::compare(&a),
+        Command::Report(a) => report::report(&a),
         Command::Ts { command } => ts::ts(&command),
         Command::Load(a) => load::run(&a),
         Command::Calibrate(a) => calibrate::run(&a),

@@ -69,14 +69,23 @@ pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
         })?,
         None => Vec::new(),
     };
+    let progress = Arc::new(sim::Progress::default());
+    let bar = super::progress::start(
+        progress.clone(),
+        s.simulation.horizon,
+        s.fleet.clients,
+        super::progress::wanted(a.quiet),
+    );
     let opts = RunOptions {
         per_client: a.per_client,
         stop: Some(stop),
-        progress: None,
+        progress: Some(progress),
         trace,
         ..Default::default()
     };
-    let r = sim::run(&s, &opts).map_err(|e| sim_error(&a.scenario.scenario, e))?;
+    let r = sim::run(&s, &opts);
+    drop(bar);
+    let r = r.map_err(|e| sim_error(&a.scenario.scenario, e))?;
     let scenario_text = std::fs::read(&a.scenario.scenario).ok();
     output::write_all(&r, &out, a.per_client, &|dir| match &scenario_text {
         Some(t) => std::fs::write(dir.join("scenario.toml"), t),

@@ -2,6 +2,7 @@
 //! `fleetsim` executable on scenario files and check the files it writes.
 
 mod common;
+mod compare;
 mod determinism;
 mod hardening;
 mod load_faults;
@@ -10,7 +11,10 @@ mod load_support;
 mod merge;
 mod network_exact;
 mod plan;
+mod plots;
+mod progress;
 mod queueing;
+mod report;
 mod rollout;
 mod scenario_errors;
 mod sweep;
