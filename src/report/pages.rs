@@ -426,8 +426,83 @@ pub fn compare_page(dir: &Path, m: &compare::Manifest) -> Result<String, ReportE
 /// Most runs overlaid on a sweep's charts (more would be unreadable).
 const MAX_OVERLAY: usize = 10;
 
-/// The page of a sweep folder: `sweep.csv` as a table, and the runs found in its
-/// subfolders overlaid.
+/// How a figure is shown (`dur`, `bytes`, `rate`...).
+type Show = fn(f64) -> String;
+
+/// The figures a capacity planner reads first, in order, with how to show them.
+const HEADLINE: [(&str, &str, Show); 8] = [
+    ("outcomes.succeeded", "succeeded", |x| format!("{x:.0}")),
+    ("compliance.p95_s", "95% compliant at", dur),
+    (
+        "latency.time_to_compliance.p95",
+        "time to compliance p95",
+        dur,
+    ),
+    ("latency.install_wait.p95", "install wait p95", dur),
+    ("latency.download.p95", "download p95", dur),
+    ("latency.task_sequence.p95", "task sequence p95", dur),
+    ("bytes.total", "bytes", bytes),
+    ("outcomes.failed", "failed", |x| format!("{x:.0}")),
+];
+
+/// One row per point: the varied values, then the headline figures as `mean ± ci95`
+/// in readable units, plus the peak rate of every DP.
+fn sweep_headline(path: &Path) -> Result<String, ReportError> {
+    let Ok(mut r) = csv::Reader::from_path(path) else {
+        return Ok(String::new());
+    };
+    let Ok(header) = r.headers().cloned() else {
+        return Ok(String::new());
+    };
+    let cols: Vec<&str> = header.iter().collect();
+    let varied: Vec<usize> = cols
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.ends_with(".mean") && !c.ends_with(".ci95"))
+        .map(|(i, _)| i)
+        .collect();
+    let mut metrics: Vec<(String, String, Show)> = HEADLINE
+        .iter()
+        .filter(|(k, _, _)| cols.contains(&format!("{k}.mean").as_str()))
+        .map(|(k, label, f)| (k.to_string(), label.to_string(), *f))
+        .collect();
+    for c in &cols {
+        if let Some(dp) = c
+            .strip_prefix("peak.by_dp.")
+            .and_then(|x| x.strip_suffix(".bps.mean"))
+        {
+            metrics.push((format!("peak.by_dp.{dp}.bps"), format!("{dp} peak"), rate));
+        }
+    }
+    let at = |name: &str| cols.iter().position(|c| *c == name);
+    let mut head: Vec<String> = varied.iter().map(|&i| cols[i].to_string()).collect();
+    head.extend(metrics.iter().map(|(_, l, _)| l.clone()));
+    let mut rows = Vec::new();
+    for rec in r.records().flatten() {
+        let mut row: Vec<String> = varied
+            .iter()
+            .map(|&i| esc(rec.get(i).unwrap_or("")))
+            .collect();
+        for (k, _, show) in &metrics {
+            let num = |suffix: &str| {
+                at(&format!("{k}.{suffix}"))
+                    .and_then(|i| rec.get(i))
+                    .and_then(|v| v.parse::<f64>().ok())
+            };
+            row.push(match (num("mean"), num("ci95")) {
+                (Some(m), Some(h)) if h > 0.0 => esc(&format!("{} ± {}", show(m), show(h))),
+                (Some(m), _) => esc(&show(m)),
+                _ => "—".to_string(),
+            });
+        }
+        rows.push(row);
+    }
+    let head_refs: Vec<&str> = head.iter().map(|s| s.as_str()).collect();
+    Ok(html::table(&head_refs, &rows))
+}
+
+/// The page of a sweep folder: the headline figures per point, `sweep.csv` in full,
+/// and the runs found in its subfolders overlaid.
 pub fn sweep_page(dir: &Path) -> Result<String, ReportError> {
     let table = csv_table(&dir.join("sweep.csv"))?.unwrap_or_default();
     let points = std::fs::read_to_string(dir.join("sweep.csv"))
@@ -440,7 +515,10 @@ pub fn sweep_page(dir: &Path) -> Result<String, ReportError> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()),
     );
+    body.push_str(&sweep_headline(&dir.join("sweep.csv"))?);
+    body.push_str("<details><summary>Every figure (mean and 95% half-width)</summary>\n");
     body.push_str(&table);
+    body.push_str("</details>\n");
     let runs = super::find_runs(dir)?;
     if !runs.is_empty() {
         let loaded: Vec<(String, ResultData)> = runs

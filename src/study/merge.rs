@@ -20,6 +20,9 @@
 //!   is what a DP has to carry; a sum would describe R rollouts at once on one DP;
 //! - `seed`, `scenario` and `mode` are the first input's (names and modes must match);
 //! - `run` (wall clock) sums wall time, takes the highest peak RSS;
+//! - `timeline.csv` is summed by bucket, like the outcomes it breaks down over time;
+//!   `links.csv` and `marks.csv` are the first input's; the plots are redrawn from the
+//!   merged files;
 //! - `clients.csv` and `trace.csv` are per-run detail and stay in the run folders.
 //!
 //! Load-test shards (`"mode": "load"`) are not replications but parts of one test:
@@ -439,7 +442,59 @@ pub fn merge_into(inputs: &[PathBuf], out: &Path) -> Result<Summary, StudyError>
         let p = out.join("histograms").join("ttfb.hdr");
         hdr::write(&h, &p).map_err(io_err(&p))?;
     }
+    merge_timelines(inputs, out)?;
+    if let Some(first) = inputs.first() {
+        for f in ["links.csv", "marks.csv"] {
+            let src = first.join(f);
+            if src.exists() {
+                std::fs::copy(&src, out.join(f)).map_err(io_err(&src))?;
+            }
+        }
+    }
+    crate::output::plots::Plots
+        .write(&r, out)
+        .map_err(io_err(&out.join("plots")))?;
     Ok(summary)
+}
+
+/// Sums `timeline.csv` of the inputs bucket by bucket (inputs without one add nothing).
+fn merge_timelines(inputs: &[PathBuf], out: &Path) -> Result<(), StudyError> {
+    let mut sums: BTreeMap<u64, ([u64; 3], String)> = BTreeMap::new();
+    let mut any = false;
+    for d in inputs {
+        let p = d.join("timeline.csv");
+        if !p.exists() {
+            continue;
+        }
+        any = true;
+        for rec in records(&p, &["time_s", "succeeded", "rolled_back", "failed"])? {
+            let t = parse_secs(cell(&rec, 0)).ok_or_else(|| bad(&p, "bad time_s"))?;
+            let slot = sums.entry(t).or_insert(([0; 3], cell(&rec, 0).to_string()));
+            for (j, v) in slot.0.iter_mut().enumerate() {
+                let n: u64 = cell(&rec, 1 + j)
+                    .parse()
+                    .map_err(|_| bad(&p, "bad count"))?;
+                *v = v.saturating_add(n);
+            }
+        }
+    }
+    if !any {
+        return Ok(());
+    }
+    let p = out.join("timeline.csv");
+    let err = |e: csv::Error| StudyError::Io {
+        path: p.clone(),
+        source: io::Error::other(e),
+    };
+    let mut w = csv::Writer::from_path(&p).map_err(err)?;
+    w.write_record(["time_s", "succeeded", "rolled_back", "failed"])
+        .map_err(err)?;
+    for (counts, label) in sums.values() {
+        let mut rec = vec![label.clone()];
+        rec.extend(counts.iter().map(u64::to_string));
+        w.write_record(&rec).map_err(err)?;
+    }
+    w.flush().map_err(io_err(&p))
 }
 
 /// Writes summed `steps.csv` rows in the format of `output::csv_out::StepsCsv`.
