@@ -9,7 +9,10 @@
 //! - the domain: [`fleet`] (clients), [`tasksequence`] (the step tree and its
 //!   interpreter), [`deployment`] and [`setup`] (Windows Setup),
 //!   tied together by [`sim`].
-//! - I/O: [`scenario`] (reading), [`output`] (summary, CSV, histograms).
+//! - I/O: [`scenario`] (reading), [`output`] (summary, CSV, histograms, plots),
+//!   [`report`] (HTML report, comparisons).
+//! - [`load`]: live load tests of real distribution points over HTTP.
+//! - [`study`]: sweeps, replications, plans and merges over many runs.
 //! - [`cli`]: the `fleetsim` commands.
 #![warn(missing_docs)]
 
@@ -17,9 +20,12 @@ pub mod cli;
 pub mod diag;
 pub mod engine;
 pub mod fleet;
+pub mod load;
 pub mod net;
 pub mod output;
+pub mod report;
 pub mod scenario;
 pub mod setup;
 pub mod sim;
+pub mod study;
 pub mod tasksequence;

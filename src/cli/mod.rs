@@ -8,7 +8,15 @@ use clap::{Parser, Subcommand};
 
 use crate::diag::InputError;
 
+pub mod calibrate;
+pub mod compare;
+pub mod load;
+pub mod merge;
+pub mod plan;
+pub mod progress;
+pub mod report;
 pub mod run;
+pub mod sweep;
 pub mod table;
 pub mod ts;
 pub mod validate;
@@ -29,12 +37,26 @@ pub enum Command {
     Run(run::RunArgs),
     /// Parse and check a scenario; print what it describes or every error.
     Validate(validate::ValidateArgs),
+    /// Run a grid of scenario variants times R replications; write sweep.csv.
+    Sweep(sweep::SweepArgs),
+    /// Find the smallest value of a key that meets a target, by bisection over runs.
+    Plan(plan::PlanArgs),
+    /// Join the shards of a sweep, or merge result folders (histograms exactly).
+    Merge(merge::MergeArgs),
+    /// Compare two scenarios or result folders: side-by-side table and overlay plots.
+    Compare(compare::CompareArgs),
+    /// Write DIR/report.html: one self-contained page for a run, comparison or sweep.
+    Report(report::ReportArgs),
     /// Task sequences: show a scenario's tree, or import an exported XML.
     Ts {
         /// What to do.
         #[command(subcommand)]
         command: ts::TsCommand,
     },
+    /// Live load test: the scenario's downloads as real HTTP transfers from real DPs.
+    Load(load::LoadArgs),
+    /// Measure a DP at rising concurrency; print the DP values that reproduce it.
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 /// Options shared by commands that read a scenario.
@@ -93,7 +115,14 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Run(a) => run::run(&a),
         Command::Validate(a) => validate::validate(&a),
+        Command::Sweep(a) => sweep::sweep(&a),
+        Command::Plan(a) => plan::plan(&a),
+        Command::Merge(a) => merge::merge(&a),
+        Command::Compare(a) => compare::compare(&a),
+        Command::Report(a) => report::report(&a),
         Command::Ts { command } => ts::ts(&command),
+        Command::Load(a) => load::run(&a),
+        Command::Calibrate(a) => calibrate::run(&a),
     };
     match result {
         Ok(code) => code,

@@ -73,6 +73,72 @@ impl Exporter for FailuresCsv {
     }
 }
 
+/// `steps.csv`: `index,path,type,ran,skipped,succeeded,failed`, one row per group and
+/// step of the task sequence, over the whole fleet: which checks fire, which groups run.
+pub struct StepsCsv;
+
+impl Exporter for StepsCsv {
+    fn name(&self) -> &'static str {
+        "steps.csv"
+    }
+
+    fn write(&self, r: &RunResult, dir: &Path) -> io::Result<()> {
+        let mut w = writer(dir, "steps.csv")?;
+        w.write_record([
+            "index",
+            "path",
+            "type",
+            "ran",
+            "skipped",
+            "succeeded",
+            "failed",
+        ])
+        .map_err(csv_err)?;
+        for (i, s) in r.steps.iter().enumerate() {
+            w.write_record([
+                i.to_string().as_str(),
+                s.path.as_str(),
+                s.kind,
+                s.ran.to_string().as_str(),
+                s.skipped.to_string().as_str(),
+                s.succeeded.to_string().as_str(),
+                s.failed.to_string().as_str(),
+            ])
+            .map_err(csv_err)?;
+        }
+        w.flush()
+    }
+}
+
+/// `trace.csv` (with `--trace`): `client,time_s,event,path,detail`.
+pub struct TraceCsv;
+
+impl Exporter for TraceCsv {
+    fn name(&self) -> &'static str {
+        "trace.csv"
+    }
+
+    fn write(&self, r: &RunResult, dir: &Path) -> io::Result<()> {
+        if r.trace.is_empty() {
+            return Ok(());
+        }
+        let mut w = writer(dir, "trace.csv")?;
+        w.write_record(["client", "time_s", "event", "path", "detail"])
+            .map_err(csv_err)?;
+        for t in &r.trace {
+            w.write_record([
+                t.client.to_string().as_str(),
+                fmt_secs(t.time).as_str(),
+                t.event,
+                t.path.as_str(),
+                t.detail.as_str(),
+            ])
+            .map_err(csv_err)?;
+        }
+        w.flush()
+    }
+}
+
 /// `clients.csv` (with `--per-client`).
 pub struct ClientsCsv;
 

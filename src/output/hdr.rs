@@ -23,14 +23,19 @@ impl Exporter for Histograms {
         let hdir = dir.join("histograms");
         fs::create_dir_all(&hdir)?;
         for (name, h) in METRICS.iter().zip(&r.latency.hists) {
-            let mut buf = Vec::new();
-            V2Serializer::new()
-                .serialize(h, &mut buf)
-                .map_err(|e| io::Error::other(format!("{e:?}")))?;
-            fs::write(hdir.join(format!("{name}.hdr")), buf)?;
+            write(h, &hdir.join(format!("{name}.hdr")))?;
         }
         Ok(())
     }
+}
+
+/// Writes one histogram in the V2 serialization (the format [`read`] reads).
+pub fn write(h: &Histogram<u64>, path: &Path) -> io::Result<()> {
+    let mut buf = Vec::new();
+    V2Serializer::new()
+        .serialize(h, &mut buf)
+        .map_err(|e| io::Error::other(format!("{e:?}")))?;
+    fs::write(path, buf)
 }
 
 /// Reads a histogram written by [`Histograms`].

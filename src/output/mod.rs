@@ -10,7 +10,9 @@ use crate::sim::result::RunResult;
 pub mod atomic;
 pub mod csv_out;
 pub mod hdr;
+pub mod plots;
 pub mod summary;
+pub mod timeline;
 
 /// One output file (or folder) of a result.
 pub trait Exporter {
@@ -26,11 +28,16 @@ pub fn exporters(per_client: bool) -> Vec<Box<dyn Exporter>> {
         Box::new(summary::SummaryJson),
         Box::new(csv_out::BandwidthCsv),
         Box::new(csv_out::FailuresCsv),
+        Box::new(csv_out::StepsCsv),
+        Box::new(csv_out::TraceCsv),
         Box::new(hdr::Histograms),
+        Box::new(timeline::TimelineCsv),
     ];
     if per_client {
         v.push(Box::new(csv_out::ClientsCsv));
     }
+    // Last: plots are drawn from the files written above.
+    v.push(Box::new(plots::Plots));
     v
 }
 

@@ -83,6 +83,10 @@ pub struct LatencyJson {
     pub task_sequence: Stat,
     /// Available time to a successful upgrade.
     pub time_to_compliance: Stat,
+    /// Load tests only: attempt start (as scheduled) to the first byte of the body.
+    /// Absent in simulated runs, whose network model has no such thing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttfb: Option<Stat>,
 }
 
 /// Bytes moved.
@@ -230,6 +234,7 @@ impl Summary {
                 download: stat("download"),
                 task_sequence: stat("task_sequence"),
                 time_to_compliance: stat("time_to_compliance"),
+                ttfb: None,
             },
             compliance: compliance(r),
             bytes: BytesJson {

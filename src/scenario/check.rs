@@ -93,13 +93,17 @@ fn topology_notes(s: &Scenario, out: &mut Vec<String>) {
     }
 }
 
-/// Whether an Upgrade Operating System step lists no package: it then takes the
-/// `os_upgrade` content matching each client, so all of it counts as referenced.
-fn picks_os_from_content(steps: &[Node]) -> bool {
+/// Whether an Upgrade Operating System step lists no package (and, with `full`, is
+/// not a scan): it then takes the `os_upgrade` content matching each client, and a
+/// full upgrade also stages every `driver` package, so those count as referenced
+/// (the rule of `sim::program`).
+fn picks_from_content(steps: &[Node], full: bool) -> bool {
     steps.iter().any(|n| match &n.kind {
-        StepKind::UpgradeOs(u) => u.content.is_empty(),
+        StepKind::UpgradeOs(u) => {
+            u.content.is_empty() && (!full || (!u.scan_only && u.driver_content.is_empty()))
+        }
         StepKind::Group { steps } | StepKind::SubTaskSequence { steps, .. } => {
-            picks_os_from_content(steps)
+            picks_from_content(steps, full)
         }
         _ => false,
     })
@@ -107,9 +111,12 @@ fn picks_os_from_content(steps: &[Node]) -> bool {
 
 fn content_notes(s: &Scenario, out: &mut Vec<String>) {
     let refs = referenced_content(&s.task_sequence);
-    let any_os = picks_os_from_content(&s.task_sequence.steps);
+    let any_os = picks_from_content(&s.task_sequence.steps, false);
+    let all_drivers = picks_from_content(&s.task_sequence.steps, true);
     let referenced = |c: &Content| {
-        (any_os && c.kind == ContentKind::OsUpgrade) || refs.iter().any(|(id, _)| *id == c.id)
+        (any_os && c.kind == ContentKind::OsUpgrade)
+            || (all_drivers && c.kind == ContentKind::Driver)
+            || refs.iter().any(|(id, _)| *id == c.id)
     };
     for c in &s.content {
         if !referenced(c) {

@@ -38,6 +38,26 @@ pub struct Scenario {
     pub task_sequence: TaskSequence,
     /// `[setup]`: the Windows Setup model.
     pub setup: SetupModel,
+    /// `[[task_sequence.overrides]]`: durations, exit codes and outputs given to steps
+    /// of a template or an imported export, which carry none of their own.
+    pub step_overrides: Vec<StepOverride>,
+}
+
+/// Simulation parameters for steps selected by name or path
+/// (`"Group / Sub-group / Step"`): an exported task sequence says what a step runs,
+/// not how long it takes or how it tends to end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepOverride {
+    /// Step (or group) name, or a path of names joined with ` / `.
+    pub step: String,
+    /// Duration of the step.
+    pub duration: Option<Dist>,
+    /// Weighted exit codes `(code, weight)`; empty keeps the step's own behaviour.
+    pub exit_codes: Vec<(i64, f64)>,
+    /// Value a PowerShell step writes to its output variable.
+    pub output: Option<String>,
+    /// Exit codes meaning success, replacing the step's own list.
+    pub success_codes: Option<Vec<i64>>,
 }
 
 /// `[simulation]`.

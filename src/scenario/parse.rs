@@ -251,7 +251,7 @@ pub(crate) fn load_text(
     let ts_value = value::get(root, "task_sequence");
     let ts = read_task_sequence(&ctx, ts_value, &mut errors);
     if let Some(ts) = &ts {
-        check_content_refs(&ctx, ts, &parts.content.ids, ts_value, &mut errors);
+        check_content_refs(&ctx, &ts.0, &parts.content.ids, ts_value, &mut errors);
     }
     match ts {
         Some(task_sequence) if errors.is_empty() => Ok(Scenario {
@@ -265,8 +265,9 @@ pub(crate) fn load_text(
             content: parts.content.items,
             deployment: parts.deployment,
             client: parts.client,
-            task_sequence,
+            task_sequence: task_sequence.0,
             setup: parts.setup,
+            step_overrides: task_sequence.1,
         }),
         _ => {
             if errors.is_empty() {

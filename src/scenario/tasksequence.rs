@@ -12,6 +12,8 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use super::fields::Section;
+use super::model::StepOverride;
+use super::units::Quantity;
 use super::value::{self, SourceCtx};
 use crate::diag::Diagnostic;
 use crate::tasksequence::tree::{Node, StepKind, TaskSequence};
@@ -20,8 +22,211 @@ use crate::tasksequence::{inline, templates, xml};
 const FORMS: &str =
     "expected one of: template = \"<name>\", xml = \"<path>\", or inline [[task_sequence.steps]]";
 
-/// Reads `[task_sequence]` into a tree; `None` after an error (pushed).
+/// Reads `[task_sequence]` into a tree and its step overrides; `None` after an error
+/// (pushed).
 pub(crate) fn read_task_sequence(
+    ctx: &SourceCtx<'_>,
+    v: Option<&Spanned<DeValue<'_>>>,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<(TaskSequence, Vec<StepOverride>)> {
+    let mut ts = read_tree(ctx, v, errors)?;
+    let Some(v) = v else {
+        return Some((ts, Vec::new()));
+    };
+    let s = Section::new(ctx, "task_sequence", v).ok()?;
+    // `variables` also applies to templates and imports (the inline reader has read
+    // them already for the inline form).
+    if s.get("steps").is_none()
+        && let Some(vars) = s.get("variables")
+    {
+        match value::table(ctx, &s.key("variables"), vars) {
+            Ok(t) => {
+                for (k, val) in t.iter() {
+                    match value::string(ctx, &join_key(&s.key("variables"), k.get_ref()), val) {
+                        Ok(x) => ts.variables.push((k.get_ref().to_string(), x)),
+                        Err(d) => errors.push(d),
+                    }
+                }
+            }
+            Err(d) => errors.push(d),
+        }
+    }
+    let overrides = match s.get("overrides") {
+        Some(o) => read_overrides(ctx, &s.key("overrides"), o, &ts, errors),
+        None => Vec::new(),
+    };
+    Some((ts, overrides))
+}
+
+fn join_key(a: &str, b: &str) -> String {
+    value::join(a, b)
+}
+
+/// Every node's name and ` / `-joined path, in order.
+pub(crate) fn node_paths(ts: &TaskSequence) -> Vec<(String, String)> {
+    fn walk(nodes: &[Node], prefix: &str, out: &mut Vec<(String, String)>) {
+        for n in nodes {
+            let path = if prefix.is_empty() {
+                n.name.clone()
+            } else {
+                format!("{prefix} / {}", n.name)
+            };
+            out.push((n.name.clone(), path.clone()));
+            if let StepKind::Group { steps } | StepKind::SubTaskSequence { steps, .. } = &n.kind {
+                walk(steps, &path, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&ts.steps, "", &mut out);
+    out
+}
+
+fn read_overrides(
+    ctx: &SourceCtx<'_>,
+    key: &str,
+    v: &Spanned<DeValue<'_>>,
+    ts: &TaskSequence,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<StepOverride> {
+    let DeValue::Array(items) = v.get_ref() else {
+        errors.push(ctx.diag(
+            v.span(),
+            key,
+            format!(
+                "found {}, expected an array of tables ([[task_sequence.overrides]])",
+                value::type_name(v.get_ref())
+            ),
+        ));
+        return Vec::new();
+    };
+    let paths = node_paths(ts);
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let k = format!("{key}.{i}");
+        let t = match value::table(ctx, &k, item) {
+            Ok(t) => t,
+            Err(d) => {
+                errors.push(d);
+                continue;
+            }
+        };
+        value::check_keys(
+            ctx,
+            &k,
+            t,
+            &["step", "duration", "exit_codes", "output", "success_codes"],
+            errors,
+        );
+        let Some(sv) = value::get(t, "step") else {
+            errors.push(ctx.diag(
+                item.span(),
+                &k,
+                "missing key `step` (a step name or a path \"Group / Step\")",
+            ));
+            continue;
+        };
+        let step = match value::string(ctx, &join_key(&k, "step"), sv) {
+            Ok(s) => s,
+            Err(d) => {
+                errors.push(d);
+                continue;
+            }
+        };
+        if !paths
+            .iter()
+            .any(|(n, p)| n.eq_ignore_ascii_case(&step) || p.eq_ignore_ascii_case(&step))
+        {
+            errors.push(ctx.diag(
+                sv.span(),
+                &join_key(&k, "step"),
+                format!("no step or group named {step:?} in the task sequence"),
+            ));
+        }
+        let duration = value::get(t, "duration").and_then(|d| {
+            super::dist::parse_dist(ctx, &join_key(&k, "duration"), d, Quantity::Duration)
+                .map_err(|es| errors.extend(es))
+                .ok()
+        });
+        let mut exit_codes = Vec::new();
+        if let Some(ec) = value::get(t, "exit_codes") {
+            match value::table(ctx, &join_key(&k, "exit_codes"), ec) {
+                Ok(codes) => {
+                    for (code, w) in codes.iter() {
+                        let ck = join_key(&join_key(&k, "exit_codes"), code.get_ref());
+                        let Some(c) = crate::tasksequence::inline::parse_code(code.get_ref())
+                        else {
+                            errors.push(ctx.diag(
+                                code.span(),
+                                &ck,
+                                "expected an exit code (decimal or 0x hex)",
+                            ));
+                            continue;
+                        };
+                        match value::quantity(ctx, &ck, w, Quantity::Number) {
+                            Ok(x) if x >= 0.0 => exit_codes.push((c, x)),
+                            Ok(x) => errors.push(ctx.diag(
+                                w.span(),
+                                &ck,
+                                format!("weight must not be negative (found {x})"),
+                            )),
+                            Err(d) => errors.push(d),
+                        }
+                    }
+                    if !exit_codes.is_empty()
+                        && exit_codes.iter().map(|(_, w)| w).sum::<f64>() <= 0.0
+                    {
+                        errors.push(ctx.diag(
+                            ec.span(),
+                            &join_key(&k, "exit_codes"),
+                            "weights must sum to more than 0",
+                        ));
+                    }
+                }
+                Err(d) => errors.push(d),
+            }
+        }
+        let output = value::get(t, "output").and_then(|o| {
+            value::string(ctx, &join_key(&k, "output"), o)
+                .map_err(|d| errors.push(d))
+                .ok()
+        });
+        let success_codes = value::get(t, "success_codes").and_then(|sc| {
+            let key = join_key(&k, "success_codes");
+            let DeValue::Array(items) = sc.get_ref() else {
+                errors.push(ctx.diag(
+                    sc.span(),
+                    &key,
+                    "expected an array of exit codes, e.g. [0, 3010]",
+                ));
+                return None;
+            };
+            let mut codes = Vec::new();
+            for (j, item) in items.iter().enumerate() {
+                match value::as_f64(item.get_ref()) {
+                    Some(x) if x.fract() == 0.0 && x.abs() < 9.2e18 => codes.push(x as i64),
+                    _ => errors.push(ctx.diag(
+                        item.span(),
+                        &format!("{key}.{j}"),
+                        "expected an integer exit code",
+                    )),
+                }
+            }
+            Some(codes)
+        });
+        out.push(StepOverride {
+            step,
+            duration,
+            exit_codes,
+            output,
+            success_codes,
+        });
+    }
+    out
+}
+
+/// Reads the tree itself (one of the three forms).
+fn read_tree(
     ctx: &SourceCtx<'_>,
     v: Option<&Spanned<DeValue<'_>>>,
     errors: &mut Vec<Diagnostic>,
@@ -51,7 +256,7 @@ pub(crate) fn read_task_sequence(
             None
         }
         ["template"] => {
-            s.check_keys(&["template"], errors);
+            s.check_keys(&["template", "variables", "overrides"], errors);
             let name = s.opt("template", &value::string, errors)?;
             match templates::by_name(&name) {
                 Some(ts) => Some(ts),
@@ -75,7 +280,7 @@ pub(crate) fn read_task_sequence(
             }
         }
         ["xml"] => {
-            s.check_keys(&["xml"], errors);
+            s.check_keys(&["xml", "variables", "overrides"], errors);
             let rel = s.opt("xml", &value::string, errors)?;
             match xml::import_file(&ctx.base_dir.join(rel)) {
                 Ok(ts) => Some(ts),
@@ -160,7 +365,8 @@ pub(crate) fn check_content_refs(
     let mut reported: Vec<&str> = Vec::new();
     let refs = referenced_content(ts);
     for (id, step) in &refs {
-        if ids.contains(id) || reported.contains(&id.as_str()) {
+        // An empty id is a package the export chooses through a variable at run time.
+        if id.is_empty() || ids.contains(id) || reported.contains(&id.as_str()) {
             continue;
         }
         reported.push(id);

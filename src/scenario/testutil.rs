@@ -65,6 +65,7 @@ pub(crate) fn scenario_with(text: &str, ts: TaskSequence) -> Scenario {
         client: p.client,
         task_sequence: ts,
         setup: p.setup,
+        step_overrides: Vec::new(),
     }
 }
 

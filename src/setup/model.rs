@@ -141,3 +141,168 @@ pub fn plan<R: Rng + ?Sized>(m: &SetupModel, i: &SetupInput, r: &mut R) -> Setup
         "second_boot",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::rng;
+    use crate::scenario::model::Dist;
+
+    fn fixed_model() -> SetupModel {
+        let m = |x: u64| Dist::Fixed(x as f64 * 60e6);
+        SetupModel {
+            compat_scan: m(10),
+            downlevel: m(40),
+            restart: m(2),
+            safeos: m(10),
+            first_boot: m(12),
+            second_boot: m(8),
+            rollback: m(30),
+            random_rollback: 0.0,
+            default_step: m(1),
+        }
+    }
+
+    fn clean() -> SetupInput {
+        SetupInput {
+            arch: Arch::X64,
+            os: OsVersion::Win7,
+            free_disk: 100_000_000_000,
+            blocking_app: false,
+            bad_driver: false,
+            unreflected_encryption: false,
+            ignore_dismissable: false,
+            scan_only: false,
+        }
+    }
+
+    fn run(i: SetupInput) -> SetupPlan {
+        plan(&fixed_model(), &i, &mut rng::stream(1, 2, 3))
+    }
+
+    const MIN: SimTime = 60_000_000;
+
+    #[test]
+    fn a_clean_upgrade_runs_every_phase() {
+        let p = run(clean());
+        assert_eq!(
+            p,
+            SetupPlan {
+                duration: Some((10 + 40 + 2 + 10 + 12 + 8) * MIN),
+                code: 0,
+                rollback: false,
+                phase: "second_boot"
+            }
+        );
+    }
+
+    #[test]
+    fn scan_only_reports_0xc1900210_when_nothing_is_found() {
+        let p = run(SetupInput {
+            scan_only: true,
+            ..clean()
+        });
+        assert_eq!(
+            (p.code, p.duration, p.rollback),
+            (codes::COMPAT_SCANONLY, Some(10 * MIN), false)
+        );
+        assert_eq!(
+            p.code as u64, 3_247_440_400,
+            "the decimal the article's condition compares with"
+        );
+    }
+
+    #[test]
+    fn an_incompatible_app_stops_setup_at_the_scan_without_rollback() {
+        for scan_only in [false, true] {
+            let p = run(SetupInput {
+                blocking_app: true,
+                scan_only,
+                ..clean()
+            });
+            assert_eq!(
+                (p.code, p.rollback, p.phase, p.duration),
+                (
+                    codes::COMPAT_APP_BLOCK,
+                    false,
+                    "compat_scan",
+                    Some(10 * MIN)
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn an_incompatible_driver_fails_after_the_restart_and_rolls_back() {
+        let p = run(SetupInput {
+            bad_driver: true,
+            ..clean()
+        });
+        assert_eq!(
+            (p.code, p.rollback, p.phase),
+            (codes::DRIVER_ROLLBACK, true, "first_boot")
+        );
+        // Past the first restart: downlevel, restart and SafeOS are spent, then rollback.
+        assert_eq!(p.duration, Some((10 + 40 + 2 + 10 + 6 + 30) * MIN));
+    }
+
+    #[test]
+    fn encryption_without_reflect_drivers_rolls_back_in_safeos() {
+        let p = run(SetupInput {
+            unreflected_encryption: true,
+            ..clean()
+        });
+        assert_eq!(
+            (p.code, p.rollback, p.phase),
+            (codes::DRIVER_ROLLBACK, true, "safeos")
+        );
+    }
+
+    #[test]
+    fn not_enough_disk_fails_downlevel_with_0xc190020e() {
+        let p = run(SetupInput {
+            free_disk: 10_000_000_000,
+            ..clean()
+        });
+        assert_eq!(
+            (p.code, p.rollback, p.phase),
+            (codes::DISK_SPACE, false, "downlevel")
+        );
+        let x86 = run(SetupInput {
+            arch: Arch::X86,
+            free_disk: 18_000 * 1_048_576,
+            ..clean()
+        });
+        assert_eq!(x86.code, 0, "16384 MB suffices for x86");
+    }
+
+    #[test]
+    fn a_server_upgrade_without_ignore_dismissable_never_ends() {
+        for os in [OsVersion::Server2012, OsVersion::Server2012R2] {
+            assert_eq!(run(SetupInput { os, ..clean() }).duration, None);
+            assert_eq!(
+                run(SetupInput {
+                    os,
+                    ignore_dismissable: true,
+                    ..clean()
+                })
+                .code,
+                0
+            );
+        }
+    }
+
+    #[test]
+    fn random_rollbacks_happen_at_the_configured_rate() {
+        let m = SetupModel {
+            random_rollback: 0.2,
+            ..fixed_model()
+        };
+        let n = 20_000;
+        let rolled = (0..n)
+            .filter(|&c| plan(&m, &clean(), &mut rng::stream(9, c, 1)).rollback)
+            .count();
+        let share = rolled as f64 / n as f64;
+        assert!((share - 0.2).abs() < 0.015, "{share}");
+    }
+}

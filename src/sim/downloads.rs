@@ -44,7 +44,7 @@ impl<T: Transport> World<'_, T> {
             OpKind::Run {
                 package: Some(p), ..
             }
-            | OpKind::InstallPackage { package: p } => out.push(*p),
+            | OpKind::InstallPackage { package: Some(p) } => out.push(*p),
             OpKind::UpgradeOs {
                 content, drivers, ..
             } => {
@@ -223,6 +223,14 @@ impl<T: Transport> World<'_, T> {
 
     /// First attempt of a content download.
     pub fn begin_download(&mut self, c: u32, content: u32) {
+        let pc = if self.st[c as usize].owner == DlOwner::Precache {
+            u32::MAX
+        } else {
+            self.st[c as usize].pc
+        };
+        self.trace(c, "download", pc, || {
+            self.s.content[content as usize].id.clone()
+        });
         let st = &mut self.st[c as usize];
         st.dl_content = content;
         st.dl_req_at = self.now;
@@ -400,18 +408,7 @@ impl<T: Transport> World<'_, T> {
     fn after_download(&mut self, c: u32) {
         let st = self.st[c as usize];
         match st.owner {
-            DlOwner::Precache => {
-                if st.has(flag::TS_PENDING) {
-                    // Install was clicked meanwhile: pre-cache stops, the rest follows
-                    // the deployment's DP option.
-                    let stm = &mut self.st[c as usize];
-                    stm.clear(flag::TS_PENDING);
-                    stm.owner = DlOwner::None;
-                    self.begin_ts(c);
-                } else {
-                    self.continue_precache(c);
-                }
-            }
+            DlOwner::Precache => self.next_precache_item(c),
             DlOwner::Step if st.has(flag::ALL_FIRST) => {
                 if self.continue_all_first(c) {
                     self.run_ts(c);
@@ -434,6 +431,20 @@ impl<T: Transport> World<'_, T> {
         }
     }
 
+    /// A pre-cache item is done (or given up): go on with the next, unless Install was
+    /// clicked meanwhile, in which case pre-cache stops and the task sequence starts
+    /// (what is not cached follows the deployment's DP option).
+    fn next_precache_item(&mut self, c: u32) {
+        let stm = &mut self.st[c as usize];
+        if stm.has(flag::TS_PENDING) {
+            stm.clear(flag::TS_PENDING);
+            stm.owner = DlOwner::None;
+            self.begin_ts(c);
+        } else {
+            self.continue_precache(c);
+        }
+    }
+
     /// All attempts failed (or no DP can serve the client).
     fn download_failed_for_good(&mut self, c: u32, code: u32, phase: &str) {
         let st = self.st[c as usize];
@@ -441,14 +452,7 @@ impl<T: Transport> World<'_, T> {
             DlOwner::Precache => {
                 // Pre-cache gives up on this item; the task sequence will try again.
                 self.st[c as usize].sub += 1;
-                if st.has(flag::TS_PENDING) {
-                    let stm = &mut self.st[c as usize];
-                    stm.clear(flag::TS_PENDING);
-                    stm.owner = DlOwner::None;
-                    self.begin_ts(c);
-                } else {
-                    self.continue_precache(c);
-                }
+                self.next_precache_item(c);
             }
             _ => {
                 let stm = &mut self.st[c as usize];

@@ -11,6 +11,7 @@ pub mod program;
 pub mod result;
 pub mod state;
 pub mod steps;
+pub mod trace;
 pub mod transport;
 pub mod vars;
 pub mod world;

@@ -21,6 +21,16 @@ pub const NONE: u32 = u32::MAX;
 pub struct Op {
     /// Name as written (for reports and `ts show`).
     pub name: String,
+    /// Names of the enclosing groups and this node, joined with ` / `.
+    pub path: String,
+    /// Step type as the inline form spells it (`group`, `run`, `upgrade_os`...).
+    pub type_name: &'static str,
+    /// `[[task_sequence.overrides]]`: duration replacing the step's own.
+    pub duration_override: Option<Dist>,
+    /// `[[task_sequence.overrides]]`: cumulative exit-code weights (empty: none).
+    pub exit_override: Vec<(i64, f64)>,
+    /// `[[task_sequence.overrides]]`: PowerShell output value.
+    pub output_override: Option<String>,
     /// One past the last node of this subtree.
     pub end: u32,
     /// Enclosing group, or [`NONE`].
@@ -100,8 +110,8 @@ pub enum OpKind {
     },
     /// Install Package.
     InstallPackage {
-        /// Package.
-        package: u32,
+        /// Package (`None`: chosen through a variable in the export; nothing to fetch).
+        package: Option<u32>,
     },
     /// Install Software Updates.
     InstallUpdates {
@@ -156,6 +166,25 @@ struct Compiler<'a> {
     referenced: Vec<u32>,
     default_step: Dist,
     os_ids: Vec<String>,
+    drivers: Vec<String>,
+    overrides: &'a [crate::scenario::model::StepOverride],
+    prefix: Vec<String>,
+}
+
+/// Cumulative weights from `(code, weight)` pairs (empty when they sum to nothing).
+fn cumulative(codes: &[(i64, f64)]) -> Vec<(i64, f64)> {
+    let total: f64 = codes.iter().map(|(_, w)| w.max(0.0)).sum();
+    let mut acc = 0.0;
+    if total <= 0.0 {
+        return Vec::new();
+    }
+    codes
+        .iter()
+        .map(|(c, w)| {
+            acc += w.max(0.0) / total;
+            (*c, acc)
+        })
+        .collect()
 }
 
 impl<'a> Compiler<'a> {
@@ -197,9 +226,11 @@ impl<'a> Compiler<'a> {
                 if matches!(n.kind, StepKind::Group { .. }) || !steps.is_empty() =>
             {
                 self.push(n, parent, cond, OpKind::Group);
+                self.prefix.push(n.name.clone());
                 for c in steps {
                     self.node(c, me)?;
                 }
+                self.prefix.pop();
                 let end = self.ops.len() as u32;
                 self.ops[me as usize].end = end;
                 return Ok(());
@@ -229,19 +260,7 @@ impl<'a> Compiler<'a> {
                     Some(p) => Some(self.content(&n.name, p)?),
                     None => None,
                 };
-                let total: f64 = exit_codes.iter().map(|(_, w)| w.max(0.0)).sum();
-                let mut acc = 0.0;
-                let exit_codes = if total > 0.0 {
-                    exit_codes
-                        .iter()
-                        .map(|(c, w)| {
-                            acc += w.max(0.0) / total;
-                            (*c, acc)
-                        })
-                        .collect()
-                } else {
-                    Vec::new()
-                };
+                let exit_codes = cumulative(exit_codes);
                 OpKind::Run {
                     command: command.clone(),
                     package,
@@ -290,7 +309,14 @@ impl<'a> Compiler<'a> {
                 } else {
                     self.contents(&n.name, &u.content)?
                 },
-                drivers: self.contents(&n.name, &u.driver_content)?,
+                // A full upgrade that lists no package also stages every driver package
+                // of the scenario (the templates work this way); a scan does not.
+                drivers: if u.content.is_empty() && u.driver_content.is_empty() && !u.scan_only {
+                    let all = self.drivers.clone();
+                    self.contents(&n.name, &all)?
+                } else {
+                    self.contents(&n.name, &u.driver_content)?
+                },
                 scan_only: u.scan_only,
                 ignore_dismissable: u.ignore_dismissable,
                 additional_options: u.additional_options.clone(),
@@ -303,7 +329,11 @@ impl<'a> Compiler<'a> {
                 continue_per_app: *continue_on_error_per_app,
             },
             StepKind::InstallPackage { package, .. } => OpKind::InstallPackage {
-                package: self.content(&n.name, package)?,
+                package: if package.is_empty() {
+                    None
+                } else {
+                    Some(self.content(&n.name, package)?)
+                },
             },
             StepKind::InstallUpdates { mode } => OpKind::InstallUpdates { mode: *mode },
             StepKind::Restart { duration } => OpKind::Restart {
@@ -323,15 +353,46 @@ impl<'a> Compiler<'a> {
 
     fn push(&mut self, n: &Node, parent: u32, cond: u32, kind: OpKind) {
         let end = self.ops.len() as u32 + 1;
+        let mut path = self.prefix.join(" / ");
+        if !path.is_empty() {
+            path.push_str(" / ");
+        }
+        path.push_str(&n.name);
+        // Later overrides win; a path selects one node, a name every node of that name.
+        let mut duration_override = None;
+        let mut exit_override = Vec::new();
+        let mut output_override = None;
+        let mut success_override = None;
+        for o in self.overrides {
+            if o.step.eq_ignore_ascii_case(&n.name) || o.step.eq_ignore_ascii_case(&path) {
+                if o.duration.is_some() {
+                    duration_override = o.duration.clone();
+                }
+                if !o.exit_codes.is_empty() {
+                    exit_override = cumulative(&o.exit_codes);
+                }
+                if o.output.is_some() {
+                    output_override = o.output.clone();
+                }
+                if let Some(sc) = &o.success_codes {
+                    success_override = Some(sc.clone());
+                }
+            }
+        }
         self.ops.push(Op {
             name: n.name.clone(),
+            path,
+            type_name: crate::tasksequence::print::type_name(&n.kind),
+            duration_override,
+            exit_override,
+            output_override,
             end,
             parent,
             cond,
             continue_on_error: n.continue_on_error,
             disabled: n.disabled,
             retry_count: n.retry_count,
-            success_codes: n.success_codes.clone(),
+            success_codes: success_override.unwrap_or_else(|| n.success_codes.clone()),
             kind,
         });
     }
@@ -356,6 +417,14 @@ pub fn compile_ts(s: &Scenario, ts: &TaskSequence) -> Result<Program, CompileErr
         vars: VarTable::new(s, ts),
         referenced: Vec::new(),
         default_step: s.setup.default_step.clone(),
+        drivers: s
+            .content
+            .iter()
+            .filter(|c| c.kind == crate::scenario::model::ContentKind::Driver)
+            .map(|c| c.id.clone())
+            .collect(),
+        overrides: &s.step_overrides,
+        prefix: Vec::new(),
         os_ids: s
             .content
             .iter()

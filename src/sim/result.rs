@@ -164,6 +164,23 @@ pub struct ClientRow {
     pub end: Option<SimTime>,
 }
 
+/// What happened at one node of the task sequence, over the whole fleet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepRow {
+    /// Group names and the node's name, joined with ` / `.
+    pub path: String,
+    /// Step type (`group`, `run`, `upgrade_os`...).
+    pub kind: &'static str,
+    /// Times started (groups: entered); retries count again.
+    pub ran: u64,
+    /// Times skipped by a condition or because disabled.
+    pub skipped: u64,
+    /// Times it ended with a success code.
+    pub succeeded: u64,
+    /// Times it failed after its retries (continue-on-error failures included).
+    pub failed: u64,
+}
+
 /// Bytes moved.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Bytes {
@@ -235,6 +252,10 @@ pub struct RunResult {
     pub timing: Timing,
     /// Stopped early (Ctrl-C): the figures cover what was simulated.
     pub partial: bool,
+    /// Per task-sequence node, in order.
+    pub steps: Vec<StepRow>,
+    /// Trace lines of the traced clients, in event order.
+    pub trace: Vec<super::trace::TraceRow>,
     /// Failed transfer attempts by transport error class (load tests; empty in `run`).
     pub transfer_errors: std::collections::BTreeMap<u32, u64>,
 }

@@ -23,6 +23,12 @@ pub struct RunOptions {
     pub stop: Option<Arc<AtomicBool>>,
     /// Progress counters for a progress bar: simulated µs reached, clients done.
     pub progress: Option<Arc<Progress>>,
+    /// Simulate only the clients with `id % n == i` (`Some((i, n))`, i from 0), so
+    /// several processes or machines (`--shard`) share one fleet; outcomes and client
+    /// counts then cover that share only, and `merge` adds them up.
+    pub shard: Option<(u64, u64)>,
+    /// Clients whose every step is written to `trace.csv` (sorted).
+    pub trace: Vec<u32>,
 }
 
 /// Live counters a progress bar reads.
@@ -96,7 +102,11 @@ pub fn run_with<T: Transport>(
     }
     let attrs = fleet::generate(s);
     let mut w = World::new(s, prog, attrs, transport);
+    if let Some((i, n)) = opts.shard.filter(|&(i, n)| n > 0 && i < n) {
+        w.shard = (i, n);
+    }
     let realtime = w.net.realtime();
+    w.trace_clients = opts.trace.clone();
     w.schedule_policies();
     let horizon = s.simulation.horizon;
     let interval = s.simulation.bandwidth_interval;
@@ -303,8 +313,11 @@ fn assemble<T: Transport>(
             count,
         })
         .collect();
+    let (shard_i, shard_n) = w.shard;
+    let shard_clients = w.in_shard_count();
     let clients_rows = opts.per_client.then(|| {
         (0..w.st.len() as u32)
+            .filter(|&c| c as u64 % shard_n == shard_i)
             .map(|c| {
                 let a = &w.attrs[c as usize];
                 let st = &w.st[c as usize];
@@ -351,7 +364,7 @@ fn assemble<T: Transport>(
     RunResult {
         scenario: s.name.clone(),
         seed: s.simulation.seed,
-        clients: s.fleet.clients,
+        clients: shard_clients,
         outcomes,
         failures,
         latency: w.stats.latency,
@@ -389,6 +402,21 @@ fn assemble<T: Transport>(
         },
         partial,
         transfer_errors: w.stats.transfer_errors,
+        trace: w.trace_rows,
+        steps: w
+            .prog
+            .ops
+            .iter()
+            .zip(&w.stats.steps)
+            .map(|(op, n)| super::result::StepRow {
+                path: op.path.clone(),
+                kind: op.type_name,
+                ran: n[0],
+                skipped: n[1],
+                succeeded: n[2],
+                failed: n[3],
+            })
+            .collect(),
     }
 }
 

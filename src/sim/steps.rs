@@ -114,77 +114,94 @@ impl<T: Transport> World<'_, T> {
         let streams = s.deployment.dp_option == DpOption::AccessFromDp
             && !matches!(self.prog.ops[pc].kind, OpKind::Download { .. })
             && self.needed(c).map(|l| !l.is_empty()).unwrap_or(false);
+        let overridden = self.prog.ops[pc].duration_override.clone();
         let duration: Option<SimTime> = match &self.prog.ops[pc].kind {
-            OpKind::Group => Some(0),
-            OpKind::Download { content, slots } => {
-                let pairs: Vec<(u16, String)> = slots
-                    .iter()
-                    .zip(content)
-                    .map(|(&slot, &i)| {
-                        (
-                            slot,
-                            format!(
-                                "C:\\_SMSTaskSequence\\Packages\\{}",
-                                s.content[i as usize].id
-                            ),
-                        )
-                    })
-                    .collect();
-                for (slot, path) in pairs {
-                    self.set_var(c, slot, &path);
+            OpKind::UpgradeOs { .. }
+            | OpKind::Download { .. }
+            | OpKind::SetVariable { .. }
+            | OpKind::SetDynamic { .. }
+            | OpKind::Group => None,
+            _ => overridden.as_ref().map(|d| self.draw_duration(c, d)),
+        };
+        let duration: Option<SimTime> = if duration.is_some() {
+            duration
+        } else {
+            match &self.prog.ops[pc].kind {
+                OpKind::Group => Some(0),
+                OpKind::Download { content, slots } => {
+                    let pairs: Vec<(u16, String)> = slots
+                        .iter()
+                        .zip(content)
+                        .map(|(&slot, &i)| {
+                            (
+                                slot,
+                                format!(
+                                    "C:\\_SMSTaskSequence\\Packages\\{}",
+                                    s.content[i as usize].id
+                                ),
+                            )
+                        })
+                        .collect();
+                    for (slot, path) in pairs {
+                        self.set_var(c, slot, &path);
+                    }
+                    self.complete_step(c, 0);
+                    return true;
                 }
-                self.complete_step(c, 0);
-                return true;
-            }
-            OpKind::SetVariable { slot, value } => {
-                let (slot, v) = (*slot, self.expand(c, value));
-                self.set_var(c, slot, &v);
-                self.complete_step(c, 0);
-                return true;
-            }
-            OpKind::SetDynamic { rules } => {
-                let mut sets = Vec::new();
-                for (cond, vs) in rules {
-                    if *cond == NONE || self.eval_cond(c, *cond) {
-                        for (slot, v) in vs {
-                            sets.push((*slot, self.expand(c, v)));
+                OpKind::SetVariable { slot, value } => {
+                    let (slot, v) = (*slot, self.expand(c, value));
+                    self.set_var(c, slot, &v);
+                    self.complete_step(c, 0);
+                    return true;
+                }
+                OpKind::SetDynamic { rules } => {
+                    let mut sets = Vec::new();
+                    for (cond, vs) in rules {
+                        if *cond == NONE || self.eval_cond(c, *cond) {
+                            for (slot, v) in vs {
+                                sets.push((*slot, self.expand(c, v)));
+                            }
                         }
                     }
+                    for (slot, v) in sets {
+                        self.set_var(c, slot, &v);
+                    }
+                    self.complete_step(c, 0);
+                    return true;
                 }
-                for (slot, v) in sets {
-                    self.set_var(c, slot, &v);
+                OpKind::Run { duration, .. } | OpKind::Timed { duration } => {
+                    Some(self.draw_duration(c, duration))
                 }
-                self.complete_step(c, 0);
-                return true;
-            }
-            OpKind::Run { duration, .. } | OpKind::Timed { duration } => {
-                Some(self.draw_duration(c, duration))
-            }
-            OpKind::Restart { duration } => {
-                Some(self.draw_duration(c, duration.as_ref().unwrap_or(&s.setup.restart)))
-            }
-            OpKind::Remove { .. } | OpKind::CheckReadiness(_) | OpKind::InstallPackage { .. } => {
-                Some(self.draw_duration(c, &s.setup.default_step))
-            }
-            OpKind::InstallApplications { apps, .. } => {
-                let one = self.draw_duration(c, &s.setup.default_step);
-                Some(one.saturating_mul(apps.len() as u64))
-            }
-            OpKind::InstallUpdates { .. } => {
-                let n = self.needed(c).map(|l| l.len()).unwrap_or(0) as u64;
-                Some(
-                    self.draw_duration(c, &s.setup.default_step)
-                        .saturating_mul(n.max(1)),
-                )
-            }
-            OpKind::UpgradeOs { scan_only, .. } => {
-                let p = self.setup_plan(c);
-                if !*scan_only {
-                    let st = &self.st[c as usize];
-                    let wait = self.now.saturating_sub(st.install_at);
-                    self.stats.latency.record(1, wait);
+                OpKind::Restart { duration } => {
+                    Some(self.draw_duration(c, duration.as_ref().unwrap_or(&s.setup.restart)))
                 }
-                p.duration
+                OpKind::Remove { .. }
+                | OpKind::CheckReadiness(_)
+                | OpKind::InstallPackage { .. } => {
+                    Some(self.draw_duration(c, &s.setup.default_step))
+                }
+                OpKind::InstallApplications { apps, .. } => {
+                    let one = self.draw_duration(c, &s.setup.default_step);
+                    // An empty list means the export picks applications through a
+                    // variable: it still takes one application's time.
+                    Some(one.saturating_mul(apps.len().max(1) as u64))
+                }
+                OpKind::InstallUpdates { .. } => {
+                    let n = self.needed(c).map(|l| l.len()).unwrap_or(0) as u64;
+                    Some(
+                        self.draw_duration(c, &s.setup.default_step)
+                            .saturating_mul(n.max(1)),
+                    )
+                }
+                OpKind::UpgradeOs { scan_only, .. } => {
+                    let p = self.setup_plan(c);
+                    if !*scan_only {
+                        let st = &self.st[c as usize];
+                        let wait = self.now.saturating_sub(st.install_at);
+                        self.stats.latency.record(1, wait);
+                    }
+                    p.duration
+                }
             }
         };
         if streams {
@@ -242,12 +259,24 @@ impl<T: Transport> World<'_, T> {
             } => {
                 let expanded = command.as_ref().map(|cmd| self.expand(c, cmd));
                 let out_slot = *output_slot;
+                let op = &self.prog.ops[pc];
+                let weights = if op.exit_override.is_empty() {
+                    exit_codes
+                } else {
+                    &op.exit_override
+                };
                 let code = match expanded.as_deref().and_then(expand::cmd_exit_code) {
                     Some(n) => n,
-                    None => self.draw_exit_code(c, exit_codes),
+                    None => self.draw_exit_code(c, weights),
                 };
                 if let Some(slot) = out_slot {
-                    self.set_var(c, slot, &code.to_string());
+                    // A PowerShell output variable receives the script's output: the
+                    // override's value, or nothing.
+                    let value = self.prog.ops[pc]
+                        .output_override
+                        .clone()
+                        .unwrap_or_default();
+                    self.set_var(c, slot, &value);
                 }
                 if !self.prog.ops[pc].success_codes.contains(&code) {
                     self.set_fail_phase(c, "run");
@@ -321,6 +350,10 @@ impl<T: Transport> World<'_, T> {
                         self.vars.set(c, last, id);
                     }
                     let end = self.prog.ops[pc].end;
+                    self.stats.steps[pc][super::world::count::FAILED] += 1;
+                    self.trace(c, "rollback", pc as u32, || {
+                        format!("{} {}", p.code, p.phase)
+                    });
                     self.st[c as usize].pc = end;
                     self.run_ts(c);
                     return;
@@ -331,7 +364,17 @@ impl<T: Transport> World<'_, T> {
                 }
                 p.code as i64
             }
-            _ => 0,
+            _ => {
+                // Steps without a model of their own end with the override's exit
+                // codes, or succeed.
+                let weights = &self.prog.ops[pc].exit_override;
+                let code = self.draw_exit_code(c, weights);
+                if !self.prog.ops[pc].success_codes.contains(&code) {
+                    self.set_fail_phase(c, "install");
+                    self.st[c as usize].exit_code = code as u32;
+                }
+                code
+            }
         };
         self.complete_step(c, code);
         self.run_ts(c);

@@ -144,6 +144,20 @@ pub struct Stats {
     pub completions: Vec<(SimTime, Outcome)>,
     /// Failed transfer attempts by transport error class (real transports only).
     pub transfer_errors: std::collections::BTreeMap<u32, u64>,
+    /// Per node: `[ran, skipped, succeeded, failed]`.
+    pub steps: Vec<[u64; 4]>,
+}
+
+/// Indices into `Stats::steps` entries.
+pub mod count {
+    /// Started (groups: entered).
+    pub const RAN: usize = 0;
+    /// Skipped by its condition or disabled.
+    pub const SKIPPED: usize = 1;
+    /// Ended with a success code.
+    pub const SUCCEEDED: usize = 2;
+    /// Ended with a failure (after its retries).
+    pub const FAILED: usize = 3;
 }
 
 /// The world.
@@ -179,6 +193,10 @@ pub struct World<'s, T: Transport> {
     pub precache_common: Vec<u32>,
     /// Which clients this run simulates (`id % shard_n == shard_i`).
     pub shard: (u64, u64),
+    /// Clients to trace, sorted.
+    pub trace_clients: Vec<u32>,
+    /// Trace lines recorded so far.
+    pub trace_rows: Vec<super::trace::TraceRow>,
 }
 
 impl<'s, T: Transport> World<'s, T> {
@@ -219,7 +237,6 @@ impl<'s, T: Transport> World<'s, T> {
         World {
             s,
             cache: CacheBits::new(n, s.content.len()),
-            prog,
             st: vec![ClientState::default(); n],
             attrs,
             vars,
@@ -236,18 +253,23 @@ impl<'s, T: Transport> World<'s, T> {
                 on_demand: 0,
                 completions: Vec::new(),
                 transfer_errors: Default::default(),
+                steps: vec![[0; 4]; prog.ops.len()],
             },
+            prog,
             events: 0,
             now: 0,
             precache_common,
             shard: (0, 1),
+            trace_clients: Vec::new(),
+            trace_rows: Vec::new(),
         }
     }
 
     /// Schedules the first event of every client: receiving the policy.
     pub fn schedule_policies(&mut self) {
         let seed = self.s.simulation.seed;
-        for c in 0..self.attrs.len() as u32 {
+        let (i, n) = self.shard;
+        for c in (0..self.attrs.len() as u32).filter(|&c| c as u64 % n == i) {
             let mut r = rng::stream(seed, c as u64, rng::purpose(purpose::POLICY, 0));
             let t =
                 crate::engine::time::from_secs_f64(self.s.client.policy_poll.sample(&mut r) / 1e6);
@@ -292,6 +314,7 @@ impl<'s, T: Transport> World<'s, T> {
         }
         match ev.kind {
             EvKind::Policy => {
+                self.trace(c, "policy", u32::MAX, String::new);
                 self.st[c as usize].policy_at = self.now;
                 let avail = self.s.deployment.available_at;
                 if self.now < avail {
@@ -348,6 +371,8 @@ impl<'s, T: Transport> World<'s, T> {
         }
         st.install_at = self.now;
         st.phase = Phase::Running;
+        self.trace(c, "install", u32::MAX, String::new);
+        let st = &mut self.st[c as usize];
         st.ts_start = self.now;
         st.pc = 0;
         st.step_try = 0;
@@ -377,13 +402,23 @@ impl<'s, T: Transport> World<'s, T> {
             let op = &self.prog.ops[pc as usize];
             let skip = op.disabled || (op.cond != NONE && !self.eval_cond(c, op.cond));
             if skip {
+                let why = if op.disabled {
+                    "disabled"
+                } else {
+                    "condition false"
+                };
                 self.st[c as usize].pc = op.end;
+                self.stats.steps[pc as usize][count::SKIPPED] += 1;
+                self.trace(c, "skip", pc, || why.to_string());
                 continue;
             }
+            self.stats.steps[pc as usize][count::RAN] += 1;
             if matches!(op.kind, OpKind::Group) {
                 self.st[c as usize].pc = pc + 1;
+                self.trace(c, "enter", pc, String::new);
                 continue;
             }
+            self.trace(c, "start", pc, String::new);
             let st = &mut self.st[c as usize];
             st.sub = 0;
             st.attempt = 0;
@@ -421,6 +456,14 @@ impl<'s, T: Transport> World<'s, T> {
         }
         self.stats.latency.record(3, self.now - ts_start);
         self.stats.completions.push((self.now, outcome));
+        let shown = if outcome == Outcome::Succeeded {
+            0
+        } else {
+            code
+        };
+        self.trace(c, "finish", u32::MAX, || {
+            format!("{} {shown}", outcome.as_str())
+        });
     }
 
     /// A step ended with `code`: success, retry, continue on error or fail upwards.
@@ -429,10 +472,12 @@ impl<'s, T: Transport> World<'s, T> {
         let id = self.prog.vars.strings.intern_int(code);
         let last = builtin::LAST_RET_SLOT;
         self.vars.set(c, last, id);
+        self.trace(c, "end", pc as u32, || code.to_string());
         let op = &self.prog.ops[pc];
         if op.success_codes.contains(&code) {
             self.st[c as usize].pc = op.end;
             self.st[c as usize].step_try = 0;
+            self.stats.steps[pc][count::SUCCEEDED] += 1;
             return;
         }
         let st = &mut self.st[c as usize];
@@ -441,6 +486,7 @@ impl<'s, T: Transport> World<'s, T> {
             return; // pc unchanged: the interpreter runs the step again
         }
         st.step_try = 0;
+        self.stats.steps[pc][count::FAILED] += 1;
         if op.continue_on_error {
             st.pc = op.end;
             return;
@@ -501,10 +547,18 @@ impl<'s, T: Transport> World<'s, T> {
         }
     }
 
-    /// Outcome counts.
+    /// Clients of this run's shard (the whole fleet unless sharded).
+    pub fn in_shard_count(&self) -> u64 {
+        let (i, n) = self.shard;
+        let len = self.st.len() as u64;
+        len / n + u64::from(len % n > i)
+    }
+
+    /// Outcome counts of the shard's clients.
     pub fn outcomes(&self) -> Outcomes {
         let mut o = Outcomes::default();
-        for c in 0..self.st.len() as u32 {
+        let (i, n) = self.shard;
+        for c in (0..self.st.len() as u32).filter(|&c| c as u64 % n == i) {
             match self.outcome(c) {
                 Outcome::Succeeded => o.succeeded += 1,
                 Outcome::RolledBack => o.rolled_back += 1,

@@ -144,7 +144,7 @@ pub fn parse(
         ctx,
         key,
         table,
-        &["template", "xml", "name", "variables", "steps"],
+        &["template", "xml", "name", "variables", "steps", "overrides"],
         &mut p.errors,
     );
     let mut ts = TaskSequence {

@@ -149,40 +149,42 @@ fn upgrade_group() -> Node {
     )
 }
 
-/// The wizard's template, as exported.
-pub fn default_template() -> TaskSequence {
-    let prepare = group(
+/// Steps placed in the Prepare for Upgrade group and its recommended sub-groups.
+struct Prepare {
+    first: Vec<Node>,
+    network: Vec<Node>,
+    apps: Vec<Node>,
+    drivers: Vec<Node>,
+    security: Vec<Node>,
+}
+
+/// The Prepare for Upgrade group: the given first steps, then the five sub-groups of
+/// the 1802 template (Battery Checks ... Remove/suspend third-party security).
+fn prepare_group(p: Prepare) -> Node {
+    let mut steps = p.first;
+    steps.extend([
+        group("Battery Checks", "Add steps in this group to check whether the computer is using battery, or wired power", vec![]),
+        group("Network/Wired Connection Checks", "Add steps in this group to check whether the computer is connected to a network, and is not using a wireless connection", p.network),
+        group("Remove incompatible applications", "Add steps in this group to remove any applications that are incompatible with this version of Windows 10", p.apps),
+        group("Remove incompatible drivers", "Add steps in this group to remove any drivers that are incompatible with this version of Windows 10", p.drivers),
+        group("Remove/suspend third-party security", "Add steps in this group to remove or suspend third-party security programs, such as antivirus", p.security),
+    ]);
+    group(
         "Prepare for Upgrade",
         "Actions to run in full OS to prepare for upgrade of the operating system.",
-        vec![
-            check_readiness(25600),
-            group(
-                "Battery Checks",
-                "Add steps in this group to check whether the computer is using battery, or wired power",
-                vec![],
-            ),
-            group(
-                "Network/Wired Connection Checks",
-                "Add steps in this group to check whether the computer is connected to a network, and is not using a wireless connection",
-                vec![],
-            ),
-            group(
-                "Remove incompatible applications",
-                "Add steps in this group to remove any applications that are incompatible with this version of Windows 10",
-                vec![],
-            ),
-            group(
-                "Remove incompatible drivers",
-                "Add steps in this group to remove any drivers that are incompatible with this version of Windows 10",
-                vec![],
-            ),
-            group(
-                "Remove/suspend third-party security",
-                "Add steps in this group to remove or suspend third-party security programs, such as antivirus",
-                vec![],
-            ),
-        ],
-    );
+        steps,
+    )
+}
+
+/// The wizard's template, as exported.
+pub fn default_template() -> TaskSequence {
+    let prepare = prepare_group(Prepare {
+        first: vec![check_readiness(25600)],
+        network: vec![],
+        apps: vec![],
+        drivers: vec![],
+        security: vec![],
+    });
     let mut steps = vec![prepare, upgrade_group()];
     steps.extend(closing_groups());
     TaskSequence {
@@ -241,63 +243,107 @@ pub fn recommended_template() -> TaskSequence {
             value: "/ReflectDrivers C:\\Drivers\\Encryption".into(),
         },
     );
-    let prepare = group(
-        "Prepare for Upgrade",
-        "Actions to run in full OS to prepare for upgrade of the operating system.",
-        vec![
-            readiness,
-            assessment,
-            exit,
-            group(
-                "Battery Checks",
-                "Add steps in this group to check whether the computer is using battery, or wired power",
-                vec![],
+    let prepare = prepare_group(Prepare {
+        first: vec![readiness, assessment, exit],
+        network: vec![retry_count, retry_delay],
+        apps: vec![step(
+            "Remove incompatible applications",
+            StepKind::Remove {
+                what: RemoveWhat::IncompatibleApps,
+            },
+        )],
+        drivers: vec![step(
+            "Remove incompatible drivers",
+            StepKind::Remove {
+                what: RemoveWhat::IncompatibleDrivers,
+            },
+        )],
+        security: vec![
+            step(
+                "Suspend third-party security",
+                StepKind::Remove {
+                    what: RemoveWhat::ThirdPartySecurity,
+                },
             ),
-            group(
-                "Network/Wired Connection Checks",
-                "Add steps in this group to check whether the computer is connected to a network, and is not using a wireless connection",
-                vec![retry_count, retry_delay],
-            ),
-            group(
-                "Remove incompatible applications",
-                "Add steps in this group to remove any applications that are incompatible with this version of Windows 10",
-                vec![step(
-                    "Remove incompatible applications",
-                    StepKind::Remove {
-                        what: RemoveWhat::IncompatibleApps,
-                    },
-                )],
-            ),
-            group(
-                "Remove incompatible drivers",
-                "Add steps in this group to remove any drivers that are incompatible with this version of Windows 10",
-                vec![step(
-                    "Remove incompatible drivers",
-                    StepKind::Remove {
-                        what: RemoveWhat::IncompatibleDrivers,
-                    },
-                )],
-            ),
-            group(
-                "Remove/suspend third-party security",
-                "Add steps in this group to remove or suspend third-party security programs, such as antivirus",
-                vec![
-                    step(
-                        "Suspend third-party security",
-                        StepKind::Remove {
-                            what: RemoveWhat::ThirdPartySecurity,
-                        },
-                    ),
-                    reflect,
-                ],
-            ),
+            reflect,
         ],
-    );
+    });
     let mut steps = vec![prepare, upgrade_group()];
     steps.extend(closing_groups());
     TaskSequence {
         name: "Upgrade Operating System (recommended)".into(),
         variables: Vec::new(),
         steps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tasksequence::xml;
+
+    fn shared(name: &str) -> std::path::PathBuf {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/domain/ts-examples")
+            .join(name);
+        if p.exists() {
+            p
+        } else {
+            std::path::Path::new("/work/shared/domain/ts-examples").join(name)
+        }
+    }
+
+    /// Clears what the export has and the template leaves to the scenario: the package
+    /// id of the Upgrade OS step and the export's name.
+    fn normalise(mut ts: TaskSequence) -> TaskSequence {
+        fn walk(nodes: &mut [Node]) {
+            for n in nodes {
+                match &mut n.kind {
+                    StepKind::UpgradeOs(u) => u.content.clear(),
+                    StepKind::Group { steps } => walk(steps),
+                    _ => {}
+                }
+            }
+        }
+        walk(&mut ts.steps);
+        ts.name.clear();
+        ts
+    }
+
+    #[test]
+    fn the_default_template_is_the_wizards_export() {
+        let imported = xml::import_file(&shared("upgrade-os-default-template.xml"))
+            .expect("the export imports");
+        assert_eq!(normalise(default_template()), normalise(imported));
+    }
+
+    #[test]
+    fn the_recommended_template_adds_the_articles_recommendations() {
+        let t = recommended_template();
+        let text = crate::tasksequence::print::show(&t);
+        for want in [
+            "Upgrade assessment",
+            "cmd /c exit %_SMSTSOSUpgradeActionReturnCode%",
+            "3247440400",
+            "SMSTSDownloadRetryCount",
+            "/ReflectDrivers",
+        ] {
+            assert!(text.contains(want), "{want} missing from\n{text}");
+        }
+        let StepKind::Group { steps } = &t.steps[0].kind else {
+            panic!("Prepare for Upgrade is a group")
+        };
+        let StepKind::CheckReadiness(cr) = &steps[0].kind else {
+            panic!("Check Readiness first")
+        };
+        assert_eq!(
+            cr.free_disk_mb,
+            Some(0),
+            "20480 MB x64 / 16384 MB x86, by architecture"
+        );
+        let StepKind::UpgradeOs(scan) = &steps[1].kind else {
+            panic!("assessment second")
+        };
+        assert!(scan.scan_only && steps[1].continue_on_error);
     }
 }

@@ -41,6 +41,37 @@ pub fn scenario(text: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, p)
 }
 
+/// Runs the scenario file `sc` into `out` with `--quiet` plus `extra`.
+pub fn run_file(sc: &Path, out: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    ok(&args);
+}
+
+/// Writes `text` as a scenario, runs it with `--per-client --quiet` plus `extra`, and
+/// returns the temporary folder (keep it alive) and the result folder.
+pub fn run_scenario(text: &str, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let (dir, p) = scenario(text);
+    let out = dir.path().join("out");
+    let mut args = vec![
+        "run",
+        p.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--per-client",
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    ok(&args);
+    (dir, out)
+}
+
 pub fn summary(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("summary.json")).expect("summary.json");
     serde_json::from_str(&text).expect("valid JSON")

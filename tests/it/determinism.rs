@@ -15,16 +15,7 @@ fn same_seed_gives_identical_files() {
     let a = dir.path().join("a");
     let b = dir.path().join("b");
     for out in [&a, &b] {
-        ok(&[
-            "run",
-            sc.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--per-client",
-            "--quiet",
-            "--set",
-            "fleet.clients=2000",
-        ]);
+        run_file(&sc, out, &["--per-client", "--set", "fleet.clients=2000"]);
     }
     for f in [
         "bandwidth.csv",
@@ -42,17 +33,7 @@ fn same_seed_gives_identical_files() {
     assert_eq!(sa, sb);
     // And a different seed gives a different run.
     let c = dir.path().join("c");
-    ok(&[
-        "run",
-        sc.to_str().unwrap(),
-        "--out",
-        c.to_str().unwrap(),
-        "--quiet",
-        "--set",
-        "fleet.clients=2000",
-        "--seed",
-        "99",
-    ]);
+    run_file(&sc, &c, &["--set", "fleet.clients=2000", "--seed", "99"]);
     assert_ne!(
         std::fs::read(a.join("bandwidth.csv")).unwrap(),
         std::fs::read(c.join("bandwidth.csv")).unwrap()
@@ -64,15 +45,7 @@ fn outcomes_add_up_and_every_key_is_present() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("q");
     let sc = repo().join("scenarios/quickstart.toml");
-    ok(&[
-        "run",
-        sc.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--set",
-        "fleet.clients=1000",
-    ]);
+    run_file(&sc, &out, &["--set", "fleet.clients=1000"]);
     let s = summary(&out);
     let o = &s["outcomes"];
     let sum: u64 = [

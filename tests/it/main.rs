@@ -3,7 +3,20 @@
 
 mod bench_scenarios;
 mod common;
+mod compare;
 mod determinism;
+mod hardening;
+mod load_faults;
+mod load_nginx;
+mod load_support;
+mod merge;
 mod network_exact;
+mod plan;
+mod plots;
+mod progress;
 mod queueing;
+mod report;
+mod rollout;
 mod scenario_errors;
+mod sweep;
+mod task_sequences;

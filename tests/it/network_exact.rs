@@ -18,16 +18,7 @@ fn thousand_simultaneous_downloads_end_together_at_800s() {
         "[[distribution_points]]\nname = \"DP1\"\nbandwidth = \"10Gbps\"\nmax_connections = 4000",
         "1GB",
     );
-    let (dir, p) = scenario(&text);
-    let out = dir.path().join("out");
-    ok(&[
-        "run",
-        p.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--per-client",
-        "--quiet",
-    ]);
+    let (_dir, out) = run_scenario(&text, &[]);
     let ends = end_times(&out);
     assert_eq!(ends.len(), 1000);
     // 1000 x 1 GB through 10 Gbps: 8e12 bits / 1e10 bit/s = 800 s, to the microsecond.
@@ -47,16 +38,7 @@ fn wired_and_vpn_share_max_min_fairly() {
         "[[distribution_points]]\nname = \"DP1\"\nbandwidth = \"10Gbps\"",
         "1GB",
     );
-    let (dir, p) = scenario(&text);
-    let out = dir.path().join("out");
-    ok(&[
-        "run",
-        p.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--per-client",
-        "--quiet",
-    ]);
+    let (_dir, out) = run_scenario(&text, &[]);
     let ends = end_times(&out);
     let wired: Vec<_> = ends.iter().filter(|(n, _)| n == "wired").collect();
     let vpn: Vec<_> = ends.iter().filter(|(n, _)| n == "vpn").collect();
@@ -87,16 +69,7 @@ site = "HQ"
 bandwidth = "10Gbps"
 "#;
     let text = one_download(10, "{ wired = 1.0 }", "wired = \"1Gbps\"", sites, "1GB");
-    let (dir, p) = scenario(&text);
-    let out = dir.path().join("out");
-    ok(&[
-        "run",
-        p.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--per-client",
-        "--quiet",
-    ]);
+    let (_dir, out) = run_scenario(&text, &[]);
     // Each of the 10 gets 100 Mbps of the 1 Gbps WAN: 8e9 / 1e8 = 80 s.
     assert!(end_times(&out).iter().all(|(_, e)| e == "80"));
     let rows = csv_rows(&out.join("bandwidth.csv"));

@@ -6,15 +6,7 @@ fn mean_download(extra: &[&str]) -> f64 {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let sc = repo().join("scenarios/ps-link.toml");
-    let mut args = vec![
-        "run",
-        sc.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ];
-    args.extend_from_slice(extra);
-    ok(&args);
+    run_file(&sc, &out, extra);
     let s = summary(&out);
     assert_eq!(s["latency"]["download"]["count"], 40_000);
     s["latency"]["download"]["mean"].as_f64().unwrap()

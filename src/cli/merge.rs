@@ -1,0 +1,67 @@
+//! `fleetsim merge`: joins the shards of a sweep (or of `run --replications`) into
+//! the whole study, or merges plain result folders into one.
+
+use std::path::PathBuf;
+
+use super::sweep::{points_table, study_error};
+use crate::output::summary::Summary;
+use crate::study::join::{self, Joined};
+
+/// Arguments of `fleetsim merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Folders to merge: the shards of one study, or result folders of one scenario.
+    #[arg(required = true, num_args = 1..)]
+    pub dirs: Vec<PathBuf>,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Worker threads (default: every core). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print nothing.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs the command; returns the exit code.
+pub fn merge(a: &MergeArgs) -> anyhow::Result<i32> {
+    let joined = join::join(&a.dirs, &a.out, a.threads)
+        .map_err(|e| study_error(e, a.dirs.first().map(PathBuf::as_path).unwrap_or(&a.out)))?;
+    if a.quiet {
+        return Ok(0);
+    }
+    match joined {
+        Joined::Study(o) => {
+            let points = o.points.unwrap_or_default();
+            let keys: Vec<String> = o.manifest.vary.iter().map(|v| v.key.clone()).collect();
+            if keys.is_empty() {
+                if let Some(p) = points.first() {
+                    super::out(&super::table::summary_table(&p.summary));
+                }
+            } else {
+                super::out(&points_table(&keys, &points));
+            }
+            super::out(&format!(
+                "joined {} folder(s): {} point(s) x {} replication(s) in {}\n",
+                a.dirs.len(),
+                points.len(),
+                o.manifest.replications,
+                a.out.display()
+            ));
+        }
+        Joined::Folders(s) => {
+            print_merged(&s);
+            super::out(&format!(
+                "merged {} folder(s) into {}\n",
+                a.dirs.len(),
+                a.out.display()
+            ));
+        }
+    }
+    Ok(0)
+}
+
+fn print_merged(s: &Summary) {
+    super::out(&super::table::summary_table(s));
+}

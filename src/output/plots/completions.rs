@@ -1,0 +1,305 @@
+//! Completions over time: when task sequences ended and how, the deadline marked. The
+//! top panel answers "when is the fleet compliant", the bottom one "how hard does
+//! the rollout hit the help desk each day".
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::data::ResultData;
+use super::style::{self, Drawn, Groups, TimeUnit};
+use super::{Chart, PlotError};
+
+/// Ended task sequences per group: `[succeeded, rolled_back, failed]`.
+fn per_group(d: &ResultData, g: Groups) -> [Vec<f64>; 3] {
+    let mut out = [vec![0.0; g.n], vec![0.0; g.n], vec![0.0; g.n]];
+    for row in &d.timeline {
+        let i = g.index(row.time_s);
+        for (col, v) in [row.succeeded, row.rolled_back, row.failed]
+            .into_iter()
+            .enumerate()
+        {
+            if let Some(x) = out[col].get_mut(i) {
+                *x += v as f64;
+            }
+        }
+    }
+    out
+}
+
+/// Running totals at each group's end, as `(x, total)` points starting at `(0, 0)`.
+fn cumulative(v: &[f64], g: Groups, unit: TimeUnit, scale: f64) -> Vec<(f64, f64)> {
+    let mut pts = Vec::with_capacity(v.len() + 1);
+    pts.push((0.0, 0.0));
+    let mut total = 0.0;
+    for (i, x) in v.iter().enumerate() {
+        total += x;
+        pts.push((g.start(i + 1) / unit.secs, total * scale));
+    }
+    pts
+}
+
+fn no_data<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, what: &str) -> Result<(), PlotError> {
+    let (w, h) = area.dim_in_pixel();
+    area.draw(&Text::new(
+        what.to_string(),
+        (w as i32 / 2 - 200, h as i32 / 2),
+        style::label(),
+    ))
+    .drawn()
+}
+
+/// Draws a vertical dashed mark with a label at the top.
+fn vmark<DB: DrawingBackend, X, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    x: f64,
+    y_top: f64,
+    color: RGBColor,
+    text: &str,
+) -> Result<(), PlotError>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(x, 0.0), (x, y_top)],
+            8,
+            5,
+            color.stroke_width(2),
+        ))
+        .drawn()?;
+    chart
+        .draw_series(std::iter::once(Text::new(
+            text.to_string(),
+            (x, y_top),
+            style::label().color(&color),
+        )))
+        .drawn()?;
+    Ok(())
+}
+
+/// Completions of one run.
+pub struct Completions<'a> {
+    /// The run.
+    pub data: &'a ResultData,
+}
+
+impl Chart for Completions<'_> {
+    fn name(&self) -> &'static str {
+        "completions"
+    }
+
+    fn title(&self) -> String {
+        "Task sequences ended over time".into()
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        let d = self.data;
+        root.fill(&WHITE).drawn()?;
+        let root = root
+            .titled(
+                &format!("{}: task sequences ended over time", d.summary.scenario),
+                style::caption(),
+            )
+            .drawn()?;
+        if d.timeline.is_empty() {
+            return no_data(&root, "no timeline.csv in this result folder");
+        }
+        let g = Groups::of(d);
+        let unit = TimeUnit::for_span(d.span_s());
+        let x_max = g.start(g.n) / unit.secs;
+        let counts = per_group(d, g);
+        let h = root.dim_in_pixel().1;
+        let (top, bottom) = root.split_vertically((h as f64 * 0.58) as u32);
+
+        // Top: cumulative counts against the fleet size.
+        let fleet = d.summary.clients.max(1) as f64;
+        let mut c = ChartBuilder::on(&top)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0.0..x_max, 0.0..fleet * 1.04)
+            .drawn()?;
+        c.configure_mesh()
+            .y_desc("task sequences ended (cumulative)")
+            .x_label_formatter(&|v| style::fmt_tick(*v))
+            .y_label_formatter(&|v| style::fmt_count(*v))
+            .label_style(style::label())
+            .axis_desc_style(style::label())
+            .draw()
+            .drawn()?;
+        let target = 0.95 * fleet;
+        c.draw_series(DashedLineSeries::new(
+            [(0.0, target), (x_max, target)],
+            4,
+            4,
+            style::MARK.mix(0.7).stroke_width(1),
+        ))
+        .drawn()?
+        .label("95% of the fleet")
+        .legend(style::legend_dashed(style::MARK.mix(0.7), 2));
+        let names = ["succeeded", "rolled back", "failed"];
+        let colors = [style::SUCCEEDED, style::ROLLED_BACK, style::FAILED];
+        for k in 0..3 {
+            let col = colors[k];
+            let total: f64 = counts[k].iter().sum();
+            c.draw_series(LineSeries::new(
+                cumulative(&counts[k], g, unit, 1.0),
+                col.stroke_width(3),
+            ))
+            .drawn()?
+            .label(format!("{} ({})", names[k], style::fmt_count(total)))
+            .legend(style::legend_line(col.to_rgba(), 3));
+        }
+        if let Some(dl) = d.deadline_s {
+            vmark(
+                &mut c,
+                dl / unit.secs,
+                fleet * 1.02,
+                style::MARK,
+                "deadline",
+            )?;
+        }
+        c.configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.4))
+            .label_font(style::label())
+            .draw()
+            .drawn()?;
+
+        // Bottom: ended per group, stacked.
+        let stacked: Vec<Vec<f64>> = (0..3)
+            .map(|k| {
+                (0..g.n)
+                    .map(|i| counts[..=k].iter().map(|v| v[i]).sum())
+                    .collect()
+            })
+            .collect();
+        let y_max = style::headroom(stacked[2].iter().copied().fold(0.0, f64::max));
+        let mut c = ChartBuilder::on(&bottom)
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0.0..x_max, 0.0..y_max)
+            .drawn()?;
+        c.configure_mesh()
+            .x_desc(unit.desc())
+            .y_desc(format!("ended per {}", style::fmt_duration(g.width_s)))
+            .x_label_formatter(&|v| style::fmt_tick(*v))
+            .y_label_formatter(&|v| style::fmt_count(*v))
+            .label_style(style::label())
+            .axis_desc_style(style::label())
+            .draw()
+            .drawn()?;
+        for k in (0..3).rev() {
+            let col = colors[k];
+            c.draw_series(
+                AreaSeries::new(g.steps(&stacked[k], unit), 0.0, col.mix(0.85).filled())
+                    .border_style(col.stroke_width(1)),
+            )
+            .drawn()?;
+        }
+        if let Some(dl) = d.deadline_s {
+            vmark(&mut c, dl / unit.secs, y_max, style::MARK, "")?;
+        }
+        Ok(())
+    }
+}
+
+/// Compliance of several runs on one chart (percent of each fleet).
+pub struct CompareCompletions<'a> {
+    /// Label and run.
+    pub runs: &'a [(String, &'a ResultData)],
+}
+
+impl Chart for CompareCompletions<'_> {
+    fn name(&self) -> &'static str {
+        "compare_completions"
+    }
+
+    fn title(&self) -> String {
+        "Compliance over time, runs overlaid".into()
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        root.fill(&WHITE).drawn()?;
+        let root = root
+            .titled("Share of the fleet upgraded over time", style::caption())
+            .drawn()?;
+        let span = self
+            .runs
+            .iter()
+            .map(|(_, d)| d.span_s())
+            .fold(1.0, f64::max);
+        let unit = TimeUnit::for_span(span);
+        let mut c = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..span / unit.secs, 0.0..104.0)
+            .drawn()?;
+        c.configure_mesh()
+            .x_desc(unit.desc())
+            .y_desc("% of the fleet")
+            .x_label_formatter(&|v| style::fmt_tick(*v))
+            .y_label_formatter(&|v| style::fmt_tick(*v))
+            .label_style(style::label())
+            .axis_desc_style(style::label())
+            .draw()
+            .drawn()?;
+        c.draw_series(DashedLineSeries::new(
+            [(0.0, 95.0), (span / unit.secs, 95.0)],
+            4,
+            4,
+            style::MARK.mix(0.7).stroke_width(1),
+        ))
+        .drawn()?
+        .label("95%")
+        .legend(style::legend_dashed(style::MARK.mix(0.7), 2));
+        for (i, (label, d)) in self.runs.iter().enumerate() {
+            let col = style::color(i);
+            let g = Groups::of(d);
+            let counts = per_group(d, g);
+            let pct = 100.0 / d.summary.clients.max(1) as f64;
+            c.draw_series(LineSeries::new(
+                cumulative(&counts[0], g, unit, pct),
+                col.stroke_width(3),
+            ))
+            .drawn()?
+            .label(format!("{label}: succeeded"))
+            .legend(style::legend_line(col.to_rgba(), 3));
+            let bad: Vec<f64> = counts[1]
+                .iter()
+                .zip(&counts[2])
+                .map(|(a, b)| a + b)
+                .collect();
+            c.draw_series(DashedLineSeries::new(
+                cumulative(&bad, g, unit, pct),
+                8,
+                5,
+                col.stroke_width(2),
+            ))
+            .drawn()?
+            .label(format!("{label}: failed or rolled back"))
+            .legend(style::legend_dashed(col.to_rgba(), 2));
+            if let Some(dl) = d.deadline_s {
+                vmark(
+                    &mut c,
+                    dl / unit.secs,
+                    100.0,
+                    col,
+                    &format!("{label} deadline"),
+                )?;
+            }
+        }
+        c.configure_series_labels()
+            .position(SeriesLabelPosition::MiddleRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.4))
+            .label_font(style::label())
+            .draw()
+            .drawn()?;
+        Ok(())
+    }
+}

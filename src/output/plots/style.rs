@@ -1,0 +1,336 @@
+//! What every chart shares: the bundled font, colours, axis units and the coarsening
+//! of long series into at most a few hundred points (a 21-day run at 10 s buckets
+//! has 180,000 buckets; a chart is 1,200 pixels wide).
+
+use std::sync::OnceLock;
+
+use plotters::element::ComposedElement;
+use plotters::prelude::*;
+
+use super::PlotError;
+use super::data::{LinkSample, ResultData};
+
+/// Family name the bundled font is registered under; every text element uses it.
+pub const FONT: &str = "sans-serif";
+
+/// DejaVu Sans (Bitstream Vera licence, `assets/fonts/DejaVuSans-LICENSE.txt`), compiled
+/// in so PNG text renders on a machine with no fonts and no font libraries.
+static FONT_BYTES: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+
+/// Registers the bundled font with plotters' `ab_glyph` text path (once per process).
+pub fn ensure_font() -> Result<(), PlotError> {
+    static DONE: OnceLock<bool> = OnceLock::new();
+    let ok = *DONE.get_or_init(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok()
+    });
+    if ok { Ok(()) } else { Err(PlotError::Font) }
+}
+
+/// Converts a drawing error (whatever the backend) into a [`PlotError`].
+pub trait Drawn<T> {
+    /// The result with the error rendered as text.
+    fn drawn(self) -> Result<T, PlotError>;
+}
+
+impl<T, E: std::fmt::Display> Drawn<T> for Result<T, E> {
+    fn drawn(self) -> Result<T, PlotError> {
+        self.map_err(|e| PlotError::Draw(e.to_string()))
+    }
+}
+
+/// Ten colours that stay distinct for the colour-blind (Tableau 10).
+pub const PALETTE: [RGBColor; 10] = [
+    RGBColor(0x4E, 0x79, 0xA7),
+    RGBColor(0xF2, 0x8E, 0x2B),
+    RGBColor(0x59, 0xA1, 0x4F),
+    RGBColor(0xE1, 0x57, 0x59),
+    RGBColor(0xB0, 0x7A, 0xA1),
+    RGBColor(0x76, 0xB7, 0xB2),
+    RGBColor(0xED, 0xC9, 0x48),
+    RGBColor(0x9C, 0x75, 0x5F),
+    RGBColor(0xFF, 0x9D, 0xA7),
+    RGBColor(0xBA, 0xB0, 0xAC),
+];
+
+/// Series colour `i` (cycling).
+pub fn color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// Succeeded.
+pub const SUCCEEDED: RGBColor = RGBColor(0x59, 0xA1, 0x4F);
+/// Rolled back.
+pub const ROLLED_BACK: RGBColor = RGBColor(0xF2, 0x8E, 0x2B);
+/// Failed.
+pub const FAILED: RGBColor = RGBColor(0xE1, 0x57, 0x59);
+/// Marks (deadline, targets).
+pub const MARK: RGBColor = RGBColor(0x55, 0x55, 0x55);
+
+/// Standard chart size, pixels.
+pub const SIZE: (u32, u32) = (1200, 700);
+
+/// Caption font.
+pub fn caption() -> TextStyle<'static> {
+    TextStyle::from((FONT, 24).into_font()).color(&BLACK)
+}
+
+/// Axis label and legend font.
+pub fn label() -> TextStyle<'static> {
+    TextStyle::from((FONT, 15).into_font()).color(&BLACK)
+}
+
+/// Draws a line-styled legend entry.
+pub fn legend_line(c: RGBAColor, width: u32) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(width))
+}
+
+/// A legend mark of two dashes.
+pub type DashedMark<DB> =
+    ComposedElement<(i32, i32), DB, PathElement<(i32, i32)>, PathElement<(i32, i32)>>;
+
+/// Draws a dashed-line legend entry (two dashes), for series drawn dashed.
+pub fn legend_dashed<DB: DrawingBackend>(
+    c: RGBAColor,
+    width: u32,
+) -> impl Fn((i32, i32)) -> DashedMark<DB> {
+    move |p| {
+        EmptyElement::at(p)
+            + PathElement::new(vec![(0, 0), (9, 0)], c.stroke_width(width))
+            + PathElement::new(vec![(14, 0), (23, 0)], c.stroke_width(width))
+    }
+}
+
+/// Draws a filled legend entry.
+pub fn legend_box(c: RGBAColor) -> impl Fn((i32, i32)) -> Rectangle<(i32, i32)> {
+    move |(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], c.filled())
+}
+
+/// A time axis unit chosen from the span shown.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeUnit {
+    /// Seconds per unit.
+    pub secs: f64,
+    /// Plural name.
+    pub name: &'static str,
+}
+
+impl TimeUnit {
+    /// Minutes up to 3 hours, hours up to 3 days, days beyond.
+    pub fn for_span(span_s: f64) -> Self {
+        if span_s <= 3.0 * 3600.0 {
+            TimeUnit {
+                secs: 60.0,
+                name: "minutes",
+            }
+        } else if span_s <= 3.0 * 86400.0 {
+            TimeUnit {
+                secs: 3600.0,
+                name: "hours",
+            }
+        } else {
+            TimeUnit {
+                secs: 86400.0,
+                name: "days",
+            }
+        }
+    }
+
+    /// Axis description.
+    pub fn desc(&self) -> String {
+        format!("time since start ({})", self.name)
+    }
+}
+
+/// A rate unit chosen from the largest value shown.
+pub fn rate_unit(max_bps: f64) -> (f64, &'static str) {
+    if max_bps >= 1e9 {
+        (1e9, "Gbps")
+    } else if max_bps >= 1e6 {
+        (1e6, "Mbps")
+    } else {
+        (1e3, "kbps")
+    }
+}
+
+/// Seconds as a short duration for axis labels (`250ms`, `42s`, `3.5m`, `7h`, `2.5d`).
+pub fn fmt_duration(s: f64) -> String {
+    let trim = |v: f64, unit: &str| {
+        let t = if v >= 10.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.1}")
+        };
+        format!("{}{unit}", t.trim_end_matches(".0"))
+    };
+    if s < 1.0 {
+        trim(s * 1000.0, "ms")
+    } else if s < 60.0 {
+        trim(s, "s")
+    } else if s < 3600.0 {
+        trim(s / 60.0, "m")
+    } else if s < 86400.0 {
+        trim(s / 3600.0, "h")
+    } else {
+        trim(s / 86400.0, "d")
+    }
+}
+
+/// An axis tick: integers without decimals, others with one (`2`, `2.5`).
+pub fn fmt_tick(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else if v.abs() < 1.0 {
+        let s = format!("{v:.2}");
+        s.trim_end_matches('0').to_string()
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// Large counts with thousands separators (`12,345`).
+pub fn fmt_count(v: f64) -> String {
+    let n = v.round() as i64;
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// Most groups a time series is coarsened to.
+pub const MAX_GROUPS: usize = 600;
+
+/// A time axis cut into equal groups of whole buckets.
+#[derive(Debug, Clone, Copy)]
+pub struct Groups {
+    /// Group width, seconds.
+    pub width_s: f64,
+    /// Number of groups.
+    pub n: usize,
+}
+
+impl Groups {
+    /// Groups covering `span_s` with buckets of `bucket_s`, at most [`MAX_GROUPS`].
+    pub fn new(bucket_s: f64, span_s: f64) -> Self {
+        let b = if bucket_s.is_finite() && bucket_s > 0.0 {
+            bucket_s
+        } else {
+            1.0
+        };
+        let buckets = (span_s / b).ceil().max(1.0);
+        let k = (buckets / MAX_GROUPS as f64).ceil().max(1.0);
+        Groups {
+            width_s: b * k,
+            n: (buckets / k).ceil().max(1.0) as usize,
+        }
+    }
+
+    /// The groups of one run's whole span.
+    pub fn of(d: &ResultData) -> Self {
+        Self::new(d.bucket_s, d.span_s())
+    }
+
+    /// The groups of the span in which one run's network was busy.
+    pub fn of_network(d: &ResultData) -> Self {
+        Self::new(d.bucket_s, d.active_span_s())
+    }
+
+    /// Group holding an instant (clamped to the last).
+    pub fn index(&self, t: f64) -> usize {
+        let i = (t / self.width_s).floor();
+        if i.is_finite() && i > 0.0 {
+            (i as usize).min(self.n.saturating_sub(1))
+        } else {
+            0
+        }
+    }
+
+    /// Start of group `i`, seconds.
+    pub fn start(&self, i: usize) -> f64 {
+        i as f64 * self.width_s
+    }
+
+    /// A per-group series drawn as steps: `(x, value)` pairs in axis units.
+    pub fn steps(&self, v: &[f64], unit: TimeUnit) -> Vec<(f64, f64)> {
+        let mut pts = Vec::with_capacity(v.len() * 2);
+        for (i, &y) in v.iter().enumerate() {
+            pts.push((self.start(i) / unit.secs, y));
+            pts.push((self.start(i + 1) / unit.secs, y));
+        }
+        pts
+    }
+}
+
+/// One link's samples per group: mean rate, most active, longest queue.
+pub fn link_groups(samples: &[LinkSample], g: Groups, bucket_s: f64) -> [Vec<f64>; 3] {
+    let mut sum = vec![0.0; g.n];
+    let mut active = vec![0.0f64; g.n];
+    let mut queued = vec![0.0f64; g.n];
+    for s in samples {
+        let i = g.index(s.time_s);
+        if let (Some(a), Some(b), Some(c)) = (sum.get_mut(i), active.get_mut(i), queued.get_mut(i))
+        {
+            // Weighted by bucket width so a group's value is its mean rate.
+            *a += s.bps * bucket_s;
+            *b = b.max(s.active);
+            *c = c.max(s.queued);
+        }
+    }
+    for v in &mut sum {
+        *v /= g.width_s;
+    }
+    [sum, active, queued]
+}
+
+/// Upper end of a value axis: a little headroom above `max` (1 when empty).
+pub fn headroom(max: f64) -> f64 {
+    if max.is_finite() && max > 0.0 {
+        max * 1.08
+    } else {
+        1.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_a_person_writes_them() {
+        assert_eq!(fmt_duration(0.25), "250ms");
+        assert_eq!(fmt_duration(42.0), "42s");
+        assert_eq!(fmt_duration(90.0), "1.5m");
+        assert_eq!(fmt_duration(7.0 * 3600.0), "7h");
+        assert_eq!(fmt_duration(2.5 * 86400.0), "2.5d");
+        assert_eq!(fmt_count(1234567.0), "1,234,567");
+        assert_eq!(fmt_count(999.0), "999");
+        assert_eq!(fmt_tick(2.0), "2");
+        assert_eq!(fmt_tick(2.5), "2.5");
+        assert_eq!(fmt_tick(0.25), "0.25");
+    }
+
+    #[test]
+    fn groups_cap_the_point_count_and_keep_rates() {
+        let g = Groups::new(10.0, 21.0 * 86400.0);
+        assert!(g.n <= MAX_GROUPS, "{}", g.n);
+        assert!(g.width_s >= 10.0);
+        // A constant 1 Gbps stays 1 Gbps after coarsening.
+        let samples: Vec<LinkSample> = (0..1000)
+            .map(|i| LinkSample {
+                time_s: i as f64 * 10.0,
+                bps: 1e9,
+                peak_bps: 1e9,
+                active: 1.0,
+                queued: 0.0,
+            })
+            .collect();
+        let g = Groups::new(10.0, 10_000.0);
+        let [bps, active, _] = link_groups(&samples, g, 10.0);
+        assert!(bps.iter().all(|&b| (b - 1e9).abs() < 1.0), "{bps:?}");
+        assert!(active.iter().all(|&a| a == 1.0));
+    }
+}

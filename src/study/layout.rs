@@ -1,0 +1,212 @@
+//! The on-disk layout of a study, its manifest, replication seeds and shards.
+//!
+//! A study is a grid of points times R replications; each (point, replication) pair
+//! is one *unit*, one ordinary simulation. Units are numbered `point * R + r`.
+//!
+//! ```text
+//! OUT/study.json                           the manifest (what was asked; no results)
+//! OUT/scenario.toml                        the scenario file, as read
+//! OUT/sweep.csv                            sweep: one row per point, mean and ci95
+//! OUT/points/<p>/                          sweep: point p, a merged result folder
+//! OUT/points/<p>/replications/rep-<r>/     sweep: unit (p, r), a `run` result folder
+//! OUT/summary.json, ..., replications.csv  run --replications: the merged result
+//! OUT/replications/rep-<r>/                run --replications: unit r
+//! ```
+//!
+//! Every merged figure is rebuilt from the unit folders, never from memory, so a
+//! study run whole and the same study run as shards and joined by `fleetsim merge`
+//! are built by the same code from the same bytes and come out identical. A shard
+//! folder holds only its own units (and the manifest with its shard number); the
+//! merged folders and CSVs appear once every unit is present.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::grid::Vary;
+use crate::diag::Diagnostic;
+use crate::engine::rng;
+
+/// File name of the manifest.
+pub const MANIFEST: &str = "study.json";
+/// Format number of the manifest; bumped when the layout changes.
+pub const FORMAT: u32 = 1;
+
+/// What a study folder holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StudyKind {
+    /// `fleetsim sweep`: points under `points/`.
+    Sweep,
+    /// `fleetsim run --replications`: one point, the folder itself.
+    Replications,
+}
+
+/// One share of the units: `--shard I/N` runs the units whose number is `I - 1`
+/// modulo `N`. Interleaving (rather than contiguous blocks) spreads expensive points
+/// (large fleets at one end of a range) evenly over the shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// 1-based share number.
+    pub index: u32,
+    /// Number of shares.
+    pub count: u32,
+}
+
+impl Shard {
+    /// Parses `I/N` (1 <= I <= N).
+    pub fn parse(raw: &str) -> Result<Shard, Diagnostic> {
+        let bad = |m: &str| Diagnostic {
+            file: format!("<--shard {raw}>").into(),
+            line: 0,
+            column: 0,
+            key: String::new(),
+            message: m.to_string(),
+        };
+        let (i, n) = raw
+            .split_once('/')
+            .ok_or_else(|| bad("expected I/N, e.g. 2/8 (the second of eight shares)"))?;
+        let i: u32 = i
+            .trim()
+            .parse()
+            .map_err(|_| bad("I is not a whole number"))?;
+        let n: u32 = n
+            .trim()
+            .parse()
+            .map_err(|_| bad("N is not a whole number"))?;
+        if n == 0 || i == 0 || i > n {
+            return Err(bad("expected 1 <= I <= N"));
+        }
+        Ok(Shard { index: i, count: n })
+    }
+
+    /// Whether this share runs unit `u`.
+    pub fn owns(&self, u: u64) -> bool {
+        u % u64::from(self.count) == u64::from(self.index - 1)
+    }
+}
+
+/// `study.json`: everything needed to tell whether two shards belong to the same
+/// study and to rebuild its folders. Holds no result, so every shard writes the same
+/// manifest apart from `shard`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Layout version, [`FORMAT`].
+    pub format: u32,
+    /// Sweep or replications.
+    pub kind: StudyKind,
+    /// Scenario name.
+    pub scenario: String,
+    /// FNV-1a 64 of the scenario file's bytes, hex: shards of different scenario
+    /// versions must not be merged.
+    pub scenario_hash: String,
+    /// The `--set` overrides, in order (a `--seed` is the last, as `simulation.seed`).
+    pub set: Vec<String>,
+    /// The varied keys and their values (empty for replications).
+    pub vary: Vec<Vary>,
+    /// Replications per point.
+    pub replications: u32,
+    /// The share this folder holds; `None` when it holds every unit.
+    pub shard: Option<Shard>,
+    /// fleetsim version that wrote it.
+    pub version: String,
+}
+
+impl Manifest {
+    /// The manifest with the shard cleared: equal for every shard of one study.
+    pub fn whole(&self) -> Manifest {
+        Manifest {
+            shard: None,
+            ..self.clone()
+        }
+    }
+}
+
+/// FNV-1a 64 of some bytes, hex: a cheap fingerprint (not a security measure).
+pub fn fingerprint(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// Draw kind of replication seeds in the engine's stream key space.
+const KIND_REPLICATION: u32 = 0x5245_504c; // "REPL"
+
+/// Seed of replication `r` of a point whose scenario seed is `base`. The same for every
+/// point of a sweep (common random numbers: points differ by what was varied, not by
+/// luck). Replication 0 keeps the scenario's own seed, so a one-replication sweep
+/// point is exactly `fleetsim run` with the same `--set`.
+pub fn replication_seed(base: u64, r: u32) -> u64 {
+    use rand::Rng;
+    if r == 0 {
+        return base;
+    }
+    rng::stream(base, u64::from(r), rng::purpose(KIND_REPLICATION, 0)).next_u64()
+}
+
+/// Folder of point `p` (for printing and merging) given the study's kind and size.
+pub fn point_dir(root: &Path, kind: StudyKind, p: usize, points: usize) -> PathBuf {
+    match kind {
+        StudyKind::Replications => root.to_path_buf(),
+        StudyKind::Sweep => root.join("points").join(padded(p, points)),
+    }
+}
+
+/// Folder of replication `r` inside a point folder.
+pub fn unit_dir(point_dir: &Path, r: u32, replications: u32) -> PathBuf {
+    point_dir
+        .join("replications")
+        .join(format!("rep-{}", padded(r as usize, replications as usize)))
+}
+
+/// `i` zero-padded to the width of `n - 1`, so folder names sort in index order.
+fn padded(i: usize, n: usize) -> String {
+    let width = n.saturating_sub(1).max(1).to_string().len();
+    format!("{i:0width$}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_units() {
+        let shards: Vec<Shard> = (1..=3)
+            .map(|i| Shard::parse(&format!("{i}/3")).expect("valid"))
+            .collect();
+        for u in 0..100u64 {
+            assert_eq!(shards.iter().filter(|s| s.owns(u)).count(), 1);
+        }
+        for bad in ["0/3", "4/3", "1/0", "x/2", "2", "1/-1"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn seeds_are_shared_by_points_and_distinct_by_replication() {
+        assert_eq!(replication_seed(42, 0), 42);
+        let s: Vec<u64> = (0..50).map(|r| replication_seed(42, r)).collect();
+        let mut d = s.clone();
+        d.sort_unstable();
+        d.dedup();
+        assert_eq!(d.len(), 50);
+        assert_eq!(replication_seed(42, 7), s[7]);
+        assert_ne!(replication_seed(43, 7), s[7]);
+    }
+
+    #[test]
+    fn folders_sort_by_index() {
+        let root = Path::new("out");
+        assert_eq!(
+            point_dir(root, StudyKind::Sweep, 7, 12),
+            Path::new("out/points/07")
+        );
+        assert_eq!(point_dir(root, StudyKind::Replications, 0, 1), root);
+        assert_eq!(unit_dir(root, 3, 10), Path::new("out/replications/rep-3"));
+        assert_eq!(unit_dir(root, 3, 11), Path::new("out/replications/rep-03"));
+        assert_eq!(fingerprint(b""), "cbf29ce484222325");
+    }
+}

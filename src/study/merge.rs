@@ -1,0 +1,530 @@
+//! Merging result folders (replications of one point, or shards of a load test)
+//! into one result folder of the same shape, from the files alone.
+//!
+//! What each figure becomes, and why:
+//!
+//! - latency histograms are added exactly (same bounds and precision everywhere), and
+//!   the `latency` figures of `summary.json` are recomputed from the sums, so the p95
+//!   of the merge is the p95 of every observation, not an average of p95s;
+//! - counts and bytes (`clients`, `outcomes`, `failures_by_code`, `bytes`, `events`)
+//!   are summed; `failures.csv` is summed by (code, phase);
+//! - `peak` figures are the maximum over the inputs: the worst any input saw;
+//! - `compliance.p50_s/p90_s/p95_s` are the mean over the inputs (when one input never
+//!   reached the share, the merge did not either: `null`); `final_share` is the
+//!   summed successes over the summed fleet;
+//! - `steps.csv` is summed row by row (the rows are the task sequence's nodes, which
+//!   must be the same in every input);
+//! - `bandwidth.csv` is averaged by (time, link): `bps` is the mean over the inputs
+//!   (a missing row, an input that ended earlier, counts as 0), `active_downloads` and
+//!   `queued` the maximum. Averaging keeps the file the load of *one* rollout, which
+//!   is what a DP has to carry; a sum would describe R rollouts at once on one DP;
+//! - `seed`, `scenario` and `mode` are the first input's (names and modes must match);
+//! - `run` (wall clock) sums wall time, takes the highest peak RSS;
+//! - `timeline.csv` is summed by bucket, like the outcomes it breaks down over time;
+//!   `links.csv` and `marks.csv` are the first input's; the plots are redrawn from the
+//!   merged files;
+//! - `clients.csv` and `trace.csv` are per-run detail and stay in the run folders.
+//!
+//! Load-test shards (`"mode": "load"`) are not replications but parts of one test:
+//! their clients hit the same DPs at the same time. So for them `bandwidth.csv` is
+//! *summed* by (time, link) — rates and concurrent downloads add up — the peaks are
+//! recomputed from the summed buckets, and `histograms/ttfb.hdr` (time to first byte)
+//! is added like the other histograms.
+//!
+//! Inputs are taken in the order given, and every sum runs in that order, so the
+//! same inputs give the same bytes.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use hdrhistogram::Histogram;
+
+use super::StudyError;
+use crate::output::Exporter;
+use crate::output::atomic::COMPLETE_MARKER;
+use crate::output::summary::{Stat, Summary};
+use crate::output::{csv_out, hdr};
+use crate::sim::result::{
+    BandwidthRow, Bytes, FailureRow, Latencies, METRICS, Outcomes, RunResult, Timing, new_histogram,
+};
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StudyError + '_ {
+    move |source| StudyError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn bad(path: &Path, message: impl Into<String>) -> StudyError {
+    StudyError::Inconsistent {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Reads and checks `summary.json` of a result folder.
+pub fn read_summary(dir: &Path) -> Result<(Summary, serde_json::Value), StudyError> {
+    let p = dir.join("summary.json");
+    let text = std::fs::read_to_string(&p).map_err(io_err(&p))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(&p, format!("not valid JSON: {e}")))?;
+    let s: Summary = serde_json::from_value(value.clone())
+        .map_err(|e| bad(&p, format!("not a fleetsim summary: {e}")))?;
+    Ok((s, value))
+}
+
+/// Seconds as written by `fmt_secs` (`12.5`) back to microseconds, exactly.
+fn parse_secs(s: &str) -> Option<u64> {
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let w: u64 = whole.parse().ok()?;
+    let f: u64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<6}").parse().ok()?
+    };
+    w.checked_mul(1_000_000)?.checked_add(f)
+}
+
+fn records(path: &Path, want: &[&str]) -> Result<Vec<csv::StringRecord>, StudyError> {
+    let mut r = csv::Reader::from_path(path).map_err(|e| bad(path, e.to_string()))?;
+    let headers = r.headers().map_err(|e| bad(path, e.to_string()))?.clone();
+    if headers.iter().collect::<Vec<_>>() != want {
+        return Err(bad(
+            path,
+            format!("expected the columns {}", want.join(",")),
+        ));
+    }
+    r.records()
+        .map(|x| x.map_err(|e| bad(path, e.to_string())))
+        .collect()
+}
+
+/// Cell `i` of a record ("" past the end; `records` already checked the width).
+fn cell(rec: &csv::StringRecord, i: usize) -> &str {
+    rec.get(i).unwrap_or("")
+}
+
+/// A row of `steps.csv`, summed: path, type, ran, skipped, succeeded, failed.
+type StepSum = (String, String, [u64; 4]);
+
+const STEPS_COLUMNS: [&str; 7] = [
+    "index",
+    "path",
+    "type",
+    "ran",
+    "skipped",
+    "succeeded",
+    "failed",
+];
+
+/// Everything merged so far.
+struct Acc {
+    n: u64,
+    first: Option<Summary>,
+    sum: Summary,
+    compliance: [(f64, bool); 3],
+    hists: Vec<Histogram<u64>>,
+    failures: BTreeMap<(u32, String), u64>,
+    steps: Vec<StepSum>,
+    links: Vec<String>,
+    bandwidth: BTreeMap<(u64, usize), (f64, u32, u32)>,
+    interval: u64,
+    /// Time-to-first-byte histogram of load tests.
+    ttfb: Option<Histogram<u64>>,
+}
+
+impl Acc {
+    fn new() -> Self {
+        Acc {
+            n: 0,
+            first: None,
+            sum: Summary::default(),
+            compliance: [(0.0, true); 3],
+            hists: METRICS.iter().map(|_| new_histogram()).collect(),
+            failures: BTreeMap::new(),
+            steps: Vec::new(),
+            links: Vec::new(),
+            bandwidth: BTreeMap::new(),
+            interval: 0,
+            ttfb: None,
+        }
+    }
+
+    fn add(&mut self, dir: &Path) -> Result<(), StudyError> {
+        if !dir.join(COMPLETE_MARKER).exists() {
+            return Err(bad(
+                dir,
+                "not a complete result folder (no .complete marker): was its run interrupted?",
+            ));
+        }
+        let (s, _) = read_summary(dir)?;
+        if let Some(f) = &self.first {
+            if f.scenario != s.scenario || f.mode != s.mode {
+                return Err(bad(
+                    dir,
+                    format!(
+                        "holds scenario {:?} ({}), the first folder holds {:?} ({}): only runs of one scenario merge",
+                        s.scenario, s.mode, f.scenario, f.mode
+                    ),
+                ));
+            }
+        } else {
+            self.first = Some(s.clone());
+        }
+        self.add_summary(&s);
+        for (i, name) in METRICS.iter().enumerate() {
+            let p = dir.join("histograms").join(format!("{name}.hdr"));
+            let h = hdr::read(&p).map_err(io_err(&p))?;
+            self.hists[i]
+                .add(&h)
+                .map_err(|e| bad(&p, format!("histogram does not merge: {e:?}")))?;
+        }
+        let p = dir.join("histograms").join("ttfb.hdr");
+        if s.mode == "load" && p.exists() {
+            let h = hdr::read(&p).map_err(io_err(&p))?;
+            self.ttfb
+                .get_or_insert_with(new_histogram)
+                .add(&h)
+                .map_err(|e| bad(&p, format!("histogram does not merge: {e:?}")))?;
+        }
+        let load = s.mode == "load";
+        let p = dir.join("failures.csv");
+        for rec in records(&p, &["code", "code_hex", "name", "phase", "count"])? {
+            let code: u32 = cell(&rec, 0).parse().map_err(|_| bad(&p, "bad code"))?;
+            let count: u64 = cell(&rec, 4).parse().map_err(|_| bad(&p, "bad count"))?;
+            let slot = self
+                .failures
+                .entry((code, cell(&rec, 3).to_string()))
+                .or_insert(0);
+            *slot = slot.saturating_add(count);
+        }
+        let p = dir.join("steps.csv");
+        if p.exists() {
+            self.add_steps(&p)?;
+        }
+        let p = dir.join("bandwidth.csv");
+        let mut times = Vec::new();
+        for rec in records(&p, &["time_s", "dp", "bps", "active_downloads", "queued"])? {
+            let t = parse_secs(cell(&rec, 0)).ok_or_else(|| bad(&p, "bad time_s"))?;
+            let link = match self.links.iter().position(|l| l == cell(&rec, 1)) {
+                Some(i) => i,
+                None => {
+                    self.links.push(cell(&rec, 1).to_string());
+                    self.links.len() - 1
+                }
+            };
+            let bps: f64 = cell(&rec, 2).parse().map_err(|_| bad(&p, "bad bps"))?;
+            let active: u32 = cell(&rec, 3)
+                .parse()
+                .map_err(|_| bad(&p, "bad active_downloads"))?;
+            let queued: u32 = cell(&rec, 4).parse().map_err(|_| bad(&p, "bad queued"))?;
+            let slot = self.bandwidth.entry((t, link)).or_insert((0.0, 0, 0));
+            slot.0 += bps;
+            if load {
+                slot.1 = slot.1.saturating_add(active);
+                slot.2 = slot.2.saturating_add(queued);
+            } else {
+                slot.1 = slot.1.max(active);
+                slot.2 = slot.2.max(queued);
+            }
+            if times.last() != Some(&t) {
+                times.push(t);
+            }
+        }
+        if let [a, b, ..] = times[..] {
+            self.interval = self.interval.max(b.saturating_sub(a));
+        }
+        self.n += 1;
+        Ok(())
+    }
+
+    fn add_steps(&mut self, p: &Path) -> Result<(), StudyError> {
+        let rows = records(p, &STEPS_COLUMNS)?;
+        let first = self.steps.is_empty();
+        if !first && rows.len() != self.steps.len() {
+            return Err(bad(
+                p,
+                "lists other task sequence steps than the first folder",
+            ));
+        }
+        for (i, rec) in rows.iter().enumerate() {
+            let mut n = [0u64; 4];
+            for (j, slot) in n.iter_mut().enumerate() {
+                *slot = cell(rec, 3 + j)
+                    .parse()
+                    .map_err(|_| bad(p, format!("bad count in row {}", i + 1)))?;
+            }
+            let (path, kind) = (cell(rec, 1), cell(rec, 2));
+            if first {
+                self.steps.push((path.to_string(), kind.to_string(), n));
+                continue;
+            }
+            match self.steps.get_mut(i) {
+                Some((p0, k0, sum)) if p0 == path && k0 == kind => {
+                    for (a, b) in sum.iter_mut().zip(n) {
+                        *a = a.saturating_add(b);
+                    }
+                }
+                _ => {
+                    return Err(bad(
+                        p,
+                        format!(
+                            "step {path:?} differs from the first folder's row {}",
+                            i + 1
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn add_summary(&mut self, s: &Summary) {
+        let m = &mut self.sum;
+        let add = |a: &mut u64, b: u64| *a = a.saturating_add(b);
+        add(&mut m.clients, s.clients);
+        m.partial |= s.partial;
+        add(&mut m.outcomes.succeeded, s.outcomes.succeeded);
+        add(&mut m.outcomes.rolled_back, s.outcomes.rolled_back);
+        add(&mut m.outcomes.failed, s.outcomes.failed);
+        add(&mut m.outcomes.in_progress, s.outcomes.in_progress);
+        add(&mut m.outcomes.not_started, s.outcomes.not_started);
+        for (k, v) in &s.failures_by_code {
+            add(m.failures_by_code.entry(k.clone()).or_insert(0), *v);
+        }
+        add(&mut m.bytes.total, s.bytes.total);
+        add(&mut m.bytes.precache, s.bytes.precache);
+        add(&mut m.bytes.on_demand, s.bytes.on_demand);
+        for (k, v) in &s.bytes.by_dp {
+            add(m.bytes.by_dp.entry(k.clone()).or_insert(0), *v);
+        }
+        for (k, v) in &s.bytes.by_kind {
+            add(m.bytes.by_kind.entry(k.clone()).or_insert(0), *v);
+        }
+        for (k, p) in &s.peak.by_dp {
+            let e = m.peak.by_dp.entry(k.clone()).or_default();
+            e.bps = e.bps.max(p.bps);
+            e.active_downloads = e.active_downloads.max(p.active_downloads);
+            e.queued = e.queued.max(p.queued);
+        }
+        m.sim_end_s = m.sim_end_s.max(s.sim_end_s);
+        add(&mut m.events, s.events);
+        m.run.wall_s += s.run.wall_s;
+        m.run.peak_rss_bytes = m.run.peak_rss_bytes.max(s.run.peak_rss_bytes);
+        let c = &s.compliance;
+        for (slot, v) in self.compliance.iter_mut().zip([c.p50_s, c.p90_s, c.p95_s]) {
+            match v {
+                Some(x) => slot.0 += x,
+                None => slot.1 = false,
+            }
+        }
+    }
+
+    fn finish(mut self) -> (Summary, RunResult, Vec<StepSum>) {
+        let n = self.n.max(1) as f64;
+        let mut s = self.sum;
+        if let Some(f) = &self.first {
+            s.scenario = f.scenario.clone();
+            s.mode = f.mode.clone();
+            s.seed = f.seed;
+        }
+        let st = |i: usize| Stat::from_hist(&self.hists[i]);
+        s.latency.precache = st(0);
+        s.latency.install_wait = st(1);
+        s.latency.download = st(2);
+        s.latency.task_sequence = st(3);
+        s.latency.time_to_compliance = st(4);
+        let [p50, p90, p95] = self.compliance.map(|(sum, all)| all.then_some(sum / n));
+        s.compliance.p50_s = p50;
+        s.compliance.p90_s = p90;
+        s.compliance.p95_s = p95;
+        s.compliance.final_share = s.outcomes.succeeded as f64 / s.clients.max(1) as f64;
+        s.run.events_per_s = if s.run.wall_s > 0.0 {
+            (s.events as f64 / s.run.wall_s).round()
+        } else {
+            0.0
+        };
+        s.run.version = env!("CARGO_PKG_VERSION").to_string();
+        let load = s.mode == "load";
+        s.latency.ttfb = self.ttfb.as_ref().map(Stat::from_hist);
+        // Shards of one load test add up; replications are averaged.
+        let divisor = if load { 1.0 } else { n };
+        let bandwidth: Vec<BandwidthRow> = self
+            .bandwidth
+            .iter()
+            .map(|(&(time, link), &(bps, active, queued))| BandwidthRow {
+                time,
+                link: link as u32,
+                bps: bps / divisor,
+                active,
+                queued,
+            })
+            .collect();
+        if load {
+            for (name, peak) in s.peak.by_dp.iter_mut() {
+                let Some(li) = self.links.iter().position(|l| l == name) else {
+                    continue;
+                };
+                let rows = bandwidth.iter().filter(|r| r.link as usize == li);
+                peak.bps = rows.clone().map(|r| r.bps).fold(0.0, f64::max).round();
+                peak.active_downloads = rows.clone().map(|r| r.active as u64).max().unwrap_or(0);
+                peak.queued = rows.map(|r| r.queued as u64).max().unwrap_or(0);
+            }
+        }
+        let failures = self
+            .failures
+            .into_iter()
+            .map(|((code, phase), count)| FailureRow { code, phase, count })
+            .collect();
+        let r = RunResult {
+            scenario: s.scenario.clone(),
+            seed: s.seed,
+            clients: s.clients,
+            outcomes: Outcomes::default(),
+            failures,
+            latency: Latencies {
+                hists: std::mem::take(&mut self.hists),
+            },
+            bytes: Bytes::default(),
+            dp_names: Vec::new(),
+            link_capacity: vec![0; self.links.len()],
+            links: self.links,
+            peaks: Vec::new(),
+            bandwidth,
+            bandwidth_interval: self.interval,
+            clients_rows: None,
+            site_names: Vec::new(),
+            sim_end: 0,
+            events: s.events,
+            deadline: None,
+            completions: Vec::new(),
+            timing: Timing::default(),
+            partial: s.partial,
+            steps: Vec::new(),
+            trace: Vec::new(),
+            transfer_errors: BTreeMap::new(),
+        };
+        (s, r, self.steps)
+    }
+}
+
+/// Merges the result folders `inputs` (in that order) into `out`, which must exist
+/// and be empty of result files: writes summary.json, bandwidth.csv, failures.csv and
+/// histograms/. Returns the merged summary.
+pub fn merge_into(inputs: &[PathBuf], out: &Path) -> Result<Summary, StudyError> {
+    let mut acc = Acc::new();
+    for d in inputs {
+        acc.add(d)?;
+    }
+    let ttfb = acc.ttfb.clone();
+    let (summary, r, steps) = acc.finish();
+    std::fs::create_dir_all(out).map_err(io_err(out))?;
+    let mut text = serde_json::to_string_pretty(&summary)
+        .map_err(|e| bad(out, format!("cannot write summary.json: {e}")))?;
+    text.push('\n');
+    let p = out.join("summary.json");
+    std::fs::write(&p, text).map_err(io_err(&p))?;
+    for e in [
+        &csv_out::BandwidthCsv as &dyn Exporter,
+        &csv_out::FailuresCsv,
+        &hdr::Histograms,
+    ] {
+        e.write(&r, out).map_err(io_err(&out.join(e.name())))?;
+    }
+    if !steps.is_empty() {
+        write_steps(&out.join("steps.csv"), &steps)?;
+    }
+    if let Some(h) = ttfb {
+        let p = out.join("histograms").join("ttfb.hdr");
+        hdr::write(&h, &p).map_err(io_err(&p))?;
+    }
+    merge_timelines(inputs, out)?;
+    if let Some(first) = inputs.first() {
+        for f in ["links.csv", "marks.csv"] {
+            let src = first.join(f);
+            if src.exists() {
+                std::fs::copy(&src, out.join(f)).map_err(io_err(&src))?;
+            }
+        }
+    }
+    crate::output::plots::Plots
+        .write(&r, out)
+        .map_err(io_err(&out.join("plots")))?;
+    Ok(summary)
+}
+
+/// Sums `timeline.csv` of the inputs bucket by bucket (inputs without one add nothing).
+fn merge_timelines(inputs: &[PathBuf], out: &Path) -> Result<(), StudyError> {
+    let mut sums: BTreeMap<u64, ([u64; 3], String)> = BTreeMap::new();
+    let mut any = false;
+    for d in inputs {
+        let p = d.join("timeline.csv");
+        if !p.exists() {
+            continue;
+        }
+        any = true;
+        for rec in records(&p, &["time_s", "succeeded", "rolled_back", "failed"])? {
+            let t = parse_secs(cell(&rec, 0)).ok_or_else(|| bad(&p, "bad time_s"))?;
+            let slot = sums.entry(t).or_insert(([0; 3], cell(&rec, 0).to_string()));
+            for (j, v) in slot.0.iter_mut().enumerate() {
+                let n: u64 = cell(&rec, 1 + j)
+                    .parse()
+                    .map_err(|_| bad(&p, "bad count"))?;
+                *v = v.saturating_add(n);
+            }
+        }
+    }
+    if !any {
+        return Ok(());
+    }
+    let p = out.join("timeline.csv");
+    let err = |e: csv::Error| StudyError::Io {
+        path: p.clone(),
+        source: io::Error::other(e),
+    };
+    let mut w = csv::Writer::from_path(&p).map_err(err)?;
+    w.write_record(["time_s", "succeeded", "rolled_back", "failed"])
+        .map_err(err)?;
+    for (counts, label) in sums.values() {
+        let mut rec = vec![label.clone()];
+        rec.extend(counts.iter().map(u64::to_string));
+        w.write_record(&rec).map_err(err)?;
+    }
+    w.flush().map_err(io_err(&p))
+}
+
+/// Writes summed `steps.csv` rows in the format of `output::csv_out::StepsCsv`.
+fn write_steps(p: &Path, steps: &[StepSum]) -> Result<(), StudyError> {
+    let err = |e: csv::Error| StudyError::Io {
+        path: p.to_path_buf(),
+        source: io::Error::other(e),
+    };
+    let mut w = csv::Writer::from_path(p).map_err(err)?;
+    w.write_record(STEPS_COLUMNS).map_err(err)?;
+    for (i, (path, kind, n)) in steps.iter().enumerate() {
+        let mut rec = vec![i.to_string(), path.clone(), kind.clone()];
+        rec.extend(n.iter().map(u64::to_string));
+        w.write_record(&rec).map_err(err)?;
+    }
+    w.flush().map_err(io_err(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_parse_back_exactly() {
+        for t in [0u64, 1, 500_000, 12_500_000, 800_000_000, 1_234_567_891] {
+            let s = crate::engine::time::fmt_secs(t);
+            assert_eq!(parse_secs(&s), Some(t), "{s}");
+        }
+        for bad in ["", "x", "1.1234567", "-1", "1.-5", "99999999999999999999"] {
+            assert_eq!(parse_secs(bad), None, "{bad}");
+        }
+    }
+}

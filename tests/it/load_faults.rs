@@ -1,0 +1,151 @@
+//! `fleetsim load` against a server that misbehaves: every fault class is counted in
+//! `failures.csv`, retried as `download_retry_count` says, resumed from the last byte
+//! received, and nothing hangs past its timeout.
+
+use std::time::{Duration, Instant};
+
+use crate::common::{csv_rows, ok, one_download, scenario, summary};
+use crate::load_support::{Fault, FaultServer};
+
+const SIZE: u64 = 100_000;
+
+/// One client downloading SIZE bytes with `retries` retries 15 simulated seconds
+/// apart (100 ms of wall time at 150x).
+fn one_client(clients: u64, retries: u32) -> String {
+    one_download(
+        clients,
+        "{ wired = 1.0 }",
+        "wired = \"1Gbps\"",
+        "[[sites]]\nname = \"HQ\"\ndistribution_points = [\"DP1\"]\n[[distribution_points]]\nname = \"DP1\"\nbandwidth = \"1Gbps\"",
+        &SIZE.to_string(),
+    )
+    .replace(
+        "[client]\n",
+        &format!("[client]\ndownload_retry_count = {retries}\ndownload_retry_delay = \"15s\"\n"),
+    )
+}
+
+fn transfer_errors(out: &std::path::Path) -> std::collections::BTreeMap<String, u64> {
+    csv_rows(&out.join("failures.csv"))
+        .into_iter()
+        .filter(|r| r["phase"] == "transfer")
+        .map(|r| (r["name"].clone(), r["count"].parse().unwrap()))
+        .collect()
+}
+
+fn load(server: &FaultServer, path: &std::path::Path, out: &std::path::Path, extra: &[&str]) {
+    let target = server.template();
+    let mut args = vec![
+        "load",
+        path.to_str().unwrap(),
+        "--target",
+        &target,
+        "--time-scale",
+        "150",
+        "--timeout",
+        "300ms",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    ok(&args);
+}
+
+#[test]
+fn every_fault_class_is_counted_retried_and_resumed() {
+    let server = FaultServer::start(
+        SIZE,
+        vec![
+            Fault::Status503,
+            Fault::ResetMidBody,
+            Fault::ShortBody,
+            Fault::Stall,
+            Fault::RedirectElsewhere,
+            Fault::Normal,
+        ],
+    );
+    let (dir, path) = scenario(&one_client(1, 5));
+    let out = dir.path().join("out");
+    let t0 = Instant::now();
+    load(&server, &path, &out, &[]);
+    assert!(
+        t0.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        t0.elapsed()
+    );
+    let errors = transfer_errors(&out);
+    let expect: std::collections::BTreeMap<String, u64> = [
+        ("http_503", 1),
+        ("reset", 1),
+        ("short_body", 1),
+        ("timeout", 1),
+        ("http_302", 1),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(errors, expect);
+    let s = summary(&out);
+    assert_eq!(s["outcomes"]["succeeded"], 1);
+    // Resumed from the last byte received: the content arrived exactly once.
+    assert_eq!(s["bytes"]["total"], SIZE);
+    assert!(
+        server
+            .seen()
+            .iter()
+            .all(|r| r.path == "/SMS_DP_SMSPKG$/PKG")
+    );
+    let starts: Vec<u64> = server
+        .seen()
+        .iter()
+        .map(|r| r.range.map_or(0, |x| x.0))
+        .collect();
+    assert_eq!(starts, vec![0, 0, 50_000, 75_000, 87_500, 87_500]);
+}
+
+#[test]
+fn retries_run_out_as_configured() {
+    let server = FaultServer::start(SIZE, vec![Fault::Status503; 10]);
+    let (dir, path) = scenario(&one_client(1, 2));
+    let out = dir.path().join("out");
+    load(&server, &path, &out, &[]);
+    // The first attempt and two retries.
+    assert_eq!(transfer_errors(&out).get("http_503"), Some(&3));
+    assert_eq!(server.seen().len(), 3);
+    let s = summary(&out);
+    assert_eq!(s["outcomes"]["failed"], 1);
+    let download_failed = csv_rows(&out.join("failures.csv"))
+        .into_iter()
+        .filter(|r| r["phase"] == "download")
+        .count();
+    assert_eq!(download_failed, 1);
+}
+
+#[test]
+fn refused_connections_are_connect_errors() {
+    let server = FaultServer::start(SIZE, vec![Fault::Refuse(Duration::from_millis(500))]);
+    let (dir, path) = scenario(&one_client(1, 40));
+    let out = dir.path().join("out");
+    load(&server, &path, &out, &[]);
+    let errors = transfer_errors(&out);
+    assert_eq!(errors.get("http_503"), Some(&1));
+    let connect = errors.get("connect").copied().unwrap_or(0);
+    assert!((1..40).contains(&connect), "{errors:?}");
+    assert_eq!(summary(&out)["outcomes"]["succeeded"], 1);
+}
+
+#[test]
+fn max_connections_caps_what_the_server_sees() {
+    let server = FaultServer::start(2_000_000, vec![]);
+    let text = one_client(12, 0).replace(&format!("size = \"{SIZE}\""), "size = \"2000000\"");
+    let (dir, path) = scenario(&text);
+    let out = dir.path().join("out");
+    load(&server, &path, &out, &["--max-connections", "3"]);
+    let s = summary(&out);
+    assert_eq!(s["bytes"]["total"], 12 * 2_000_000u64);
+    assert_eq!(s["outcomes"]["succeeded"], 12);
+    // The reachability check's own connection may still be closing: one more.
+    let most = server.max_open.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((1..=4).contains(&most), "{most} connections at once");
+}

@@ -1,0 +1,374 @@
+//! `fleetsim merge`: shards joined into exactly the unsharded study; plain result
+//! folders merged with histograms added exactly and counts summed.
+
+use std::path::{Path, PathBuf};
+
+use fleetsim::output::hdr;
+use fleetsim::output::summary::Stat;
+use hdrhistogram::serialization::{Serializer, V2Serializer};
+
+use crate::common::*;
+
+/// Every file under `dir`, relative, sorted.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn without_run(bytes: &[u8]) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    v.as_object_mut().unwrap().remove("run");
+    v
+}
+
+/// The two folders hold the same files with the same bytes, except the wall-clock
+/// `run` object of every summary.json.
+pub fn assert_same_tree(a: &Path, b: &Path) {
+    let fa = files(a);
+    assert_eq!(
+        fa,
+        files(b),
+        "{} and {} hold different files",
+        a.display(),
+        b.display()
+    );
+    assert!(!fa.is_empty());
+    for f in fa {
+        let x = std::fs::read(a.join(&f)).unwrap();
+        let y = std::fs::read(b.join(&f)).unwrap();
+        if f.file_name().is_some_and(|n| n == "summary.json") {
+            assert_eq!(without_run(&x), without_run(&y), "{} differs", f.display());
+        } else {
+            assert!(x == y, "{} differs", f.display());
+        }
+    }
+}
+
+const SWEEP: [&str; 8] = [
+    "--vary",
+    "distribution_points.1.bandwidth=500Mbps..2Gbps:750Mbps",
+    "--vary",
+    "deployment.precache=false,true",
+    "--replications",
+    "3",
+    "--set",
+    "fleet.clients=1500",
+];
+
+#[test]
+fn shards_merged_equal_the_unsharded_sweep_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = repo().join("scenarios/quickstart.toml");
+    let sc = sc.to_str().unwrap();
+    let whole = dir.path().join("whole");
+    let mut args = vec!["sweep", sc, "--quiet", "--out", whole.to_str().unwrap()];
+    args.extend(SWEEP);
+    ok(&args);
+    let mut shards = Vec::new();
+    for i in 1..=3 {
+        let out = dir.path().join(format!("shard{i}"));
+        let shard = format!("{i}/3");
+        let mut args = vec!["sweep", sc, "--quiet", "--out", out.to_str().unwrap()];
+        args.extend(SWEEP);
+        args.extend(["--shard", shard.as_str()]);
+        ok(&args);
+        // A shard holds only its units: no sweep.csv, no merged point folders.
+        assert!(!out.join("sweep.csv").exists());
+        assert!(!out.join("points/0/summary.json").exists());
+        shards.push(out);
+    }
+    let merged = dir.path().join("merged");
+    let mut args = vec!["merge"];
+    args.extend(shards.iter().rev().map(|p| p.to_str().unwrap()));
+    args.extend(["--out", merged.to_str().unwrap()]);
+    ok(&args);
+    assert_same_tree(&whole, &merged);
+    assert_eq!(
+        std::fs::read(whole.join("sweep.csv")).unwrap(),
+        std::fs::read(merged.join("sweep.csv")).unwrap()
+    );
+    assert!(merged.join("points/5/histograms/download.hdr").exists());
+
+    // A missing shard, a shard given twice, or a foreign folder are input errors.
+    let bad = dir.path().join("bad");
+    let o = fleetsim(&[
+        "merge",
+        shards[0].to_str().unwrap(),
+        shards[1].to_str().unwrap(),
+        "--out",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing"));
+    let o = fleetsim(&[
+        "merge",
+        shards[0].to_str().unwrap(),
+        shards[0].to_str().unwrap(),
+        shards[1].to_str().unwrap(),
+        shards[2].to_str().unwrap(),
+        "--out",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let run = dir.path().join("run");
+    ok(&[
+        "run",
+        sc,
+        "--quiet",
+        "--set",
+        "fleet.clients=100",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    let o = fleetsim(&[
+        "merge",
+        shards[0].to_str().unwrap(),
+        run.to_str().unwrap(),
+        "--out",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!bad.exists(), "a failed merge writes nothing");
+}
+
+#[test]
+fn replication_shards_of_run_merge_into_the_whole_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = repo().join("scenarios/quickstart.toml");
+    let sc = sc.to_str().unwrap();
+    let base = [
+        "--quiet",
+        "--set",
+        "fleet.clients=1000",
+        "--replications",
+        "4",
+    ];
+    let whole = dir.path().join("whole");
+    let mut args = vec!["run", sc, "--out", whole.to_str().unwrap()];
+    args.extend(base);
+    ok(&args);
+    let s = summary(&whole);
+    assert_eq!(s["clients"], 4000, "four replications of 1000 clients");
+    let mut parts = Vec::new();
+    for i in 1..=2 {
+        let out = dir.path().join(format!("part{i}"));
+        let shard = format!("{i}/2");
+        let mut args = vec!["run", sc, "--out", out.to_str().unwrap(), "--shard", &shard];
+        args.extend(base);
+        ok(&args);
+        parts.push(out);
+    }
+    let merged = dir.path().join("merged");
+    ok(&[
+        "merge",
+        parts[0].to_str().unwrap(),
+        parts[1].to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_same_tree(&whole, &merged);
+}
+
+#[test]
+fn plain_folders_merge_histograms_exactly_and_sum_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = repo().join("scenarios/quickstart.toml");
+    let mut outs = Vec::new();
+    for seed in ["1", "2", "3"] {
+        let out = dir.path().join(format!("seed{seed}"));
+        ok(&[
+            "run",
+            sc.to_str().unwrap(),
+            "--quiet",
+            "--seed",
+            seed,
+            "--set",
+            "fleet.clients=800",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        outs.push(out);
+    }
+    let merged = dir.path().join("merged");
+    ok(&[
+        "merge",
+        outs[0].to_str().unwrap(),
+        outs[1].to_str().unwrap(),
+        outs[2].to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    let m = summary(&merged);
+    let parts: Vec<serde_json::Value> = outs.iter().map(|o| summary(o)).collect();
+    let sum = |f: &dyn Fn(&serde_json::Value) -> u64| parts.iter().map(f).sum::<u64>();
+    assert_eq!(m["clients"], 2400);
+    for k in [
+        "succeeded",
+        "rolled_back",
+        "failed",
+        "in_progress",
+        "not_started",
+    ] {
+        assert_eq!(
+            m["outcomes"][k].as_u64(),
+            Some(sum(&|s| s["outcomes"][k].as_u64().unwrap())),
+            "{k}"
+        );
+    }
+    assert_eq!(
+        m["bytes"]["total"].as_u64(),
+        Some(sum(&|s| s["bytes"]["total"].as_u64().unwrap()))
+    );
+    assert_eq!(m["seed"], 1);
+    for metric in ["download", "task_sequence", "time_to_compliance"] {
+        let f = format!("histograms/{metric}.hdr");
+        let mut h = hdr::read(&outs[0].join(&f)).unwrap();
+        for o in &outs[1..] {
+            h.add(hdr::read(&o.join(&f)).unwrap()).unwrap();
+        }
+        let mut want = Vec::new();
+        V2Serializer::new().serialize(&h, &mut want).unwrap();
+        assert!(std::fs::read(merged.join(&f)).unwrap() == want, "{f}");
+        let st = Stat::from_hist(&h);
+        let got: Stat = serde_json::from_value(m["latency"][metric].clone()).unwrap();
+        assert_eq!(got, st, "{metric} figures come from the merged histogram");
+    }
+    // failures.csv is summed by (code, phase).
+    let total = |p: &Path| -> u64 {
+        csv_rows(&p.join("failures.csv"))
+            .iter()
+            .map(|r| r["count"].parse::<u64>().unwrap())
+            .sum()
+    };
+    assert_eq!(total(&merged), outs.iter().map(|o| total(o)).sum::<u64>());
+    // bandwidth.csv is the mean over the folders, bucket by bucket.
+    let rows = |p: &Path| csv_rows(&p.join("bandwidth.csv"));
+    let first = rows(&outs[0]);
+    let merged_rows = rows(&merged);
+    let row = &first[first.len() / 3];
+    let key =
+        |r: &std::collections::HashMap<String, String>| (r["time_s"].clone(), r["dp"].clone());
+    let mean: f64 = outs
+        .iter()
+        .map(|o| {
+            rows(o)
+                .iter()
+                .find(|r| key(r) == key(row))
+                .map(|r| r["bps"].parse::<f64>().unwrap())
+                .unwrap_or(0.0)
+        })
+        .sum::<f64>()
+        / 3.0;
+    let got: f64 = merged_rows.iter().find(|r| key(r) == key(row)).unwrap()["bps"]
+        .parse()
+        .unwrap();
+    assert!((got - mean).abs() <= 0.5, "{got} vs {mean}");
+}
+
+#[test]
+fn damaged_folders_are_reported_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = repo().join("scenarios/quickstart.toml");
+    let good = dir.path().join("good");
+    ok(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--quiet",
+        "--set",
+        "fleet.clients=100",
+        "--out",
+        good.to_str().unwrap(),
+    ]);
+    let damage: [(&str, &[u8]); 6] = [
+        ("summary.json", b"{not json"),
+        ("summary.json", b"{\"clients\": \"many\"}"),
+        ("failures.csv", b"code,count\n1,2\n"),
+        (
+            "bandwidth.csv",
+            b"time_s,dp,bps,active_downloads,queued\n-1,DP,x,1,1\n",
+        ),
+        ("histograms/download.hdr", b"\x1c\x84\x93\x13garbage"),
+        (
+            "steps.csv",
+            b"index,path,type,ran,skipped,succeeded,failed\n0,Other,group,1,0,0,0\n",
+        ),
+    ];
+    for (file, bytes) in damage {
+        let bad = dir.path().join("bad");
+        let _ = std::fs::remove_dir_all(&bad);
+        let o = fleetsim(&[
+            "run",
+            sc.to_str().unwrap(),
+            "--quiet",
+            "--set",
+            "fleet.clients=100",
+            "--out",
+            bad.to_str().unwrap(),
+        ]);
+        assert!(o.status.success());
+        std::fs::write(bad.join(file), bytes).unwrap();
+        let out = dir.path().join("out");
+        let o = fleetsim(&[
+            "merge",
+            good.to_str().unwrap(),
+            bad.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            matches!(o.status.code(), Some(1 | 2)),
+            "{file}: {:?} {err}",
+            o.status.code()
+        );
+        assert!(
+            err.contains(file.split('/').next_back().unwrap()),
+            "{file}: {err}"
+        );
+        assert!(!out.exists());
+    }
+    // Merging one folder reproduces its files exactly (the formats round-trip).
+    let alone = dir.path().join("alone");
+    ok(&[
+        "merge",
+        good.to_str().unwrap(),
+        "--out",
+        alone.to_str().unwrap(),
+        "--quiet",
+    ]);
+    for f in [
+        "bandwidth.csv",
+        "failures.csv",
+        "steps.csv",
+        "histograms/download.hdr",
+        "histograms/install_wait.hdr",
+        "histograms/time_to_compliance.hdr",
+    ] {
+        assert!(
+            std::fs::read(good.join(f)).unwrap() == std::fs::read(alone.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // A folder without the completion marker (an interrupted run) is refused.
+    std::fs::remove_file(good.join(".complete")).unwrap();
+    let o = fleetsim(&[
+        "merge",
+        good.to_str().unwrap(),
+        "--out",
+        dir.path().join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
