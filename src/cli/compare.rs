@@ -162,7 +162,7 @@ pub fn compare(a: &CompareArgs) -> anyhow::Result<i32> {
             match (input, run) {
                 (Input::Scenario { file, .. }, Some(r)) => {
                     let text = std::fs::read(file).ok();
-                    output::write_all(r, &target, false, &|d| match &text {
+                    output::write_all(r, &target, false, true, &|d| match &text {
                         Some(t) => std::fs::write(d.join("scenario.toml"), t),
                         None => Ok(()),
                     })?;

@@ -23,7 +23,10 @@ pub trait Exporter {
 }
 
 /// The exporters of a `run`, in writing order.
-pub fn exporters(per_client: bool) -> Vec<Box<dyn Exporter>> {
+///
+/// `plots` draws `plots/` (about 0.1 s a run): replications inside a sweep skip it,
+/// their merged point folders draw it once.
+pub fn exporters(per_client: bool, plots: bool) -> Vec<Box<dyn Exporter>> {
     let mut v: Vec<Box<dyn Exporter>> = vec![
         Box::new(summary::SummaryJson),
         Box::new(csv_out::BandwidthCsv),
@@ -37,7 +40,9 @@ pub fn exporters(per_client: bool) -> Vec<Box<dyn Exporter>> {
         v.push(Box::new(csv_out::ClientsCsv));
     }
     // Last: plots are drawn from the files written above.
-    v.push(Box::new(plots::Plots));
+    if plots {
+        v.push(Box::new(plots::Plots));
+    }
     v
 }
 
@@ -47,10 +52,11 @@ pub fn write_all(
     r: &RunResult,
     out: &Path,
     per_client: bool,
+    plots: bool,
     extra: &dyn Fn(&Path) -> io::Result<()>,
 ) -> io::Result<()> {
     atomic::write_dir(out, |dir| {
-        for e in exporters(per_client) {
+        for e in exporters(per_client, plots) {
             e.write(r, dir).map_err(|err| {
                 io::Error::new(err.kind(), format!("writing {}: {err}", e.name()))
             })?;

@@ -259,7 +259,8 @@ pub fn run_replication(
 /// Writes one unit's result folder (as `run` would, with its completion marker).
 pub fn write_unit(r: &RunResult, dir: &Path, per_client: bool) -> Result<(), StudyError> {
     std::fs::create_dir_all(dir).map_err(io_at(dir))?;
-    for e in crate::output::exporters(per_client) {
+    // Replications skip plots: the merged point folder draws them once.
+    for e in crate::output::exporters(per_client, false) {
         e.write(r, dir).map_err(io_at(&dir.join(e.name())))?;
     }
     let m = dir.join(COMPLETE_MARKER);
