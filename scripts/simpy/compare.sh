@@ -26,7 +26,7 @@ best_fleetsim=""
 best_simpy=""
 for i in $(seq "$REPEATS"); do
   t0=$(date +%s.%N)
-  "$BIN" run scenarios/bench-ps.toml --quiet --set "fleet.clients=$CLIENTS" --out "$WORK/fleetsim" >/dev/null
+  "$BIN" run scenarios/bench-ps.toml --quiet --no-plots --set "fleet.clients=$CLIENTS" --out "$WORK/fleetsim" >/dev/null
   t1=$(date +%s.%N)
   python3 scripts/simpy/ps_model.py --clients "$CLIENTS" --seed "$i" > "$WORK/simpy.json"
   t2=$(date +%s.%N)
