@@ -16,14 +16,8 @@ mkdir -p results
 cargo build --release --quiet
 bin=target/release/fleetsim
 
-# `compare` replaces the folder whole; keep the README text that lives beside it.
-keep=$(mktemp)
-trap 'rm -f "$keep"' EXIT
-if [ -f "$out/README-section.md" ]; then cp "$out/README-section.md" "$keep"; fi
-
 "$bin" compare scenarios/precache.toml scenarios/on-demand.toml --out "$out" > "$out.table.txt.tmp"
 mv "$out.table.txt.tmp" "$out/compare.txt"
 "$bin" report "$out"
 
-if [ -s "$keep" ]; then cp "$keep" "$out/README-section.md"; fi
 echo "wrote $out (table: $out/compare.txt, report: $out/report.html)"
