@@ -89,15 +89,17 @@ pub fn units(data: &[u8]) {
         Ok(v) => {
             assert!(v.is_finite(), "{s:?} parsed to {v}");
             if let Ok(n) = units::to_u64(v) {
-                assert!(v >= 0.0 && (n as f64 - v).abs() <= 0.5 + v * 1e-15, "{v} -> {n}");
+                assert!(
+                    v >= 0.0 && (n as f64 - v).abs() <= 0.5 + v * 1e-15,
+                    "{v} -> {n}"
+                );
             }
         }
         Err(msg) => assert!(!msg.is_empty()),
     }
     let t = s.trim();
     let plain = t.bytes().any(|b| b.is_ascii_digit())
-        && t
-            .bytes()
+        && t.bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
     if let (true, Ok(x)) = (plain, t.parse::<f64>()) {
         let want = x * q.bare_scale();
@@ -149,7 +151,11 @@ pub fn wql(data: &[u8]) {
             let m = parts.machine();
             let first = query.eval(&m);
             assert_eq!(first, query.eval(&m));
-            let _ = (query.class_name(), query.class_known(), query.unknown_property());
+            let _ = (
+                query.class_name(),
+                query.class_known(),
+                query.unknown_property(),
+            );
             if query.unknown_property().is_some() || !query.class_known() {
                 assert!(!first, "a query on an unknown class or property matched");
             }
@@ -412,6 +418,15 @@ fn pairs(b: &mut Bytes<'_>, max: u8) -> Vec<(String, String)> {
     (0..n).map(|_| (b.text(), b.text())).collect()
 }
 
+/// Name/value pairs with distinct names, as every reader produces them (TOML tables
+/// cannot repeat a key; the XML importer keeps one value per name).
+fn unique_pairs(b: &mut Bytes<'_>, max: u8) -> Vec<(String, String)> {
+    let mut out = pairs(b, max);
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|(k, _)| seen.insert(k.clone()));
+    out
+}
+
 fn op(b: &mut Bytes<'_>) -> VarOp {
     VarOp::ALL[usize::from(b.u8()) % VarOp::ALL.len()]
 }
@@ -451,7 +466,7 @@ fn build_condition(b: &mut Bytes<'_>, level: usize) -> Condition {
         8 => Condition::Software { product: b.text() },
         9 => Condition::Expression {
             expr_type: b.text(),
-            properties: pairs(b, 3),
+            properties: unique_pairs(b, 3),
         },
         _ => Condition::Variable {
             variable: b.text(),

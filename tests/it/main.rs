@@ -3,6 +3,7 @@
 
 mod common;
 mod determinism;
+mod fuzz_regressions;
 mod hardening;
 mod network_exact;
 mod queueing;
