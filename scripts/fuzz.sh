@@ -24,6 +24,10 @@
 # `cargo test` replays (tests/it/fuzz_regressions.rs) with the same checks
 # (fuzz/src/checks.rs).
 #
+# FUZZ_STACK_KB=256 scripts/fuzz.sh ... runs each check on a 256 KiB stack, so that
+# recursion as deep as the input is long shows up with the short inputs libFuzzer
+# tries (see fuzz/src/lib.rs).
+#
 # Prints, per target, libFuzzer's executions and the number of new artifacts; exits
 # 1 when any target found something.
 set -u

@@ -3,4 +3,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| fleetsim_fuzz::checks::condition(data));
+fuzz_target!(|data: &[u8]| fleetsim_fuzz::run(fleetsim_fuzz::checks::condition, data));
