@@ -443,7 +443,7 @@ fn is_keyword(s: &str) -> bool {
 /// dropping take no stack per term).
 fn flat(mut terms: Vec<Expr>, op: fn(Vec<Expr>) -> Expr) -> Expr {
     match terms.len() {
-        1 => terms.pop().map_or_else(|| op(Vec::new()), |e| e),
+        1 => terms.pop().unwrap_or_else(|| op(Vec::new())),
         _ => op(terms),
     }
 }
