@@ -314,6 +314,7 @@ fn parse_inline(text: &str) -> Result<TaskSequence, Vec<Diagnostic>> {
         file: Path::new("fuzz.toml"),
         text,
         base_dir: Path::new(NO_DIR),
+        lines: None,
     };
     let doc = match DeTable::parse(text) {
         Ok(d) => d,

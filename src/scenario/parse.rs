@@ -20,7 +20,7 @@ use super::source::{self, Buffer};
 use super::tasksequence::{check_content_refs, read_task_sequence};
 use super::topology::{Topology, read_topology};
 use super::value::{self, SourceCtx};
-use crate::diag::{Diagnostic, InputError};
+use crate::diag::{Diagnostic, InputError, LineIndex};
 
 const TOP_KEYS: &[&str] = &[
     "name",
@@ -197,10 +197,12 @@ pub(crate) fn tree<'b>(
         // Recovery after one mistake can cascade along its line (an unclosed array
         // reports every element after it); the first error of each line is the one
         // that means something.
+        let lines = LineIndex::new(text);
+        let mut seen = std::collections::HashSet::new();
         let mut out: Vec<Diagnostic> = Vec::new();
         for e in &syntax {
-            let d = source::syntax_error(file, text, e);
-            if !out.iter().any(|o| o.line == d.line) {
+            let d = source::syntax_error(file, text, &lines, e);
+            if seen.insert(d.line) {
                 out.push(d);
             }
         }
@@ -242,10 +244,12 @@ pub(crate) fn load_text(
         ));
         return Err(buf.finish(file, errors));
     };
+    let lines = LineIndex::new(&buf.text);
     let ctx = SourceCtx {
         file,
         text: &buf.text,
         base_dir,
+        lines: Some(&lines),
     };
     let parts = read_parts(&ctx, root, &default_name(file), &mut errors);
     let ts_value = value::get(root, "task_sequence");

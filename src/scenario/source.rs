@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::overrides::{self, Override};
-use crate::diag::{Diagnostic, InputError, line_col};
+use crate::diag::{Diagnostic, InputError, LineIndex, line_col};
 
 /// Decodes a file's bytes: invalid UTF-8 is an error at the first bad byte; a
 /// leading byte order mark is dropped (Notepad writes one).
@@ -197,11 +197,24 @@ pub(crate) fn finish(file: &Path, overrides: &[String], mut errors: Vec<Diagnost
     InputError(errors)
 }
 
-/// A TOML syntax error, located by its span (the end of the text when it has none).
-pub(crate) fn syntax_error(file: &Path, text: &str, e: &toml::de::Error) -> Diagnostic {
+/// A TOML syntax error, located by its span (the end of the text when it has none);
+/// `lines` indexes `text`.
+pub(crate) fn syntax_error(
+    file: &Path,
+    text: &str,
+    lines: &LineIndex,
+    e: &toml::de::Error,
+) -> Diagnostic {
     let at = e.span().map(|s| s.start).unwrap_or(text.len());
     let msg = e.message().trim();
-    Diagnostic::at_offset(file, text, at, "", format!("TOML syntax error: {msg}"))
+    let (line, column) = lines.line_col(text, at);
+    Diagnostic {
+        file: file.to_path_buf(),
+        line,
+        column,
+        key: String::new(),
+        message: format!("TOML syntax error: {msg}"),
+    }
 }
 
 #[cfg(test)]

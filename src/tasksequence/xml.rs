@@ -16,7 +16,7 @@ use std::path::Path;
 use roxmltree::{Document, Node as XNode, ParsingOptions};
 
 use super::tree::{Node, StepKind, TaskSequence};
-use crate::diag::{Diagnostic, InputError, line_col};
+use crate::diag::{Diagnostic, InputError, LineIndex, line_col};
 
 mod conditions;
 mod steps;
@@ -56,12 +56,18 @@ pub fn import_str(text: &str, file: &Path) -> Result<TaskSequence, InputError> {
     let doc = parse_doc(text).map_err(|(offset, msg)| {
         InputError(vec![Diagnostic::at_offset(file, text, offset, "", msg)])
     })?;
+    let lines = LineIndex::new(text);
     let loc = Loc {
         file,
         outer: text,
+        outer_lines: &lines,
         map: Map::Exact(0),
     };
-    let src = Src { loc, text };
+    let src = Src {
+        loc,
+        text,
+        lines: &lines,
+    };
     let mut errors = Vec::new();
     let stem = file
         .file_stem()
@@ -193,6 +199,8 @@ enum Map {
 struct Loc<'a> {
     file: &'a Path,
     outer: &'a str,
+    /// Index of `outer`: an export with thousands of errors is located in linear time.
+    outer_lines: &'a LineIndex,
     map: Map,
 }
 
@@ -201,6 +209,8 @@ struct Loc<'a> {
 struct Src<'a> {
     loc: Loc<'a>,
     text: &'a str,
+    /// Index of `text`.
+    lines: &'a LineIndex,
 }
 
 impl<'a> Src<'a> {
@@ -209,10 +219,17 @@ impl<'a> Src<'a> {
         let key = &short_key(key);
         match self.loc.map {
             Map::Exact(base) => {
-                Diagnostic::at_offset(self.loc.file, self.loc.outer, base + offset, key, msg)
+                let (line, column) = self.loc.outer_lines.line_col(self.loc.outer, base + offset);
+                Diagnostic {
+                    file: self.loc.file.to_path_buf(),
+                    line,
+                    column,
+                    key: key.to_string(),
+                    message: msg,
+                }
             }
             Map::At(line, column) => {
-                let (il, ic) = line_col(self.text, offset);
+                let (il, ic) = self.lines.line_col(self.text, offset);
                 Diagnostic {
                     file: self.loc.file.to_path_buf(),
                     line,
@@ -229,11 +246,13 @@ impl<'a> Src<'a> {
     }
 
     /// Parses XML embedded as the text of `el`, keeping exact positions when the text
-    /// is a CDATA section or unescaped, and the element's position otherwise.
+    /// is a CDATA section or unescaped, and the element's position otherwise. `lines`
+    /// indexes `embedded.trim()`.
     fn nested<'t>(
         &self,
         el: XNode<'_, '_>,
         embedded: &'t str,
+        lines: &'t LineIndex,
     ) -> Result<(Src<'t>, Document<'t>), Diagnostic>
     where
         'a: 't,
@@ -265,6 +284,7 @@ impl<'a> Src<'a> {
         let src = Src {
             loc: Loc { map, ..self.loc },
             text: trimmed,
+            lines,
         };
         match parse_doc(trimmed) {
             Ok(doc) => Ok((src, doc)),
@@ -310,7 +330,8 @@ fn wrapper(
         return None;
     };
     let embedded = value.text().unwrap_or_default();
-    let (inner, doc) = match src.nested(value, embedded) {
+    let lines = LineIndex::new(embedded.trim());
+    let (inner, doc) = match src.nested(value, embedded, &lines) {
         Ok(x) => x,
         Err(d) => {
             errors.push(d);

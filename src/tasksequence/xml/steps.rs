@@ -9,7 +9,7 @@
 use roxmltree::Node as XNode;
 
 use super::{Src, assign, condition};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, LineIndex};
 use crate::scenario::model::UpdatesMode;
 use crate::tasksequence::tree::{CheckReadiness, Rule, StepKind, UpgradeOs};
 
@@ -296,7 +296,8 @@ fn rules(
     if text.trim().is_empty() {
         return Some(Vec::new());
     }
-    let (inner, doc) = match src.nested(el, text) {
+    let lines = LineIndex::new(text.trim());
+    let (inner, doc) = match src.nested(el, text, &lines) {
         Ok(x) => x,
         Err(d) => {
             errors.push(d);
