@@ -11,6 +11,7 @@
 //! Nothing is recursive without a depth cap ([`MAX_DEPTH`], [`MAX_CONDITION_DEPTH`]),
 //! so hostile input cannot overflow the stack.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use roxmltree::{Document, Node as XNode, ParsingOptions};
@@ -360,13 +361,14 @@ fn sequence(
         name,
         ..TaskSequence::default()
     };
+    let mut variables = Assignments::default();
     for child in el.children().filter(XNode::is_element) {
         match child.tag_name().name() {
             "referenceList" => {}
             "globalVarList" => {
                 for v in child.children().filter(|n| n.has_tag_name("variable")) {
                     match v.attribute("name") {
-                        Some(n) => assign(&mut ts.variables, n, v.text().unwrap_or_default()),
+                        Some(n) => variables.assign(n, v.text().unwrap_or_default()),
                         None => errors.push(src.diag(
                             v,
                             "sequence/globalVarList/variable",
@@ -382,17 +384,41 @@ fn sequence(
             }
         }
     }
+    ts.variables = variables.list;
     ts
 }
 
-/// Sets a variable in an ordered list: a name that repeats keeps its first place and
-/// takes the last value, as successive assignments would (and the TOML form, whose
-/// tables cannot repeat a key, can print it).
-fn assign(list: &mut Vec<(String, String)>, name: &str, value: &str) {
-    match list.iter_mut().find(|(k, _)| k == name) {
-        Some(slot) => slot.1 = value.to_string(),
-        None => list.push((name.to_string(), value.to_string())),
+/// An ordered list of variables being read: a name that repeats keeps its first place
+/// and takes the last value, as successive assignments would (and the TOML form, whose
+/// tables cannot repeat a key, can print it). Indexed by name: scanning the list for
+/// each name made an export with 100,000 variables take 12 seconds.
+#[derive(Default)]
+struct Assignments {
+    list: Vec<(String, String)>,
+    index: HashMap<String, usize>,
+}
+
+impl Assignments {
+    fn assign(&mut self, name: &str, value: &str) {
+        match self.index.get(name).and_then(|&i| self.list.get_mut(i)) {
+            Some(slot) => slot.1 = value.to_string(),
+            None => {
+                self.index.insert(name.to_string(), self.list.len());
+                self.list.push((name.to_string(), value.to_string()));
+            }
+        }
     }
+}
+
+/// Name/value pairs with each repeated name dropped after its first appearance (so the
+/// TOML form, whose tables cannot repeat a key, can print them), in linear time.
+fn first_of_each<'x>(pairs: impl IntoIterator<Item = (&'x str, &'x str)>) -> Vec<(String, String)> {
+    let mut seen = HashSet::new();
+    pairs
+        .into_iter()
+        .filter(|(k, _)| seen.insert(*k))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// A child of a sequence or group: a group, step or sub task sequence; `None` for the
