@@ -5,6 +5,7 @@ mod common;
 mod determinism;
 mod fuzz_regressions;
 mod hardening;
+mod large_inputs;
 mod network_exact;
 mod queueing;
 mod rollout;
