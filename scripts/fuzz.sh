@@ -35,7 +35,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 secs=${1:-60}
 shift || true
-all="scenario units ts_xml ts_inline wql condition expand"
+all="scenario units ts_xml ts_inline wql condition expand simulate"
 targets=${*:-$all}
 export RUSTC_BOOTSTRAP=1
 
@@ -45,6 +45,7 @@ shared="$root/../shared"
 extra_dirs() {
     case "$1" in
     scenario) echo "scenarios tests/data/scenarios/good tests/data/scenarios/bad tests/data/scenarios/bad-needs-ts" ;;
+    simulate) echo "scenarios tests/data/scenarios/good" ;;
     ts_xml) echo "tests/data/xml tests/data/xml/bad $shared/domain/ts-examples" ;;
     ts_inline) echo "tests/data/scenarios/good" ;;
     esac
@@ -52,7 +53,7 @@ extra_dirs() {
 
 dict_of() {
     case "$1" in
-    scenario | ts_inline) echo "-dict=$root/fuzz/dict/toml.dict" ;;
+    scenario | ts_inline | simulate) echo "-dict=$root/fuzz/dict/toml.dict" ;;
     ts_xml) echo "-dict=$root/fuzz/dict/xml.dict" ;;
     wql | condition) echo "-dict=$root/fuzz/dict/wql.dict" ;;
     esac
@@ -61,7 +62,7 @@ dict_of() {
 max_len_of() {
     case "$1" in
     ts_xml) echo 65536 ;;
-    scenario | ts_inline) echo 16384 ;;
+    scenario | ts_inline | simulate) echo 16384 ;;
     *) echo 4096 ;;
     esac
 }

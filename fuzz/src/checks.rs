@@ -38,6 +38,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("wql", wql),
     ("condition", condition),
     ("expand", expand_vars),
+    ("simulate", simulate),
 ];
 
 /// A folder that does not exist, so relative `csv = ...` / `xml = ...` paths in fuzzed
@@ -70,6 +71,32 @@ pub fn scenario(data: &[u8]) {
         format!("{again:?}"),
         "loading twice differs"
     );
+}
+
+/// The simulation of whatever the scenario reader accepts, shrunk to at most 4
+/// clients and 1,000 bandwidth intervals so that one input runs in milliseconds:
+/// input as for [`scenario`]. A run either starts and ends or is refused with a
+/// reason; it never panics. (The reader's own checks are `scenario`'s.)
+pub fn simulate(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut parts = text.split('\0');
+    let file = parts.next().unwrap_or_default();
+    let overrides: Vec<String> = parts.take(8).map(str::to_string).collect();
+    let name = Path::new("fuzz.toml");
+    let Ok(mut s) = fleetsim::scenario::load_str(file, name, Path::new(NO_DIR), &overrides) else {
+        return;
+    };
+    s.fleet.clients = s.fleet.clients.min(4);
+    let sim = &mut s.simulation;
+    sim.bandwidth_interval = sim.bandwidth_interval.max(sim.horizon / 1000).max(1);
+    match fleetsim::sim::run(&s, &fleetsim::sim::RunOptions::default()) {
+        Ok(r) => {
+            let _ = r;
+        }
+        Err(e) => assert!(!e.to_string().is_empty()),
+    }
 }
 
 /// The unit parsers: the first byte picks the quantity, the rest is the text. A parsed
