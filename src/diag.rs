@@ -58,6 +58,65 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// Where each line of a text starts, to locate many offsets in one text: [`line_col`]
+/// scans from the top on every call, which made 50,000 diagnostics in a 500 KB file
+/// take 9 seconds. [`LineIndex::line_col`] gives the same answer by a binary search,
+/// plus a count of the characters before the offset on its line when that line is
+/// not ASCII.
+#[derive(Debug, Clone, Default)]
+pub struct LineIndex {
+    /// Byte offset of the start of each line (the first is 0).
+    starts: Vec<usize>,
+    /// Whether each line is ASCII, so its columns are byte differences.
+    ascii: Vec<bool>,
+    /// Length of the text indexed, to notice a different text.
+    len: usize,
+}
+
+impl LineIndex {
+    /// Indexes `text` in one pass.
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        let mut ascii = Vec::new();
+        let mut line_ascii = true;
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                starts.push(i + 1);
+                ascii.push(line_ascii);
+                line_ascii = true;
+            } else if !b.is_ascii() {
+                line_ascii = false;
+            }
+        }
+        ascii.push(line_ascii);
+        LineIndex {
+            starts,
+            ascii,
+            len: text.len(),
+        }
+    }
+
+    /// Same as [`line_col`]`(text, offset)`; `text` is the text the index was built
+    /// from (another text of a different length is located the slow way).
+    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        if text.len() != self.len {
+            return line_col(text, offset);
+        }
+        let mut off = offset.min(text.len());
+        while off > 0 && !text.is_char_boundary(off) {
+            off -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= off).max(1);
+        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let column = if self.ascii.get(line - 1).copied().unwrap_or(false) {
+            off - start
+        } else {
+            text.get(start..off).map_or(0, |s| s.chars().count())
+        };
+        (line, column + 1)
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file.display())?;
@@ -106,5 +165,37 @@ mod tests {
         let eq = s.rfind('=').unwrap();
         assert_eq!(line_col(s, eq), (2, 4));
         assert_eq!(line_col(s, 10_000).0, 3);
+    }
+
+    /// The index agrees with the plain scan at every offset (mid-character and past
+    /// the end included) of texts with empty, ASCII, non-ASCII and unterminated lines.
+    #[test]
+    fn line_index_agrees_with_line_col() {
+        for s in [
+            "",
+            "\n",
+            "a = 1\nbé = 2\n",
+            "\n\nx\r\n\u{1F600}\u{1F600}z\né",
+            "no newline at all",
+        ] {
+            let idx = LineIndex::new(s);
+            for off in 0..s.len() + 3 {
+                assert_eq!(idx.line_col(s, off), line_col(s, off), "{s:?} at {off}");
+            }
+            assert_eq!(idx.line_col("other text", 4), line_col("other text", 4));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn line_index_agrees_with_line_col_on_any_text(
+            s in "(\\PC|\n|\r){0,60}",
+            offs in proptest::collection::vec(0usize..300, 1..8),
+        ) {
+            let idx = LineIndex::new(&s);
+            for off in offs {
+                proptest::prop_assert_eq!(idx.line_col(&s, off), line_col(&s, off));
+            }
+        }
     }
 }

@@ -67,15 +67,18 @@ fn topology_notes(s: &Scenario, out: &mut Vec<String>) {
             ));
         }
     }
-    for (i, dp) in s.distribution_points.iter().enumerate() {
-        let used = s.sites.iter().any(|site| {
-            site.share > 0.0
-                && (site.distribution_points.contains(&i)
-                    || site
-                        .fallback
-                        .as_ref()
-                        .is_some_and(|f| f.distribution_points.contains(&i)))
-        });
+    // DPs listed by a site with clients, directly or as a fallback (one pass, not a
+    // scan of every site per DP).
+    let mut used = vec![false; s.distribution_points.len()];
+    for site in s.sites.iter().filter(|site| site.share > 0.0) {
+        let fallback = site.fallback.iter().flat_map(|f| &f.distribution_points);
+        for &d in site.distribution_points.iter().chain(fallback) {
+            if let Some(u) = used.get_mut(d) {
+                *u = true;
+            }
+        }
+    }
+    for (dp, used) in s.distribution_points.iter().zip(used) {
         if !used {
             out.push(format!(
                 "distribution point {:?} serves no site (not listed by any site with clients, \
@@ -111,12 +114,13 @@ fn picks_from_content(steps: &[Node], full: bool) -> bool {
 
 fn content_notes(s: &Scenario, out: &mut Vec<String>) {
     let refs = referenced_content(&s.task_sequence);
+    let refs: std::collections::HashSet<&str> = refs.iter().map(|(id, _)| id.as_str()).collect();
     let any_os = picks_from_content(&s.task_sequence.steps, false);
     let all_drivers = picks_from_content(&s.task_sequence.steps, true);
     let referenced = |c: &Content| {
         (any_os && c.kind == ContentKind::OsUpgrade)
             || (all_drivers && c.kind == ContentKind::Driver)
-            || refs.iter().any(|(id, _)| *id == c.id)
+            || refs.contains(c.id.as_str())
     };
     for c in &s.content {
         if !referenced(c) {

@@ -41,6 +41,8 @@ pub(crate) fn read_content(
         ids: Vec::new(),
     };
     let Some(v) = v else { return out };
+    // Ids seen, to find duplicates without a scan per table.
+    let mut seen = std::collections::HashSet::new();
     for t in table_array(ctx, "content", v, errors) {
         t.check_keys(CONTENT_KEYS, errors);
         let before = errors.len();
@@ -48,7 +50,7 @@ pub(crate) fn read_content(
         if let (Some(id), Some(idv)) = (&id, t.get("id")) {
             if id.is_empty() {
                 errors.push(ctx.diag(idv.span(), &t.key("id"), "content id is empty"));
-            } else if out.ids.contains(id) {
+            } else if !seen.insert(id.clone()) {
                 errors.push(ctx.diag(
                     idv.span(),
                     &t.key("id"),

@@ -216,7 +216,7 @@ fn parse_empirical(
             }
         };
         let path = ctx.base_dir.join(&rel);
-        match std::fs::read_to_string(&path) {
+        match super::source::read_text_limited(&path) {
             Ok(text) => {
                 for (n, line) in text.lines().enumerate() {
                     let cell = line.split(',').next().unwrap_or("").trim();

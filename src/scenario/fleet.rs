@@ -123,7 +123,7 @@ pub(crate) fn lcid(label: &str) -> Option<u32> {
 }
 
 /// A weight table over a closed set of labels.
-fn weights_of<T: Copy + PartialEq>(
+fn weights_of<T: Copy + Eq + std::hash::Hash>(
     s: &Section<'_, '_>,
     name: &str,
     options: &[(&str, T)],
@@ -139,7 +139,7 @@ fn weights_of<T: Copy + PartialEq>(
 /// Reads a weight table `{ label = weight, ... }` (or a single label string, meaning
 /// weight 1 on it) and normalises it. `None` when absent or invalid (errors pushed).
 /// Weights must be >= 0 and sum to more than 0; labels must be known and distinct.
-pub(crate) fn weights<T: PartialEq>(
+pub(crate) fn weights<T: Eq + std::hash::Hash + Clone>(
     s: &Section<'_, '_>,
     name: &str,
     expected_label: &str,
@@ -180,6 +180,9 @@ pub(crate) fn weights<T: PartialEq>(
     };
     let before = errors.len();
     let mut items: Vec<(T, f64)> = Vec::new();
+    // Labels seen: `1033` and `01033` are one LCID, and a set finds the repeat in a
+    // table of any size without a scan per label.
+    let mut seen = std::collections::HashSet::new();
     for (k, w) in table.iter() {
         let item_key = value::join(&key, k.get_ref());
         let x = label(k.get_ref());
@@ -194,7 +197,7 @@ pub(crate) fn weights<T: PartialEq>(
                 ),
             )),
             (_, Err(d)) => errors.push(d),
-            (Some(x), Ok(_)) if items.iter().any(|(y, _)| *y == x) => {
+            (Some(x), Ok(_)) if !seen.insert(x.clone()) => {
                 errors.push(ctx.diag(k.span(), &item_key, "the same label is listed twice"))
             }
             (Some(x), Ok(w)) => items.push((x, w)),

@@ -55,11 +55,12 @@ use std::path::Path;
 use crate::diag::{Diagnostic, InputError};
 pub use check::warnings;
 use model::Scenario;
+pub(crate) use source::read_limited;
 
 /// Reads, overrides, checks and resolves a scenario file. `overrides` are the
 /// `--set KEY=VALUE` arguments, applied in order (a later one wins).
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| Diagnostic {
+    let bytes = source::read_limited(path).map_err(|e| Diagnostic {
         file: path.to_path_buf(),
         line: 0,
         column: 0,

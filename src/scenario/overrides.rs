@@ -69,6 +69,13 @@ pub(crate) fn parse(raw: &str) -> Result<Override, Diagnostic> {
     })
 }
 
+/// Most segments a `--set` key may have. The deepest real key is a condition inside
+/// nested groups of an inline task sequence (64 groups, 32 condition levels: under
+/// 200 segments); a longer path can only create keys nothing reads, and would build
+/// a tree so deep that walking or dropping it overflows the stack (fuzz regression
+/// `scenario/set-key-30000-parts`).
+const MAX_KEY_PARTS: usize = 256;
+
 /// Splits a dotted key; `"..."` quotes a segment that contains dots or spaces.
 fn split_key(key: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
@@ -101,6 +108,12 @@ fn split_key(key: &str) -> Result<Vec<String>, String> {
             '.' => {
                 if cur.is_empty() && !quoted {
                     return Err(format!("empty segment in key {key:?}"));
+                }
+                if out.len() + 1 >= MAX_KEY_PARTS {
+                    return Err(format!(
+                        "key has more than {MAX_KEY_PARTS} dotted parts, expected a path \
+                         such as fleet.clients"
+                    ));
                 }
                 out.push(std::mem::take(&mut cur));
                 quoted = false;
@@ -309,5 +322,16 @@ mod tests {
         assert!(e.contains("expected a numeric index"), "{e}");
         let e = set(&mut root, "1", "fleet.clients.max").expect_err("through a scalar");
         assert!(e.contains("`fleet.clients` is an integer"), "{e}");
+    }
+
+    #[test]
+    fn keys_have_at_most_256_parts() {
+        let long = |n: usize| vec!["a"; n].join(".");
+        let mut root = doc("");
+        set(&mut root, "1", &long(256)).expect("256 parts are accepted");
+        let e = set(&mut root, "1", &long(257)).expect_err("257 parts");
+        assert!(e.contains("more than 256 dotted parts"), "{e}");
+        let e = split_key(&long(100_000)).expect_err("100000 parts");
+        assert!(e.contains("more than 256"), "{e}");
     }
 }

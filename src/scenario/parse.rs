@@ -20,7 +20,7 @@ use super::source::{self, Buffer};
 use super::tasksequence::{check_content_refs, read_task_sequence};
 use super::topology::{Topology, read_topology};
 use super::value::{self, SourceCtx};
-use crate::diag::{Diagnostic, InputError};
+use crate::diag::{Diagnostic, InputError, LineIndex};
 
 const TOP_KEYS: &[&str] = &[
     "name",
@@ -163,17 +163,68 @@ pub(crate) fn read_parts(
             }
         })
         .unwrap_or_else(|| fallback_name.to_string());
+    let before = errors.len();
+    let simulation = read_simulation(ctx, get("simulation"), errors);
+    let simulation_ok = errors.len() == before;
+    let fleet = read_fleet(ctx, get("fleet"), errors);
+    let network = read_network(ctx, get("network"), errors);
+    let topology = read_topology(ctx, get("sites"), get("distribution_points"), errors);
+    if simulation_ok {
+        check_bandwidth_rows(ctx, get("simulation"), &simulation, &topology, errors);
+    }
     Parts {
         name,
-        simulation: read_simulation(ctx, get("simulation"), errors),
-        fleet: read_fleet(ctx, get("fleet"), errors),
-        network: read_network(ctx, get("network"), errors),
-        topology: read_topology(ctx, get("sites"), get("distribution_points"), errors),
+        simulation,
+        fleet,
+        network,
+        topology,
         content: read_content(ctx, get("content"), errors),
         deployment: read_deployment(ctx, get("deployment"), errors),
         client: read_client(ctx, get("client"), errors),
         setup: read_setup(ctx, get("setup"), errors),
     }
+}
+
+/// Most rows `bandwidth.csv` may get: one per `bandwidth_interval` of the horizon and
+/// link (DP or site). The run holds them in memory; a day at 1 ms on one DP is 86
+/// million rows, which aborted the run for lack of memory
+/// (`tests/data/scenarios/bad/bandwidth-interval-too-fine.toml`). Ten years at the
+/// default 60 s on one DP is 5.3 million.
+pub(crate) const MAX_BANDWIDTH_ROWS: u128 = 10_000_000;
+
+/// Refuses a horizon and `bandwidth_interval` whose `bandwidth.csv` would exceed
+/// [`MAX_BANDWIDTH_ROWS`], naming the shortest interval that fits.
+fn check_bandwidth_rows(
+    ctx: &SourceCtx<'_>,
+    v: Option<&Spanned<DeValue<'_>>>,
+    sim: &Simulation,
+    topology: &Topology,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let links = (topology.distribution_points.len() + topology.sites.len()).max(1) as u128;
+    let interval = u128::from(sim.bandwidth_interval.max(1));
+    let horizon = u128::from(sim.horizon);
+    let rows = horizon.div_ceil(interval).saturating_mul(links);
+    if rows <= MAX_BANDWIDTH_ROWS {
+        return;
+    }
+    let shortest_s = (horizon.saturating_mul(links)).div_ceil(MAX_BANDWIDTH_ROWS * 1_000_000);
+    let (span, key) = match v.map(|v| (v, v.get_ref())) {
+        Some((t, DeValue::Table(table))) => match value::get(table, "bandwidth_interval") {
+            Some(b) => (b.span(), "simulation.bandwidth_interval"),
+            None => (t.span(), "simulation"),
+        },
+        _ => (0..0, "simulation.bandwidth_interval"),
+    };
+    errors.push(ctx.diag(
+        span,
+        key,
+        format!(
+            "bandwidth.csv would get {rows} rows ({links} link(s), one row per \
+             bandwidth_interval of the horizon), expected at most {MAX_BANDWIDTH_ROWS}: \
+             use a bandwidth_interval of at least \"{shortest_s}s\" or a shorter horizon"
+        ),
+    ));
 }
 
 /// The root table of a parsed document (or of the buffer's tree after overrides).
@@ -197,10 +248,12 @@ pub(crate) fn tree<'b>(
         // Recovery after one mistake can cascade along its line (an unclosed array
         // reports every element after it); the first error of each line is the one
         // that means something.
+        let lines = LineIndex::new(text);
+        let mut seen = std::collections::HashSet::new();
         let mut out: Vec<Diagnostic> = Vec::new();
         for e in &syntax {
-            let d = source::syntax_error(file, text, e);
-            if !out.iter().any(|o| o.line == d.line) {
+            let d = source::syntax_error(file, text, &lines, e);
+            if seen.insert(d.line) {
                 out.push(d);
             }
         }
@@ -242,10 +295,12 @@ pub(crate) fn load_text(
         ));
         return Err(buf.finish(file, errors));
     };
+    let lines = LineIndex::new(&buf.text);
     let ctx = SourceCtx {
         file,
         text: &buf.text,
         base_dir,
+        lines: Some(&lines),
     };
     let parts = read_parts(&ctx, root, &default_name(file), &mut errors);
     let ts_value = value::get(root, "task_sequence");

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 
+use super::units::{self, Quantity};
 use super::{load_str, warnings};
 
 const BASE: &str = include_str!("../../tests/data/scenarios/good/two-sites-fallback.toml");
@@ -121,5 +122,41 @@ proptest! {
         )
     ) {
         load(BASE, &sets);
+    }
+
+    /// The unit parsers (fuzz target `units`): any text parses to a finite value or
+    /// an error that says something; `to_u64` never wraps; a plain decimal is itself
+    /// times the bare scale.
+    #[test]
+    fn units_parse_to_finite_values_or_errors(
+        q in proptest::sample::select(vec![
+            Quantity::Duration,
+            Quantity::Size,
+            Quantity::Rate,
+            Quantity::Number,
+        ]),
+        text in prop_oneof![
+            "[-+ ]?[0-9_]{0,6}(\\.[0-9]{0,4})?([eE][-+]?[0-9]{1,4})? ?(us|µs|ms|s|sec|m|min|h|d|w|b|kb|MB|GiB|TiB|bps|Kbps|Gbps|Tbps|x)?",
+            "\\PC{0,16}",
+        ],
+    ) {
+        match units::parse_str(q, &text) {
+            Ok(v) => {
+                prop_assert!(v.is_finite());
+                if let Ok(n) = units::to_u64(v) {
+                    prop_assert!(v >= 0.0 && (n as f64 - v).abs() <= 0.5 + v * 1e-15);
+                }
+            }
+            Err(m) => prop_assert!(!m.is_empty()),
+        }
+        let t = text.trim();
+        let plain = t.bytes().any(|b| b.is_ascii_digit())
+            && t.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b));
+        if let (true, Ok(x)) = (plain, t.parse::<f64>()) {
+            let want = x * q.bare_scale();
+            if want.is_finite() {
+                prop_assert_eq!(units::parse_str(q, &text), Ok(want));
+            }
+        }
     }
 }

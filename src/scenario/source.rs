@@ -6,11 +6,12 @@
 //! diagnostics on lines past the file are moved to the override they came from
 //! (`<--set KEY=VALUE>`, line 0), which is the "side marker" the overrides need.
 
+use std::io::Read as _;
 use std::ops::Range;
 use std::path::Path;
 
 use super::overrides::{self, Override};
-use crate::diag::{Diagnostic, InputError, line_col};
+use crate::diag::{Diagnostic, InputError, LineIndex, line_col};
 
 /// Decodes a file's bytes: invalid UTF-8 is an error at the first bad byte; a
 /// leading byte order mark is dropped (Notepad writes one).
@@ -31,6 +32,41 @@ pub(crate) fn decode(file: &Path, bytes: &[u8]) -> Result<String, Diagnostic> {
             ))
         }
     }
+}
+
+/// Largest input file read: a scenario, an XML export, a CSV of values. Far above any
+/// real one (exports are a few MB), and it bounds what a wrong path (`/dev/zero`, a
+/// disk image) can cost: without it such a file is read until memory runs out.
+pub(crate) const MAX_FILE_BYTES: u64 = 256 << 20;
+
+/// Reads a whole input file, refusing one larger than [`MAX_FILE_BYTES`].
+pub(crate) fn read_limited(path: &Path) -> std::io::Result<Vec<u8>> {
+    read_limited_to(path, MAX_FILE_BYTES)
+}
+
+/// [`read_limited`] with the limit given (so tests need not read 256 MiB).
+pub(crate) fn read_limited_to(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("larger than {} MiB, expected a text file", limit >> 20),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// [`read_limited`] for a file that must be UTF-8 text.
+pub(crate) fn read_text_limited(path: &Path) -> std::io::Result<String> {
+    String::from_utf8(read_limited(path)?).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "invalid UTF-8, expected a UTF-8 text file",
+        )
+    })
 }
 
 /// Strips a byte order mark from text that was already decoded.
@@ -161,11 +197,24 @@ pub(crate) fn finish(file: &Path, overrides: &[String], mut errors: Vec<Diagnost
     InputError(errors)
 }
 
-/// A TOML syntax error, located by its span (the end of the text when it has none).
-pub(crate) fn syntax_error(file: &Path, text: &str, e: &toml::de::Error) -> Diagnostic {
+/// A TOML syntax error, located by its span (the end of the text when it has none);
+/// `lines` indexes `text`.
+pub(crate) fn syntax_error(
+    file: &Path,
+    text: &str,
+    lines: &LineIndex,
+    e: &toml::de::Error,
+) -> Diagnostic {
     let at = e.span().map(|s| s.start).unwrap_or(text.len());
     let msg = e.message().trim();
-    Diagnostic::at_offset(file, text, at, "", format!("TOML syntax error: {msg}"))
+    let (line, column) = lines.line_col(text, at);
+    Diagnostic {
+        file: file.to_path_buf(),
+        line,
+        column,
+        key: String::new(),
+        message: format!("TOML syntax error: {msg}"),
+    }
 }
 
 #[cfg(test)]
@@ -183,6 +232,23 @@ mod tests {
         assert_eq!((d.line, d.column), (2, 6));
         assert!(d.message.contains("0xFF"));
         assert_eq!(strip_bom("\u{feff}x"), "x");
+    }
+
+    #[test]
+    fn endless_and_oversized_files_are_refused_not_read_to_exhaustion() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("big.csv");
+        std::fs::write(&p, vec![b'1'; 2048]).expect("write");
+        assert_eq!(read_limited_to(&p, 2048).expect("at the limit").len(), 2048);
+        let e = read_limited_to(&p, 2047).expect_err("over the limit");
+        assert_eq!(e.kind(), std::io::ErrorKind::FileTooLarge);
+        if Path::new("/dev/zero").exists() {
+            let e = read_limited_to(Path::new("/dev/zero"), 1 << 20).expect_err("endless");
+            assert!(e.to_string().contains("larger than 1 MiB"), "{e}");
+        }
+        std::fs::write(&p, b"1\n\xFF\n").expect("write");
+        let e = read_text_limited(&p).expect_err("not UTF-8");
+        assert!(e.to_string().contains("UTF-8"), "{e}");
     }
 
     #[test]

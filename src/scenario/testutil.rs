@@ -23,6 +23,7 @@ pub(crate) fn with_doc<R>(text: &str, f: impl FnOnce(&SourceCtx<'_>, &DeTable<'_
         file: Path::new("test.toml"),
         text,
         base_dir: Path::new("."),
+        lines: None,
     };
     f(&ctx, doc.get_ref())
 }
@@ -81,6 +82,7 @@ pub(crate) fn parts_with(text: &str, overrides: &[&str]) -> (Option<Parts>, Vec<
                 file,
                 text: &buf.text,
                 base_dir: Path::new("."),
+                lines: None,
             };
             Some(read_parts(&ctx, &root, "test", &mut errors))
         }

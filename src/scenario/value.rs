@@ -11,7 +11,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::units::{self, Quantity};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, LineIndex};
 
 /// Where values come from: the file's name and text (spans index into `text`) and the
 /// folder that relative paths resolve against.
@@ -23,12 +23,27 @@ pub struct SourceCtx<'a> {
     pub text: &'a str,
     /// Folder for relative paths (`csv = ...`, `xml = ...`).
     pub base_dir: &'a Path,
+    /// Line index of `text`, so that a file with thousands of errors is located in
+    /// linear time (`None`: each diagnostic scans the text, fine for a few).
+    pub lines: Option<&'a LineIndex>,
 }
 
 impl SourceCtx<'_> {
     /// A diagnostic at the start of `span`.
     pub fn diag(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::at_offset(self.file, self.text, span.start, key, message)
+        match self.lines {
+            Some(idx) => {
+                let (line, column) = idx.line_col(self.text, span.start);
+                Diagnostic {
+                    file: self.file.to_path_buf(),
+                    line,
+                    column,
+                    key: key.to_string(),
+                    message: message.into(),
+                }
+            }
+            None => Diagnostic::at_offset(self.file, self.text, span.start, key, message),
+        }
     }
 }
 

@@ -120,8 +120,11 @@ enum Lit {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Expr {
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    // `a AND b AND c ...` as one list, not a chain of pairs: a chain is as deep as the
+    // query is long, and a long query would overflow the stack when evaluated or
+    // dropped (fuzz regression `wql/long-and-chain`).
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
     Not(Box<Expr>),
     Cmp { prop: Prop, op: CmpOp, lit: Lit },
     Like { prop: Prop, pattern: LikePattern },
@@ -193,8 +196,8 @@ fn like(v: &Val<'_>, pattern: &LikePattern) -> bool {
 impl Expr {
     fn eval(&self, m: &Machine<'_>, row: usize) -> bool {
         match self {
-            Expr::And(a, b) => a.eval(m, row) && b.eval(m, row),
-            Expr::Or(a, b) => a.eval(m, row) || b.eval(m, row),
+            Expr::And(terms) => terms.iter().all(|e| e.eval(m, row)),
+            Expr::Or(terms) => terms.iter().any(|e| e.eval(m, row)),
             Expr::Not(a) => !a.eval(m, row),
             Expr::Cmp { prop, op, lit } => {
                 compare(&value(*prop, m, row), lit).is_some_and(|o| op.test(o))

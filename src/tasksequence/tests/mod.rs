@@ -45,6 +45,7 @@ fn parse_inline(text: &str) -> Result<TaskSequence, Vec<Diagnostic>> {
         file: Path::new("scenario.toml"),
         text,
         base_dir: Path::new("."),
+        lines: None,
     };
     let doc = match DeTable::parse(text) {
         Ok(d) => d,

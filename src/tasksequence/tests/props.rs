@@ -315,6 +315,36 @@ fn like_reference(p: &[char], s: &[char]) -> bool {
     }
 }
 
+/// `%VAR%` expansion by the obvious scan, one character at a time.
+fn expand_reference(s: &str, vars: &[(String, String)]) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        i += 1;
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let Some(len) = chars[i..].iter().position(|&x| x == '%') else {
+            out.push('%');
+            out.extend(&chars[i..]);
+            break;
+        };
+        let name: String = chars[i..i + len].iter().collect();
+        i += len + 1;
+        let value = vars
+            .iter()
+            .rev()
+            .find(|(k, _)| !name.is_empty() && k.eq_ignore_ascii_case(&name));
+        match value {
+            Some((_, v)) => out.push_str(v),
+            None => out.push_str(&format!("%{name}%")),
+        }
+    }
+    out
+}
+
 fn mutate(text: &str, edits: &[(usize, usize, u8, String)]) -> String {
     let mut s: Vec<char> = text.chars().collect();
     for (at, len, kind, insert) in edits {
@@ -371,6 +401,36 @@ proptest! {
     fn expand_and_cmd_never_panic(s in any::<String>(), vars in pairs()) {
         let _ = expand(&s, &vars);
         let _ = cmd_exit_code(&s);
+    }
+
+    /// As the fuzz target `expand` checks: expansion agrees with a plain reference,
+    /// and leaves text alone when no variable is set.
+    #[test]
+    fn expand_agrees_with_the_reference(
+        s in "([a-zA-Z_ %]|%[a-zA-Z_]{0,3}%){0,12}",
+        vars in prop::collection::vec(("[a-zA-Z_]{0,3}", "[a-z%]{0,3}"), 0..4),
+    ) {
+        let none: Vec<(String, String)> = Vec::new();
+        prop_assert_eq!(expand(&s, &none), s.clone());
+        prop_assert_eq!(expand(&s, &vars), expand_reference(&s, &vars));
+        if let Some(code) = cmd_exit_code(&s) {
+            prop_assert!((i64::from(i32::MIN)..=i64::from(u32::MAX)).contains(&code));
+        }
+    }
+
+    /// `none` of a list is the negation of `any` of it (fuzz target `condition`).
+    #[test]
+    fn none_is_not_any(
+        kids in prop::collection::vec(condition(), 0..4),
+        p in machine_parts(),
+        vars in pairs(),
+    ) {
+        let any = CompiledCondition::compile(&Condition::Any(kids.clone()));
+        let none = CompiledCondition::compile(&Condition::None(kids));
+        if let (Ok(any), Ok(none)) = (any, none) {
+            let m = machine_of(&p);
+            prop_assert_eq!(any.eval(&m, &vars), !none.eval(&m, &vars));
+        }
     }
 
     #[test]

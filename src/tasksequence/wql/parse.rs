@@ -284,23 +284,21 @@ impl Parser<'_> {
     }
 
     fn or(&mut self, depth: usize) -> Result<Expr, WqlError> {
-        let mut e = self.and(depth)?;
+        let mut terms = vec![self.and(depth)?];
         while self.is_kw("OR") {
             self.bump();
-            let r = self.and(depth)?;
-            e = Expr::Or(Box::new(e), Box::new(r));
+            terms.push(self.and(depth)?);
         }
-        Ok(e)
+        Ok(flat(terms, Expr::Or))
     }
 
     fn and(&mut self, depth: usize) -> Result<Expr, WqlError> {
-        let mut e = self.not(depth)?;
+        let mut terms = vec![self.not(depth)?];
         while self.is_kw("AND") {
             self.bump();
-            let r = self.not(depth)?;
-            e = Expr::And(Box::new(e), Box::new(r));
+            terms.push(self.not(depth)?);
         }
-        Ok(e)
+        Ok(flat(terms, Expr::And))
     }
 
     fn not(&mut self, depth: usize) -> Result<Expr, WqlError> {
@@ -439,4 +437,13 @@ fn is_keyword(s: &str) -> bool {
     ]
     .iter()
     .any(|k| k.eq_ignore_ascii_case(s))
+}
+
+/// One term as itself, several as the list operator `op` (flat, so evaluating and
+/// dropping take no stack per term).
+fn flat(mut terms: Vec<Expr>, op: fn(Vec<Expr>) -> Expr) -> Expr {
+    match terms.len() {
+        1 => terms.pop().unwrap_or_else(|| op(Vec::new())),
+        _ => op(terms),
+    }
 }

@@ -5,7 +5,7 @@
 
 use roxmltree::Node as XNode;
 
-use super::{MAX_CONDITION_DEPTH, Src};
+use super::{MAX_CONDITION_DEPTH, Src, first_of_each};
 use crate::diag::Diagnostic;
 use crate::tasksequence::tree::{Condition, VarOp};
 
@@ -163,16 +163,8 @@ fn expression(
         },
         _ => Condition::Expression {
             expr_type: ty.to_string(),
-            properties: {
-                // A repeated name keeps its first value, so the TOML form can print it.
-                let mut props: Vec<(String, String)> = Vec::new();
-                for &(k, v) in &vars {
-                    if !props.iter().any(|(e, _)| e == k) {
-                        props.push((k.to_string(), v.to_string()));
-                    }
-                }
-                props
-            },
+            // A repeated name keeps its first value, so the TOML form can print it.
+            properties: first_of_each(vars.iter().copied()),
         },
     })
 }

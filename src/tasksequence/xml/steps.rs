@@ -8,8 +8,8 @@
 
 use roxmltree::Node as XNode;
 
-use super::{Src, assign, condition};
-use crate::diag::Diagnostic;
+use super::{Assignments, Src, condition, first_of_each};
+use crate::diag::{Diagnostic, LineIndex};
 use crate::scenario::model::UpdatesMode;
 use crate::tasksequence::tree::{CheckReadiness, Rule, StepKind, UpgradeOs};
 
@@ -230,17 +230,14 @@ pub(super) fn kind(
             steps: Vec::new(),
         },
         _ => {
-            let mut properties: Vec<(String, String)> = Vec::new();
-            for x in &p.0 {
+            let properties = first_of_each(p.0.iter().map(|x| {
                 let k = if x.property.is_empty() {
                     x.name
                 } else {
                     x.property
                 };
-                if !properties.iter().any(|(e, _)| e == k) {
-                    properties.push((k.to_string(), x.value.to_string()));
-                }
-            }
+                (k, x.value)
+            }));
             StepKind::Timed {
                 step_type: ty.to_string(),
                 duration: None,
@@ -296,7 +293,8 @@ fn rules(
     if text.trim().is_empty() {
         return Some(Vec::new());
     }
-    let (inner, doc) = match src.nested(el, text) {
+    let lines = LineIndex::new(text.trim());
+    let (inner, doc) = match src.nested(el, text, &lines) {
         Ok(x) => x,
         Err(d) => {
             errors.push(d);
@@ -319,18 +317,18 @@ fn rules(
             .children()
             .find(|n| n.has_tag_name("condition"))
             .and_then(|c| condition(inner, c, &key, errors));
-        let mut vars = Vec::new();
+        let mut vars = Assignments::default();
         for v in rule
             .children()
             .filter(|n| n.has_tag_name("Variables"))
             .flat_map(|l| l.children().filter(|n| n.has_tag_name("Variable")))
         {
             match v.attribute("Name") {
-                Some(n) => assign(&mut vars, n, v.text().unwrap_or_default()),
+                Some(n) => vars.assign(n, v.text().unwrap_or_default()),
                 None => errors.push(inner.diag(v, &key, "<Variable> has no `Name` attribute")),
             }
         }
-        out.push((cond, vars));
+        out.push((cond, vars.list));
     }
     Some(out)
 }

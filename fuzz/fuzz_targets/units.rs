@@ -1,0 +1,6 @@
+//! Fuzz target `units`: see [`fleetsim_fuzz::checks::units`] for the property.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| fleetsim_fuzz::run(fleetsim_fuzz::checks::units, data));
