@@ -103,13 +103,7 @@ fn stacked_panel<DB: DrawingBackend>(
         .label(format!("{name} capacity {} {unit_name}", trim(y)))
         .legend(style::legend_dashed(col.to_rgba(), 2));
     }
-    c.configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.4))
-        .label_font(style::label())
-        .draw()
-        .drawn()?;
+    style::legend(&mut c, SeriesLabelPosition::UpperRight)?;
     Ok(())
 }
 
@@ -239,13 +233,7 @@ impl Chart for Connections<'_> {
                 .label(name)
                 .legend(style::legend_line(col.to_rgba(), 2));
             }
-            c.configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK.mix(0.4))
-                .label_font(style::label())
-                .draw()
-                .drawn()?;
+            style::legend(&mut c, SeriesLabelPosition::UpperRight)?;
         }
         Ok(())
     }
@@ -352,13 +340,7 @@ impl Chart for CompareBandwidth<'_> {
                     .legend(style::legend_dashed(col.mix(0.6), 2));
                 }
             }
-            c.configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK.mix(0.4))
-                .label_font(style::label())
-                .draw()
-                .drawn()?;
+            style::legend(&mut c, SeriesLabelPosition::UpperRight)?;
         }
         Ok(())
     }

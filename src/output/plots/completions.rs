@@ -160,13 +160,7 @@ impl Chart for Completions<'_> {
                 "deadline",
             )?;
         }
-        c.configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .label_font(style::label())
-            .draw()
-            .drawn()?;
+        style::legend(&mut c, SeriesLabelPosition::LowerRight)?;
 
         // Bottom: ended per group, stacked.
         let stacked: Vec<Vec<f64>> = (0..3)
@@ -293,13 +287,7 @@ impl Chart for CompareCompletions<'_> {
                 )?;
             }
         }
-        c.configure_series_labels()
-            .position(SeriesLabelPosition::MiddleRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .label_font(style::label())
-            .draw()
-            .drawn()?;
+        style::legend(&mut c, SeriesLabelPosition::MiddleRight)?;
         Ok(())
     }
 }

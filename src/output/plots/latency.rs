@@ -132,13 +132,7 @@ fn draw_curves<DB: DrawingBackend>(
                 .legend(style::legend_dashed(col.to_rgba(), 2));
         }
     }
-    c.configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.4))
-        .label_font(style::label())
-        .draw()
-        .drawn()?;
+    style::legend(&mut c, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
 

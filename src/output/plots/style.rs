@@ -79,6 +79,20 @@ pub fn label() -> TextStyle<'static> {
     TextStyle::from((FONT, 15).into_font()).color(&BLACK)
 }
 
+/// Draws the chart's legend box, in one style for every chart, at `pos`.
+pub fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    c: &mut ChartContext<'a, DB, CT>,
+    pos: SeriesLabelPosition,
+) -> Result<(), PlotError> {
+    c.configure_series_labels()
+        .position(pos)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.4))
+        .label_font(label())
+        .draw()
+        .drawn()
+}
+
 /// Draws a line-styled legend entry.
 pub fn legend_line(c: RGBAColor, width: u32) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(width))
