@@ -6,6 +6,7 @@
 //!   [`downloads`]: DPs, queues, retries, pre-cache.
 //! - [`result`]: the record every output is written from.
 
+pub mod chain;
 pub mod downloads;
 pub mod program;
 pub mod result;

@@ -153,6 +153,8 @@ pub struct Program {
     /// Every content index referenced anywhere (for pre-cache and download-all-first),
     /// in first-reference order.
     pub referenced: Vec<u32>,
+    /// Runs of fixed steps that run as one event.
+    pub chains: super::chain::Chains,
 }
 
 /// A problem that makes a task sequence impossible to run.
@@ -461,7 +463,9 @@ pub fn compile_ts(s: &Scenario, ts: &TaskSequence) -> Result<Program, CompileErr
             message: "more than 65535 distinct variables".into(),
         });
     }
+    let chains = super::chain::Chains::find(s, &c.ops);
     Ok(Program {
+        chains,
         ops: c.ops,
         conds: c.conds,
         vars: c.vars,

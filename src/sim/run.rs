@@ -206,6 +206,9 @@ pub fn run_with<T: Transport>(
         last_time
     };
     w.now = sim_end;
+    if partial {
+        w.settle_chains(sim_end);
+    }
     while next_tick - interval < sim_end {
         sample(
             &mut w,

@@ -68,6 +68,9 @@ pub mod flag {
     pub const TS_PENDING: u16 = 1024;
     /// Downloading everything before the first step (download_all_first).
     pub const ALL_FIRST: u16 = 2048;
+    /// Running a chain of fixed steps as one event (`sim::chain`); `dl_req_at` holds
+    /// the chain's start meanwhile.
+    pub const CHAIN: u16 = 4096;
 }
 
 /// One client's state.
@@ -81,7 +84,8 @@ pub struct ClientState {
     pub ts_start: SimTime,
     /// Task sequence ended.
     pub end_at: SimTime,
-    /// First request of the current content (download latency includes retries).
+    /// First request of the current content (download latency includes retries);
+    /// the start of the chain while [`flag::CHAIN`] is set (no download runs then).
     pub dl_req_at: SimTime,
     /// Boundary-group fallback allowed from (NEVER: not yet needed).
     pub fallback_at: SimTime,

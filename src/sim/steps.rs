@@ -247,6 +247,10 @@ impl<T: Transport> World<'_, T> {
         if self.st[c as usize].phase != Phase::Running {
             return;
         }
+        if self.st[c as usize].has(flag::CHAIN) {
+            self.finish_chain(c);
+            return;
+        }
         if self.st[c as usize].has(flag::STREAMING) {
             self.st[c as usize].set(flag::STEP_TIMER_DONE);
             return;
@@ -485,7 +489,7 @@ impl<T: Transport> World<'_, T> {
 /// `Fixed` draws nothing, and keying a stream per step was 8% of a run of fixed
 /// steps. Same value as `d.sample(..).round()` (non-finite or negative values are
 /// 0, as there).
-fn fixed_duration(d: &crate::scenario::model::Dist) -> Option<SimTime> {
+pub(super) fn fixed_duration(d: &crate::scenario::model::Dist) -> Option<SimTime> {
     match d {
         crate::scenario::model::Dist::Fixed(v) => Some(if v.is_finite() && *v > 0.0 {
             v.round() as SimTime

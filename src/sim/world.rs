@@ -406,6 +406,9 @@ impl<'s, T: Transport> World<'s, T> {
                 self.finish_ts(c);
                 return;
             }
+            if self.start_chain(c) {
+                return; // one event at the chain's end
+            }
             let op = &self.prog.ops[pc as usize];
             let skip = op.disabled || (op.cond != NONE && !self.eval_cond(c, op.cond));
             if skip {
