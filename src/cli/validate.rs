@@ -123,7 +123,7 @@ pub fn describe(s: &Scenario) -> String {
         let dps: Vec<&str> = site
             .distribution_points
             .iter()
-            .map(|&i| s.distribution_points[i].name.as_str())
+            .map(|&i| dp_name(s, i))
             .collect();
         let _ = writeln!(
             o,
@@ -141,7 +141,7 @@ pub fn describe(s: &Scenario) -> String {
                     human_secs(fb.after as f64 / 1e6),
                     fb.distribution_points
                         .iter()
-                        .map(|&i| s.distribution_points[i].name.as_str())
+                        .map(|&i| dp_name(s, i))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ))
@@ -153,7 +153,7 @@ pub fn describe(s: &Scenario) -> String {
             o,
             "  DP {} in {}: {:.2} Gbps, {} connections",
             d.name,
-            s.sites[d.site].name,
+            s.sites.get(d.site).map_or("?", |x| x.name.as_str()),
             d.bandwidth as f64 / 1e9,
             d.max_connections
         );
@@ -205,4 +205,11 @@ pub fn validate(a: &ValidateArgs) -> anyhow::Result<i32> {
     text.push_str("ok\n");
     super::out(&text);
     Ok(0)
+}
+
+/// A distribution point's name for the topology listing.
+fn dp_name(s: &Scenario, i: usize) -> &str {
+    s.distribution_points
+        .get(i)
+        .map_or("?", |d| d.name.as_str())
 }

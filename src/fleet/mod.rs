@@ -87,6 +87,12 @@ pub fn pick<T>(w: &Weights<T>, u: f64) -> usize {
     w.items.iter().rposition(|(_, p)| *p > 0.0).unwrap_or(0)
 }
 
+/// The alternative [`pick`] chooses; `fallback` only for an empty list, which the
+/// scenario checker refuses before a run starts.
+fn pick_value<T: Copy>(w: &Weights<T>, u: f64, fallback: T) -> T {
+    w.items.get(pick(w, u)).map_or(fallback, |x| x.0)
+}
+
 fn unit(r: &mut StreamRng) -> f64 {
     (r.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
@@ -99,19 +105,24 @@ pub fn site_counts(s: &Scenario) -> Vec<u64> {
     let exact: Vec<f64> = s.sites.iter().map(|x| x.share / total * n as f64).collect();
     let mut counts: Vec<u64> = exact.iter().map(|x| x.floor() as u64).collect();
     let mut left = n.saturating_sub(counts.iter().sum());
-    let mut order: Vec<usize> = (0..counts.len()).collect();
-    order.sort_by(|&a, &b| {
-        let ra = exact[a] - exact[a].floor();
-        let rb = exact[b] - exact[b].floor();
-        rb.partial_cmp(&ra)
+    // Sites by descending remainder (ties to the earlier site).
+    let mut order: Vec<(f64, usize)> = exact
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (x - x.floor(), i))
+        .collect();
+    order.sort_by(|a, b| {
+        b.0.partial_cmp(&a.0)
             .unwrap_or(std::cmp::Ordering::Equal)
-            .then(a.cmp(&b))
+            .then(a.1.cmp(&b.1))
     });
-    for &i in order.iter().cycle() {
+    for &(_, i) in order.iter().cycle() {
         if left == 0 {
             break;
         }
-        counts[i] += 1;
+        if let Some(c) = counts.get_mut(i) {
+            *c += 1;
+        }
         left -= 1;
     }
     counts
@@ -148,7 +159,7 @@ fn exact_position(id: u64, n: u64, k: u64) -> f64 {
         3_999_999_979,
     ];
     let n = n.max(1);
-    let mut m = MULTS[k as usize % MULTS.len()] % n;
+    let mut m = MULTS.get(k as usize % MULTS.len()).copied().unwrap_or(1) % n;
     while gcd(m.max(1), n) != 1 {
         m += 1;
     }
@@ -181,11 +192,11 @@ pub fn draw_client(s: &Scenario, id: u64, site: usize) -> ClientAttrs {
             u
         }
     };
-    let arch = f.architecture.items[pick(&f.architecture, share(&mut r))].0;
+    let arch = pick_value(&f.architecture, share(&mut r), Arch::X64);
     let language = pick(&f.language, share(&mut r));
-    let power = f.power.items[pick(&f.power, share(&mut r))].0;
-    let network = f.network.items[pick(&f.network, share(&mut r))].0;
-    let os = f.os.items[pick(&f.os, share(&mut r))].0;
+    let power = pick_value(&f.power, share(&mut r), Power::Ac);
+    let network = pick_value(&f.network, share(&mut r), NetType::Wired);
+    let os = pick_value(&f.os, share(&mut r), OsVersion::Win10);
     let model = pick(&f.model, share(&mut r));
     let app = share(&mut r) < f.incompatible_app;
     let driver = share(&mut r) < f.incompatible_driver;
@@ -209,12 +220,16 @@ pub fn draw_client(s: &Scenario, id: u64, site: usize) -> ClientAttrs {
     if power == Power::Battery || unit(&mut r) < 0.5 {
         fl |= flags::HAS_BATTERY;
     }
-    let dps = &s.sites[site].distribution_points;
+    let dps = s
+        .sites
+        .get(site)
+        .map_or(&[][..], |x| x.distribution_points.as_slice());
     let dp = if dps.is_empty() {
         u16::MAX
     } else {
         let u = rng::uniform01(seed, id, rng::purpose(purpose::DP_CHOICE, 0));
-        dps[((u * dps.len() as f64) as usize).min(dps.len() - 1)] as u16
+        let i = ((u * dps.len() as f64) as usize).min(dps.len() - 1);
+        dps.get(i).map_or(u16::MAX, |&d| d as u16)
     };
     ClientAttrs {
         free_disk,

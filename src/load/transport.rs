@@ -306,18 +306,10 @@ impl Transport for HttpTransport {
         // past the stamp: the same time `next_completion` reported for it.
         let floor = self.floor;
         self.floor = floor.max(now);
-        let mut ready = Vec::new();
-        {
-            let mut p = self.pending();
-            let mut i = 0;
-            while i < p.len() {
-                if p[i].at.max(floor) <= now {
-                    ready.push(p.swap_remove(i));
-                } else {
-                    i += 1;
-                }
-            }
-        }
+        let mut ready: Vec<_> = self
+            .pending()
+            .extract_if(.., |f| f.at.max(floor) <= now)
+            .collect();
         // Finish order among equal stamps is arrival order, as far as it is known.
         ready.sort_by_key(|f| f.at);
         let mut hist = self.ttfb.lock().unwrap_or_else(|p| p.into_inner());

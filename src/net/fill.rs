@@ -4,6 +4,11 @@
 //! A class is the set of active flows sharing a cap and a set of links: max-min
 //! fairness gives all of them the same rate, so progressive filling can run over
 //! classes (a handful) instead of flows (thousands).
+#![allow(
+    clippy::indexing_slicing,
+    reason = "per-event hot path: flow, class and link ids are slots this module allocated \
+              itself; no user value is used as an index"
+)]
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;

@@ -5,6 +5,11 @@
 //! "change this item's key" in O(log n) without leaving stale entries behind (a lazy
 //! heap would grow with every rate change). Ties break on the item index, so the
 //! order is fully deterministic.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "per-event hot path: flow, class and link ids are slots this module allocated \
+              itself; no user value is used as an index"
+)]
 
 use crate::engine::time::SimTime;
 

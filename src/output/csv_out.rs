@@ -36,7 +36,7 @@ impl Exporter for BandwidthCsv {
         for row in &r.bandwidth {
             w.write_record([
                 fmt_secs(row.time).as_str(),
-                r.links[row.link as usize].as_str(),
+                r.links.get(row.link as usize).map_or("", |s| s.as_str()),
                 format!("{:.0}", row.bps).as_str(),
                 row.active.to_string().as_str(),
                 row.queued.to_string().as_str(),
@@ -179,7 +179,7 @@ impl Exporter for ClientsCsv {
                 .unwrap_or("");
             w.write_record([
                 c.client.to_string().as_str(),
-                r.site_names[c.site as usize].as_str(),
+                r.site_names.get(c.site as usize).map_or("", |s| s.as_str()),
                 dp,
                 c.architecture,
                 c.language.to_string().as_str(),

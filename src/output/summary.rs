@@ -208,11 +208,16 @@ impl Summary {
         }
         let stat = |m: &str| {
             let i = METRICS.iter().position(|x| *x == m).unwrap_or(0);
-            Stat::from_hist(&r.latency.hists[i])
+            r.latency
+                .hists
+                .get(i)
+                .map(Stat::from_hist)
+                .unwrap_or_default()
         };
         let mut by_kind = BTreeMap::new();
         for k in ContentKind::ALL {
-            by_kind.insert(k.as_str().to_string(), r.bytes.by_kind[k as usize]);
+            let b = r.bytes.by_kind.get(k as usize).copied().unwrap_or(0);
+            by_kind.insert(k.as_str().to_string(), b);
         }
         Summary {
             scenario: r.scenario.clone(),
@@ -288,7 +293,9 @@ fn compliance(r: &RunResult) -> ComplianceJson {
         .collect();
     let at = |share: f64| {
         let k = (share * n).ceil() as usize;
-        (k >= 1 && k <= ok.len()).then(|| ok[k - 1] as f64 / 1e6)
+        k.checked_sub(1)
+            .and_then(|i| ok.get(i))
+            .map(|&t| t as f64 / 1e6)
     };
     ComplianceJson {
         p50_s: at(0.5),

@@ -42,8 +42,11 @@ pub fn timeline(r: &RunResult) -> Vec<[u64; 3]> {
             Outcome::Failed => 2,
             Outcome::InProgress | Outcome::NotStarted => continue,
         };
-        if let Some(row) = rows.get_mut(bucket_of(*t, w) as usize) {
-            row[col] += 1;
+        if let Some(x) = rows
+            .get_mut(bucket_of(*t, w) as usize)
+            .and_then(|row| row.get_mut(col))
+        {
+            *x += 1;
         }
     }
     rows

@@ -198,8 +198,8 @@ pub fn text_table(labels: [&str; 2], rows: &[Row]) -> String {
     ];
     let mut w = [0usize; 4];
     for row in std::iter::once(&head).chain(cells.iter()) {
-        for (i, c) in row.iter().enumerate() {
-            w[i] = w[i].max(c.chars().count());
+        for (wi, c) in w.iter_mut().zip(row) {
+            *wi = (*wi).max(c.chars().count());
         }
     }
     let mut out = String::new();

@@ -477,8 +477,7 @@ fn sweep_headline(path: &Path) -> Result<String, ReportError> {
     let at = |name: &str| cols.iter().position(|c| *c == name);
     let mut head: Vec<String> = varied
         .iter()
-        .filter_map(|&i| cols.get(i))
-        .map(|c| c.to_string())
+        .filter_map(|&i| cols.get(i).map(|c| c.to_string()))
         .collect();
     head.extend(metrics.iter().map(|(_, l, _)| l.clone()));
     let mut rows = Vec::new();

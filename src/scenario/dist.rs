@@ -291,7 +291,10 @@ impl Dist {
             },
             Dist::Empirical { values } => {
                 let i = ((values.len() as f64) * unit_f64(rng)) as usize;
-                values[i.min(values.len() - 1)]
+                values
+                    .get(i.min(values.len().saturating_sub(1)))
+                    .copied()
+                    .unwrap_or(0.0)
             }
         };
         if x.is_finite() && x > 0.0 { x } else { 0.0 }

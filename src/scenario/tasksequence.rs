@@ -299,7 +299,7 @@ fn read_tree(
                 None
             }
         },
-        [_, second, ..] => {
+        [first, second, ..] => {
             let at = s
                 .table
                 .iter()
@@ -310,9 +310,8 @@ fn read_tree(
                 at,
                 &s.key(second),
                 format!(
-                    "`{}` and `{second}` are both given; a task sequence has exactly one form: \
-                     template, xml or inline steps",
-                    forms[0]
+                    "`{first}` and `{second}` are both given; a task sequence has exactly one \
+                     form: template, xml or inline steps"
                 ),
             ));
             None

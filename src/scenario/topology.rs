@@ -200,7 +200,9 @@ fn read_sites(
         let wan = t.opt("wan", &fields::positive_rate, errors);
         let distribution_points = match t.get("distribution_points") {
             Some(v) => dp_list(t.ctx, &t.key("distribution_points"), v, dp_names, errors),
-            None => (0..dps.len()).filter(|&d| dps[d].site == i).collect(),
+            None => (0..dps.len())
+                .filter(|&d| dps.get(d).is_some_and(|x| x.site == i))
+                .collect(),
         };
         let fallback = t
             .get("fallback")

@@ -52,17 +52,17 @@ fn split_number(s: &str) -> Option<(f64, &str)> {
     let mut end = 0;
     let mut seen_digit = false;
     let mut seen_e = false;
-    while end < bytes.len() {
-        let c = bytes[end];
+    let mut prev: Option<u8> = None;
+    while let Some(&c) = bytes.get(end) {
+        let next = bytes.get(end + 1).copied();
         let ok = c.is_ascii_digit()
             || c == b'.'
             || c == b'_'
-            || ((c == b'+' || c == b'-') && (end == 0 || matches!(bytes[end - 1], b'e' | b'E')))
+            || ((c == b'+' || c == b'-') && matches!(prev, None | Some(b'e' | b'E')))
             || ((c == b'e' || c == b'E')
                 && seen_digit
                 && !seen_e
-                && end + 1 < bytes.len()
-                && (bytes[end + 1].is_ascii_digit() || matches!(bytes[end + 1], b'+' | b'-')));
+                && next.is_some_and(|n| n.is_ascii_digit() || matches!(n, b'+' | b'-')));
         if !ok {
             break;
         }
@@ -72,14 +72,17 @@ fn split_number(s: &str) -> Option<(f64, &str)> {
         if c == b'e' || c == b'E' {
             seen_e = true;
         }
+        prev = Some(c);
         end += 1;
     }
     if !seen_digit {
         return None;
     }
-    let num: String = s[..end].chars().filter(|&c| c != '_').collect();
+    // `end` stops at an ASCII byte or the end, so both halves are valid str slices.
+    let (head, tail) = s.split_at_checked(end)?;
+    let num: String = head.chars().filter(|&c| c != '_').collect();
     let v: f64 = num.parse().ok()?;
-    Some((v, s[end..].trim()))
+    Some((v, tail.trim()))
 }
 
 fn unit_scale(q: Quantity, unit: &str) -> Option<f64> {

@@ -67,7 +67,7 @@ fn stacked_panel<DB: DrawingBackend>(
         mesh.x_desc(unit.desc());
     }
     mesh.draw().drawn()?;
-    for k in (0..stacked.len()).rev() {
+    for (k, series) in stacked.iter().enumerate().rev() {
         let col = style::color(k);
         let name = links
             .get(k)
@@ -75,7 +75,7 @@ fn stacked_panel<DB: DrawingBackend>(
             .map(|l| l.name.as_str())
             .unwrap_or("");
         let pts: Vec<(f64, f64)> = g
-            .steps(&stacked[k], unit)
+            .steps(series, unit)
             .into_iter()
             .map(|(x, y)| (x, y / div))
             .collect();
@@ -199,7 +199,7 @@ impl Chart for Connections<'_> {
         ] {
             let max = groups
                 .iter()
-                .flat_map(|gr| gr[col_ix].iter().copied())
+                .flat_map(|gr| gr.get(col_ix).into_iter().flatten().copied())
                 .fold(0.0, f64::max);
             let mut c = ChartBuilder::on(area)
                 .caption(panel, style::label())
@@ -226,7 +226,7 @@ impl Chart for Connections<'_> {
                     .map(|l| l.name.clone())
                     .unwrap_or_default();
                 c.draw_series(LineSeries::new(
-                    g.steps(&gr[col_ix], unit),
+                    g.steps(gr.get(col_ix).map_or(&[][..], Vec::as_slice), unit),
                     col.stroke_width(2),
                 ))
                 .drawn()?

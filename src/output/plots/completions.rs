@@ -14,11 +14,11 @@ fn per_group(d: &ResultData, g: Groups) -> [Vec<f64>; 3] {
     let mut out = [vec![0.0; g.n], vec![0.0; g.n], vec![0.0; g.n]];
     for row in &d.timeline {
         let i = g.index(row.time_s);
-        for (col, v) in [row.succeeded, row.rolled_back, row.failed]
-            .into_iter()
-            .enumerate()
+        for (col, v) in out
+            .iter_mut()
+            .zip([row.succeeded, row.rolled_back, row.failed])
         {
-            if let Some(x) = out[col].get_mut(i) {
+            if let Some(x) = col.get_mut(i) {
                 *x += v as f64;
             }
         }
@@ -140,15 +140,14 @@ impl Chart for Completions<'_> {
         .legend(style::legend_dashed(style::MARK.mix(0.7), 2));
         let names = ["succeeded", "rolled back", "failed"];
         let colors = [style::SUCCEEDED, style::ROLLED_BACK, style::FAILED];
-        for k in 0..3 {
-            let col = colors[k];
-            let total: f64 = counts[k].iter().sum();
+        for ((name, col), count) in names.iter().zip(colors).zip(&counts) {
+            let total: f64 = count.iter().sum();
             c.draw_series(LineSeries::new(
-                cumulative(&counts[k], g, unit, 1.0),
+                cumulative(count, g, unit, 1.0),
                 col.stroke_width(3),
             ))
             .drawn()?
-            .label(format!("{} ({})", names[k], style::fmt_count(total)))
+            .label(format!("{name} ({})", style::fmt_count(total)))
             .legend(style::legend_line(col.to_rgba(), 3));
         }
         if let Some(dl) = d.deadline_s {
@@ -163,14 +162,17 @@ impl Chart for Completions<'_> {
         style::legend(&mut c, SeriesLabelPosition::LowerRight)?;
 
         // Bottom: ended per group, stacked.
-        let stacked: Vec<Vec<f64>> = (0..3)
-            .map(|k| {
-                (0..g.n)
-                    .map(|i| counts[..=k].iter().map(|v| v[i]).sum())
-                    .collect()
+        let mut running = vec![0.0; g.n];
+        let stacked: Vec<Vec<f64>> = counts
+            .iter()
+            .map(|v| {
+                for (r, x) in running.iter_mut().zip(v) {
+                    *r += x;
+                }
+                running.clone()
             })
             .collect();
-        let y_max = style::headroom(stacked[2].iter().copied().fold(0.0, f64::max));
+        let y_max = style::headroom(running.iter().copied().fold(0.0, f64::max));
         let mut c = ChartBuilder::on(&bottom)
             .margin(12)
             .x_label_area_size(44)
@@ -186,10 +188,9 @@ impl Chart for Completions<'_> {
             .axis_desc_style(style::label())
             .draw()
             .drawn()?;
-        for k in (0..3).rev() {
-            let col = colors[k];
+        for (col, s) in colors.iter().zip(&stacked).rev() {
             c.draw_series(
-                AreaSeries::new(g.steps(&stacked[k], unit), 0.0, col.mix(0.85).filled())
+                AreaSeries::new(g.steps(s, unit), 0.0, col.mix(0.85).filled())
                     .border_style(col.stroke_width(1)),
             )
             .drawn()?;

@@ -54,7 +54,7 @@ pub const PALETTE: [RGBColor; 10] = [
 
 /// Series colour `i` (cycling).
 pub fn color(i: usize) -> RGBColor {
-    PALETTE[i % PALETTE.len()]
+    PALETTE.get(i % PALETTE.len()).copied().unwrap_or(BLACK)
 }
 
 /// Succeeded.
