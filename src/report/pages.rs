@@ -526,7 +526,11 @@ fn partial_note(dir: &Path) -> String {
     let missing = std::fs::read_to_string(dir.join("study.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v["completion"]["points_missing"].as_array().map(Vec::len))
+        .and_then(|v| {
+            v.pointer("/completion/points_missing")?
+                .as_array()
+                .map(Vec::len)
+        })
         .unwrap_or(0);
     let complete = flags.iter().filter(|c| **c).count();
     format!(

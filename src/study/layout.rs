@@ -304,6 +304,101 @@ mod tests {
     }
 
     #[test]
+    fn a_partial_inventory_names_units_by_folder_and_sorts_points() {
+        assert_eq!(
+            unit_name(StudyKind::Sweep, 7, 12, 3),
+            "points/02/replications/rep-1"
+        );
+        assert_eq!(
+            unit_name(StudyKind::Replications, 3, 1, 10),
+            "replications/rep-3"
+        );
+        // 3 points x 2 replications: point 0 whole, point 1 half (its other unit was
+        // stopped mid-run), point 2 never started.
+        let owned: Vec<u64> = (0..6).collect();
+        let c = Completion::new(
+            StudyKind::Sweep,
+            3,
+            2,
+            &owned,
+            &[0, 1, 2].into(),
+            &[3].into(),
+            true,
+        );
+        assert_eq!(c.units_total, 6);
+        assert_eq!(c.units_present.len(), 3);
+        assert_eq!(
+            c.units_missing,
+            [
+                "points/1/replications/rep-1",
+                "points/2/replications/rep-0",
+                "points/2/replications/rep-1"
+            ]
+        );
+        assert_eq!(c.units_dropped, ["points/1/replications/rep-1"]);
+        assert_eq!(
+            (c.points_complete, c.points_partial, c.points_missing),
+            (vec![0], vec![1], vec![2])
+        );
+        // A shard's inventory has no point lists: its points are never whole.
+        let c = Completion::new(
+            StudyKind::Sweep,
+            3,
+            2,
+            &[1, 3, 5],
+            &[1].into(),
+            &BTreeSet::new(),
+            false,
+        );
+        assert_eq!((c.units_total, c.units_missing.len()), (3, 2));
+        assert!(c.points_complete.is_empty() && c.points_missing.is_empty());
+    }
+
+    #[test]
+    fn a_complete_manifest_has_no_partial_keys() {
+        let m = Manifest {
+            format: FORMAT,
+            kind: StudyKind::Sweep,
+            scenario: "s".into(),
+            scenario_hash: fingerprint(b"x"),
+            set: Vec::new(),
+            vary: Vec::new(),
+            replications: 2,
+            shard: None,
+            version: "0".into(),
+            partial: false,
+            completion: None,
+        };
+        let text = serde_json::to_string(&m).expect("serializes");
+        assert!(
+            !text.contains("partial") && !text.contains("completion"),
+            "{text}"
+        );
+        let back: Manifest = serde_json::from_str(&text).expect("reads back");
+        assert_eq!(back, m);
+        let p = Manifest {
+            partial: true,
+            completion: Some(Completion::new(
+                StudyKind::Sweep,
+                1,
+                2,
+                &[0, 1],
+                &[0].into(),
+                &BTreeSet::new(),
+                true,
+            )),
+            ..m.clone()
+        };
+        let text = serde_json::to_string(&p).expect("serializes");
+        assert!(text.contains("\"partial\":true"), "{text}");
+        assert_eq!(
+            serde_json::from_str::<Manifest>(&text).ok(),
+            Some(p.clone())
+        );
+        assert_eq!(p.whole(), m);
+    }
+
+    #[test]
     fn folders_sort_by_index() {
         let root = Path::new("out");
         assert_eq!(

@@ -191,6 +191,28 @@ mod tests {
     }
 
     #[test]
+    fn only_a_partial_table_has_the_marker_columns() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let row = |point: usize, replications| Row {
+            values: vec![point.to_string()],
+            stats: [("a".to_string(), Some((1.5, 0.25)))].into(),
+            point,
+            replications,
+        };
+        let rows = [row(0, 3), row(2, 1)];
+        let p = dir.path().join("t.csv");
+        write(&p, &["k".into()], &rows, None).expect("writes");
+        let whole = std::fs::read_to_string(&p).expect("reads");
+        assert_eq!(whole, "k,a.mean,a.ci95\n0,1.5,0.25\n2,1.5,0.25\n");
+        write(&p, &["k".into()], &rows, Some(3)).expect("writes");
+        let partial = std::fs::read_to_string(&p).expect("reads");
+        assert_eq!(
+            partial,
+            "k,point,replications_done,complete,a.mean,a.ci95\n0,0,3,true,1.5,0.25\n2,2,1,false,1.5,0.25\n"
+        );
+    }
+
+    #[test]
     fn stats_treat_null_as_unknown_and_missing_codes_as_zero() {
         let u1: Figures = [
             ("a".to_string(), Some(1.0)),
