@@ -16,6 +16,11 @@ pub struct MergeArgs {
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
+    /// Join the units present even when some are missing (a shard not given, or
+    /// stopped by Ctrl-C): the result is a partial study, marked so in study.json,
+    /// sweep.csv and the merged summaries. Without it a missing unit is an error.
+    #[arg(long)]
+    pub allow_partial: bool,
     /// Worker threads (default: every core). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -26,13 +31,28 @@ pub struct MergeArgs {
 
 /// Runs the command; returns the exit code.
 pub fn merge(a: &MergeArgs) -> anyhow::Result<i32> {
-    let joined = join::join(&a.dirs, &a.out, a.threads)
+    let joined = join::join(&a.dirs, &a.out, a.threads, a.allow_partial)
         .map_err(|e| study_error(e, a.dirs.first().map(PathBuf::as_path).unwrap_or(&a.out)))?;
+    if let Joined::Study(o) = &joined
+        && let Some(c) = o
+            .manifest
+            .completion
+            .as_ref()
+            .filter(|_| o.manifest.partial)
+    {
+        eprintln!(
+            "partial: {} of {} units missing (--allow-partial); {} holds a partial study, its study.json lists them",
+            c.units_missing.len(),
+            c.units_total,
+            a.out.display()
+        );
+    }
     if a.quiet {
         return Ok(0);
     }
     match joined {
         Joined::Study(o) => {
+            let partial_of = o.manifest.partial.then_some(o.manifest.replications);
             let points = o.points.unwrap_or_default();
             let keys: Vec<String> = o.manifest.vary.iter().map(|v| v.key.clone()).collect();
             if keys.is_empty() {
@@ -40,7 +60,7 @@ pub fn merge(a: &MergeArgs) -> anyhow::Result<i32> {
                     super::out(&super::table::summary_table(&p.summary));
                 }
             } else {
-                super::out(&points_table(&keys, &points));
+                super::out(&points_table(&keys, &points, partial_of));
             }
             super::out(&format!(
                 "joined {} folder(s): {} point(s) x {} replication(s) in {}\n",

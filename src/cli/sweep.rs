@@ -102,7 +102,9 @@ pub(crate) fn progress_bar(quiet: bool, len: usize) -> Option<indicatif::Progres
     Some(bar)
 }
 
-/// Runs a study with the progress bar and Ctrl-C; `Ok(None)` when interrupted.
+/// Runs a study with the progress bar and Ctrl-C; `Ok(None)` when interrupted before
+/// any unit finished (nothing written). Interrupted later, the outcome's manifest is
+/// `partial` and what was kept is said on stderr.
 pub(crate) fn execute(
     study: &Study,
     out: &std::path::Path,
@@ -134,9 +136,31 @@ pub(crate) fn execute(
         b.finish_and_clear();
     }
     match r {
-        Ok(o) => Ok(Some(o)),
+        Ok(o) => {
+            if let Some(c) = o
+                .manifest
+                .completion
+                .as_ref()
+                .filter(|_| o.manifest.partial)
+            {
+                let dropped = match c.units_dropped.len() {
+                    0 => String::new(),
+                    n => format!(" ({n} stopped mid-run were dropped)"),
+                };
+                eprintln!(
+                    "interrupted: {} of {} runs finished and were kept{dropped}; partial results written to {} (study.json lists what is missing)",
+                    c.units_present.len(),
+                    c.units_total,
+                    out.display()
+                );
+            }
+            Ok(Some(o))
+        }
         Err(StudyError::Interrupted) => {
-            eprintln!("interrupted: nothing written to {}", out.display());
+            eprintln!(
+                "interrupted before any run finished: nothing written to {}",
+                out.display()
+            );
             Ok(None)
         }
         Err(e) => Err(study_error(e, &study.scenario_path)),
@@ -163,8 +187,14 @@ fn mean_pm(p: &PointResult, key: &str, secs: bool) -> String {
     }
 }
 
-/// The table printed after a sweep: a few headline figures per point.
-pub(crate) fn points_table(keys: &[String], points: &[PointResult]) -> String {
+/// The table printed after a sweep: a few headline figures per point. `partial_of`
+/// is `Some(R)` for a partial study: a `runs` column then shows how many of the R
+/// replications each point's figures are over, and a last line says it is partial.
+pub(crate) fn points_table(
+    keys: &[String],
+    points: &[PointResult],
+    partial_of: Option<u32>,
+) -> String {
     let mut o = String::new();
     let cols = [
         ("succeeded", "outcomes.succeeded", false),
@@ -175,13 +205,18 @@ pub(crate) fn points_table(keys: &[String], points: &[PointResult]) -> String {
     let mut rows: Vec<Vec<String>> = vec![
         std::iter::once("point".to_string())
             .chain(keys.iter().cloned())
+            .chain(partial_of.map(|_| "runs".to_string()))
             .chain(cols.iter().map(|c| c.0.to_string()))
             .collect(),
     ];
-    for (i, p) in points.iter().enumerate() {
+    for p in points {
         rows.push(
-            std::iter::once(i.to_string())
+            std::iter::once(p.index.to_string())
                 .chain(p.assignments.iter().map(|(_, v)| v.clone()))
+                .chain(partial_of.map(|r| {
+                    let mark = if p.complete { "" } else { " (partial)" };
+                    format!("{}/{r}{mark}", p.replications)
+                }))
                 .chain(cols.iter().map(|(_, k, s)| mean_pm(p, k, *s)))
                 .collect(),
         );
@@ -203,7 +238,20 @@ pub(crate) fn points_table(keys: &[String], points: &[PointResult]) -> String {
             .collect();
         let _ = writeln!(o, "{}", line.join("  ").trim_end());
     }
+    if partial_of.is_some() {
+        let complete = points.iter().filter(|p| p.complete).count();
+        let _ = writeln!(
+            o,
+            "PARTIAL: {complete} point(s) complete, {} merged from fewer replications than asked (wider intervals; `complete` is false in the CSV); points without any run are left out",
+            points.len() - complete
+        );
+    }
     o
+}
+
+/// The exit code of a study that ran: 130 when Ctrl-C left it partial.
+fn exit_code(o: &runner::Outcome) -> i32 {
+    if o.manifest.partial { 130 } else { 0 }
 }
 
 /// Runs the command; returns the exit code.
@@ -233,31 +281,42 @@ pub fn sweep(a: &SweepArgs) -> anyhow::Result<i32> {
     let Some(outcome) = execute(&study, &out, a.threads, a.quiet)? else {
         return Ok(130);
     };
+    let code = exit_code(&outcome);
     if a.quiet {
-        return Ok(0);
+        return Ok(code);
     }
+    let partial_of = outcome.manifest.partial.then_some(a.replications);
     match (&outcome.points, shard) {
         (Some(points), _) => {
             let keys: Vec<String> = study.grid.vary.iter().map(|v| v.key.clone()).collect();
-            super::out(&points_table(&keys, points));
+            super::out(&points_table(&keys, points, partial_of));
+            let shown = if partial_of.is_some() {
+                format!("{} of {} points (partial)", points.len(), study.points())
+            } else {
+                format!("{} points", points.len())
+            };
             super::out(&format!(
-                "{} points x {} replication(s): {}\n",
-                points.len(),
+                "{shown} x {} replication(s): {}\n",
                 a.replications,
                 out.join("sweep.csv").display()
             ));
         }
         (None, Some(s)) => super::out(&format!(
-            "shard {}/{}: {} of {} runs written to {}; join the shards with `fleetsim merge DIR... --out DIR`\n",
+            "shard {}/{}: {} of {} runs written to {}{}; join the shards with `fleetsim merge DIR... --out DIR`\n",
             s.index,
             s.count,
             outcome.units_run,
             study.points() * a.replications as usize,
-            out.display()
+            out.display(),
+            if partial_of.is_some() {
+                " (partial)"
+            } else {
+                ""
+            }
         )),
         (None, None) => {}
     }
-    Ok(0)
+    Ok(code)
 }
 
 /// `fleetsim run --replications R [--shard I/N]`: a study of one point.
@@ -296,14 +355,23 @@ pub(crate) fn replications(a: &super::run::RunArgs, out: &std::path::Path) -> an
     let Some(outcome) = execute(&study, out, None, a.quiet)? else {
         return Ok(130);
     };
+    let code = exit_code(&outcome);
     if a.quiet {
-        return Ok(0);
+        return Ok(code);
     }
     match (outcome.points.as_deref(), shard) {
         (Some([p]), _) => {
             super::out(&super::table::summary_table(&p.summary));
+            let merged = if p.complete {
+                format!("{reps} replication(s) merged")
+            } else {
+                format!(
+                    "PARTIAL: {} of {reps} replication(s) merged (interrupted; `complete` is false in replications.csv)",
+                    p.replications
+                )
+            };
             super::out(&format!(
-                "{reps} replication(s) merged; mean ± 95% half-width per replication: succeeded {}, 95% compliant at {}, compliance p95 {}\nresults: {}\n",
+                "{merged}; mean ± 95% half-width per replication: succeeded {}, 95% compliant at {}, compliance p95 {}\nresults: {}\n",
                 mean_pm(p, "outcomes.succeeded", false),
                 mean_pm(p, "compliance.p95_s", true),
                 mean_pm(p, "latency.time_to_compliance.p95", true),
@@ -311,13 +379,18 @@ pub(crate) fn replications(a: &super::run::RunArgs, out: &std::path::Path) -> an
             ));
         }
         (_, Some(s)) => super::out(&format!(
-            "shard {}/{}: {} of {reps} replications written to {}; join the shards with `fleetsim merge DIR... --out DIR`\n",
+            "shard {}/{}: {} of {reps} replications written to {}{}; join the shards with `fleetsim merge DIR... --out DIR`\n",
             s.index,
             s.count,
             outcome.units_run,
-            out.display()
+            out.display(),
+            if outcome.manifest.partial {
+                " (partial)"
+            } else {
+                ""
+            }
         )),
         _ => {}
     }
-    Ok(0)
+    Ok(code)
 }

@@ -504,6 +504,41 @@ fn sweep_headline(path: &Path) -> Result<String, ReportError> {
     Ok(html::table(&head_refs, &rows))
 }
 
+/// The warning of a partial sweep (stopped by Ctrl-C, or merged with runs missing),
+/// empty for a complete one. A partial `sweep.csv` has a `complete` column; the
+/// points without any run are counted from `study.json`.
+fn partial_note(dir: &Path) -> String {
+    let Ok(mut r) = csv::Reader::from_path(dir.join("sweep.csv")) else {
+        return String::new();
+    };
+    let Some(at) = r
+        .headers()
+        .ok()
+        .and_then(|h| h.iter().position(|c| c == "complete"))
+    else {
+        return String::new();
+    };
+    let flags: Vec<bool> = r
+        .records()
+        .flatten()
+        .map(|rec| rec.get(at) == Some("true"))
+        .collect();
+    let missing = std::fs::read_to_string(dir.join("study.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| {
+            v.pointer("/completion/points_missing")?
+                .as_array()
+                .map(Vec::len)
+        })
+        .unwrap_or(0);
+    let complete = flags.iter().filter(|c| **c).count();
+    format!(
+        "<p><span class=\"badge\">partial</span> The sweep was interrupted: {complete} of {} points listed have every replication; the others (<code>complete</code> = false) are means over fewer replications, with wider intervals. {missing} point(s) without any finished run are left out. <code>study.json</code> lists what is missing.</p>\n",
+        flags.len()
+    )
+}
+
 /// The page of a sweep folder: the headline figures per point, `sweep.csv` in full,
 /// and the runs found in its subfolders overlaid.
 pub fn sweep_page(dir: &Path) -> Result<String, ReportError> {
@@ -518,6 +553,7 @@ pub fn sweep_page(dir: &Path) -> Result<String, ReportError> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()),
     );
+    body.push_str(&partial_note(dir));
     body.push_str(&sweep_headline(&dir.join("sweep.csv"))?);
     body.push_str("<details><summary>Every figure (mean and 95% half-width)</summary>\n");
     body.push_str(&table);

@@ -2,12 +2,17 @@
 //! the units the shards ran, with the same code that finishes an unsharded study
 //! ([`super::runner::finish`]), so the result is byte for byte the same; plain result
 //! folders are merged as replications of one another ([`super::merge`]).
+//!
+//! A missing unit (a shard not given, or a partial shard stopped by Ctrl-C) is an
+//! error naming the units, unless the caller allows a partial result: then the study
+//! is rebuilt from the units present and marked partial, as an interrupted run is.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::StudyError;
 use super::grid::Grid;
-use super::layout::{self, MANIFEST, Manifest};
+use super::layout::{self, Completion, MANIFEST, Manifest};
 use super::merge;
 use super::runner::{Outcome, finish, in_pool, input, io_at, write_atomically, write_json};
 use crate::output::atomic::COMPLETE_MARKER;
@@ -50,15 +55,21 @@ fn read_manifest(dir: &Path) -> Result<Option<Manifest>, StudyError> {
 #[derive(Debug, Clone)]
 pub enum Joined {
     /// Shards (or other parts) of one study were joined into the whole study.
-    Study(Outcome),
+    Study(Box<Outcome>),
     /// Plain result folders were merged as replications of one another.
     Folders(Box<Summary>),
 }
 
 /// Joins `inputs` into `out`: shards of one study become the study, exactly as if it
 /// had run whole; plain result folders (no `study.json`) are merged into one result
-/// folder ([`merge`] says how).
-pub fn join(inputs: &[PathBuf], out: &Path, threads: Option<usize>) -> Result<Joined, StudyError> {
+/// folder ([`merge`] says how). Units missing from every input are an error unless
+/// `allow_partial`, which writes a partial study from the units present.
+pub fn join(
+    inputs: &[PathBuf],
+    out: &Path,
+    threads: Option<usize>,
+    allow_partial: bool,
+) -> Result<Joined, StudyError> {
     let Some(first) = inputs.first() else {
         return Err(input(Path::new("merge"), "", "no folder to merge".into()));
     };
@@ -103,7 +114,7 @@ pub fn join(inputs: &[PathBuf], out: &Path, threads: Option<usize>) -> Result<Jo
             Some(_) => {}
         }
     }
-    let Some(manifest) = whole else {
+    let Some(mut manifest) = whole else {
         return Err(bad(first, "no manifest".into()));
     };
     let grid = Grid {
@@ -113,7 +124,9 @@ pub fn join(inputs: &[PathBuf], out: &Path, threads: Option<usize>) -> Result<Jo
     let reps = manifest.replications;
     let mut sources: Vec<(PathBuf, PathBuf)> = Vec::new();
     let mut missing = Vec::new();
-    for u in 0..n as u64 * u64::from(reps) {
+    let mut present = BTreeSet::new();
+    let total = n as u64 * u64::from(reps);
+    for u in 0..total {
         let p = (u / u64::from(reps)) as usize;
         let r = (u % u64::from(reps)) as u32;
         let rel = layout::unit_dir(
@@ -126,8 +139,11 @@ pub fn join(inputs: &[PathBuf], out: &Path, threads: Option<usize>) -> Result<Jo
             .filter(|d| d.join(&rel).join(COMPLETE_MARKER).exists())
             .collect();
         match found.as_slice() {
-            [one] => sources.push((one.join(&rel), rel)),
-            [] => missing.push(rel.display().to_string()),
+            [one] => {
+                sources.push((one.join(&rel), rel));
+                present.insert(u);
+            }
+            [] => missing.push(layout::unit_name(manifest.kind, u, n, reps)),
             [a, b, ..] => {
                 return Err(bad(
                     b,
@@ -140,15 +156,38 @@ pub fn join(inputs: &[PathBuf], out: &Path, threads: Option<usize>) -> Result<Jo
             }
         }
     }
-    if !missing.is_empty() {
+    if !missing.is_empty() && (!allow_partial || sources.is_empty()) {
         let shown: Vec<&str> = missing.iter().take(5).map(String::as_str).collect();
+        let more = if missing.len() > shown.len() {
+            ", ..."
+        } else {
+            ""
+        };
+        let hint = if sources.is_empty() {
+            "no unit at all is present"
+        } else {
+            "is a shard missing, or was one interrupted? --allow-partial joins the units present into a partial study"
+        };
         return Err(bad(
             first,
             format!(
-                "{} unit(s) missing from the folders given, e.g. {}: is a shard missing?",
+                "{} unit(s) missing from the folders given: {}{more}; {hint}",
                 missing.len(),
                 shown.join(", ")
             ),
+        ));
+    }
+    if !missing.is_empty() {
+        let all: Vec<u64> = (0..total).collect();
+        manifest.partial = true;
+        manifest.completion = Some(Completion::new(
+            manifest.kind,
+            n,
+            reps,
+            &all,
+            &present,
+            &BTreeSet::new(),
+            true,
         ));
     }
     let outcome = write_atomically(out, |tmp| {
@@ -165,5 +204,5 @@ pub fn join(inputs: &[PathBuf], out: &Path, threads: Option<usize>) -> Result<Jo
             points: Some(points),
         })
     })?;
-    Ok(Joined::Study(outcome))
+    Ok(Joined::Study(Box::new(outcome)))
 }

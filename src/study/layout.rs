@@ -19,6 +19,7 @@
 //! folder holds only its own units (and the manifest with its shard number); the
 //! merged folders and CSVs appear once every unit is present.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -110,15 +111,106 @@ pub struct Manifest {
     pub shard: Option<Shard>,
     /// fleetsim version that wrote it.
     pub version: String,
+    /// The folder lacks units: the study was stopped by Ctrl-C, or joined by
+    /// `merge --allow-partial` with units missing. Absent (false) when complete, so a
+    /// complete study's manifest is the same as before partial folders existed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
+    /// What a partial folder holds and lacks; absent when complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion: Option<Completion>,
 }
 
 impl Manifest {
-    /// The manifest with the shard cleared: equal for every shard of one study.
+    /// The manifest with the shard and completeness cleared: equal for every shard of
+    /// one study, partial or not.
     pub fn whole(&self) -> Manifest {
         Manifest {
             shard: None,
+            partial: false,
+            completion: None,
             ..self.clone()
         }
+    }
+}
+
+/// What happens to a unit that Ctrl-C stops mid-run, as the manifest records it.
+pub const PARTIAL_POLICY: &str = "finished units only: a unit stopped mid-run is dropped (half a replication would bias means and intervals); a point with some units is merged from those and marked partial; a point with none is missing";
+
+/// The inventory of a partial study folder, in `study.json`: which units are there,
+/// which are not and why, so that nobody mistakes a partial mean for a full one and a
+/// later `merge` knows what to look for. Units are named by their folder relative to
+/// the study folder (`points/3/replications/rep-1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Completion {
+    /// What was done with units stopped mid-run ([`PARTIAL_POLICY`]).
+    pub policy: String,
+    /// Units this folder should hold (its share of the study).
+    pub units_total: u64,
+    /// Units present, complete.
+    pub units_present: Vec<String>,
+    /// Units absent: never started, or stopped mid-run.
+    pub units_missing: Vec<String>,
+    /// The missing units that were running when the study stopped and were dropped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub units_dropped: Vec<String>,
+    /// Points with every replication (whole-study folders only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub points_complete: Vec<usize>,
+    /// Points merged from some of their replications: their `summary.json` says
+    /// `"partial": true` (whole-study folders only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub points_partial: Vec<usize>,
+    /// Points without any replication: no folder, no row (whole-study folders only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub points_missing: Vec<usize>,
+}
+
+impl Completion {
+    /// The inventory of a folder meant to hold `owned` (unit numbers, ascending) of a
+    /// study of `points` points x `reps` replications, of which `present` are there
+    /// and `dropped` were stopped mid-run. Point lists are filled for whole-study
+    /// folders only (`whole`), where every unit of a point is owned.
+    pub fn new(
+        kind: StudyKind,
+        points: usize,
+        reps: u32,
+        owned: &[u64],
+        present: &BTreeSet<u64>,
+        dropped: &BTreeSet<u64>,
+        whole: bool,
+    ) -> Completion {
+        let name = |u: u64| unit_name(kind, u, points, reps);
+        let mut c = Completion {
+            policy: PARTIAL_POLICY.to_string(),
+            units_total: owned.len() as u64,
+            units_present: Vec::new(),
+            units_missing: Vec::new(),
+            units_dropped: dropped.iter().map(|&u| name(u)).collect(),
+            points_complete: Vec::new(),
+            points_partial: Vec::new(),
+            points_missing: Vec::new(),
+        };
+        for &u in owned {
+            if present.contains(&u) {
+                c.units_present.push(name(u));
+            } else {
+                c.units_missing.push(name(u));
+            }
+        }
+        if whole {
+            let r = u64::from(reps.max(1));
+            for p in 0..points {
+                let first = p as u64 * r;
+                let n = present.range(first..first + r).count() as u64;
+                match n {
+                    0 => c.points_missing.push(p),
+                    n if n == r => c.points_complete.push(p),
+                    _ => c.points_partial.push(p),
+                }
+            }
+        }
+        c
     }
 }
 
@@ -152,6 +244,20 @@ pub fn point_dir(root: &Path, kind: StudyKind, p: usize, points: usize) -> PathB
     match kind {
         StudyKind::Replications => root.to_path_buf(),
         StudyKind::Sweep => root.join("points").join(padded(p, points)),
+    }
+}
+
+/// The folder of unit `u` relative to the study folder, `/`-separated, as the
+/// manifest and messages name it.
+pub fn unit_name(kind: StudyKind, u: u64, points: usize, reps: u32) -> String {
+    let r = u64::from(reps.max(1));
+    let rep = format!(
+        "replications/rep-{}",
+        padded((u % r) as usize, reps as usize)
+    );
+    match kind {
+        StudyKind::Replications => rep,
+        StudyKind::Sweep => format!("points/{}/{rep}", padded((u / r) as usize, points)),
     }
 }
 
@@ -195,6 +301,101 @@ mod tests {
         assert_eq!(d.len(), 50);
         assert_eq!(replication_seed(42, 7), s[7]);
         assert_ne!(replication_seed(43, 7), s[7]);
+    }
+
+    #[test]
+    fn a_partial_inventory_names_units_by_folder_and_sorts_points() {
+        assert_eq!(
+            unit_name(StudyKind::Sweep, 7, 12, 3),
+            "points/02/replications/rep-1"
+        );
+        assert_eq!(
+            unit_name(StudyKind::Replications, 3, 1, 10),
+            "replications/rep-3"
+        );
+        // 3 points x 2 replications: point 0 whole, point 1 half (its other unit was
+        // stopped mid-run), point 2 never started.
+        let owned: Vec<u64> = (0..6).collect();
+        let c = Completion::new(
+            StudyKind::Sweep,
+            3,
+            2,
+            &owned,
+            &[0, 1, 2].into(),
+            &[3].into(),
+            true,
+        );
+        assert_eq!(c.units_total, 6);
+        assert_eq!(c.units_present.len(), 3);
+        assert_eq!(
+            c.units_missing,
+            [
+                "points/1/replications/rep-1",
+                "points/2/replications/rep-0",
+                "points/2/replications/rep-1"
+            ]
+        );
+        assert_eq!(c.units_dropped, ["points/1/replications/rep-1"]);
+        assert_eq!(
+            (c.points_complete, c.points_partial, c.points_missing),
+            (vec![0], vec![1], vec![2])
+        );
+        // A shard's inventory has no point lists: its points are never whole.
+        let c = Completion::new(
+            StudyKind::Sweep,
+            3,
+            2,
+            &[1, 3, 5],
+            &[1].into(),
+            &BTreeSet::new(),
+            false,
+        );
+        assert_eq!((c.units_total, c.units_missing.len()), (3, 2));
+        assert!(c.points_complete.is_empty() && c.points_missing.is_empty());
+    }
+
+    #[test]
+    fn a_complete_manifest_has_no_partial_keys() {
+        let m = Manifest {
+            format: FORMAT,
+            kind: StudyKind::Sweep,
+            scenario: "s".into(),
+            scenario_hash: fingerprint(b"x"),
+            set: Vec::new(),
+            vary: Vec::new(),
+            replications: 2,
+            shard: None,
+            version: "0".into(),
+            partial: false,
+            completion: None,
+        };
+        let text = serde_json::to_string(&m).expect("serializes");
+        assert!(
+            !text.contains("partial") && !text.contains("completion"),
+            "{text}"
+        );
+        let back: Manifest = serde_json::from_str(&text).expect("reads back");
+        assert_eq!(back, m);
+        let p = Manifest {
+            partial: true,
+            completion: Some(Completion::new(
+                StudyKind::Sweep,
+                1,
+                2,
+                &[0, 1],
+                &[0].into(),
+                &BTreeSet::new(),
+                true,
+            )),
+            ..m.clone()
+        };
+        let text = serde_json::to_string(&p).expect("serializes");
+        assert!(text.contains("\"partial\":true"), "{text}");
+        assert_eq!(
+            serde_json::from_str::<Manifest>(&text).ok(),
+            Some(p.clone())
+        );
+        assert_eq!(p.whole(), m);
     }
 
     #[test]

@@ -176,11 +176,10 @@ impl Acc {
             self.first = Some(s.clone());
         }
         self.add_summary(&s);
-        for (i, name) in METRICS.iter().enumerate() {
+        for (name, sum) in METRICS.iter().zip(self.hists.iter_mut()) {
             let p = dir.join("histograms").join(format!("{name}.hdr"));
             let h = hdr::read(&p).map_err(io_err(&p))?;
-            self.hists[i]
-                .add(&h)
+            sum.add(&h)
                 .map_err(|e| bad(&p, format!("histogram does not merge: {e:?}")))?;
         }
         let p = dir.join("histograms").join("ttfb.hdr");
@@ -332,12 +331,19 @@ impl Acc {
             s.mode = f.mode.clone();
             s.seed = f.seed;
         }
-        let st = |i: usize| Stat::from_hist(&self.hists[i]);
-        s.latency.precache = st(0);
-        s.latency.install_wait = st(1);
-        s.latency.download = st(2);
-        s.latency.task_sequence = st(3);
-        s.latency.time_to_compliance = st(4);
+        let st = |name: &str| {
+            METRICS
+                .iter()
+                .zip(&self.hists)
+                .find(|(m, _)| **m == name)
+                .map(|(_, h)| Stat::from_hist(h))
+                .unwrap_or_default()
+        };
+        s.latency.precache = st("precache");
+        s.latency.install_wait = st("install_wait");
+        s.latency.download = st("download");
+        s.latency.task_sequence = st("task_sequence");
+        s.latency.time_to_compliance = st("time_to_compliance");
         let [p50, p90, p95] = self.compliance.map(|(sum, all)| all.then_some(sum / n));
         s.compliance.p50_s = p50;
         s.compliance.p90_s = p90;
@@ -416,10 +422,22 @@ impl Acc {
 /// and be empty of result files: writes summary.json, bandwidth.csv, failures.csv and
 /// histograms/. Returns the merged summary.
 pub fn merge_into(inputs: &[PathBuf], out: &Path) -> Result<Summary, StudyError> {
+    merge_into_marked(inputs, out, false)
+}
+
+/// [`merge_into`], marking the merge `"partial": true` when `incomplete`: the inputs
+/// are only some of the replications that were asked for (a study stopped by
+/// Ctrl-C), so its figures must not be read as the whole point's.
+pub fn merge_into_marked(
+    inputs: &[PathBuf],
+    out: &Path,
+    incomplete: bool,
+) -> Result<Summary, StudyError> {
     let mut acc = Acc::new();
     for d in inputs {
         acc.add(d)?;
     }
+    acc.sum.partial |= incomplete;
     let ttfb = acc.ttfb.clone();
     let (summary, r, steps) = acc.finish();
     std::fs::create_dir_all(out).map_err(io_err(out))?;

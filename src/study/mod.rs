@@ -11,7 +11,8 @@
 //!   numbers: replication r of every point uses the same seed), `--shard I/N`;
 //! - [`runner`]: runs the units of a study in parallel (rayon) and builds its
 //!   merged folders and `sweep.csv` from the unit folders;
-//! - [`join`]: `fleetsim merge`: shards back into the whole study;
+//! - [`join`]: `fleetsim merge`: shards back into the whole study (or, when asked,
+//!   into a partial one);
 //! - [`merge`]: merging result folders exactly (histograms added, counts summed);
 //! - [`table`]: `sweep.csv`, mean and 95% half-width of every figure;
 //! - [`stats`]: the Student-t interval;
@@ -68,7 +69,9 @@ pub enum StudyError {
         /// The error.
         source: std::io::Error,
     },
-    /// Stopped by Ctrl-C before every unit finished; nothing was written.
+    /// Stopped by Ctrl-C with nothing worth keeping, so nothing was written: a study
+    /// before any unit finished (later, the finished units are written as a partial
+    /// study instead), or a plan.
     #[error("interrupted")]
     Interrupted,
 }

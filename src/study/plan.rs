@@ -249,23 +249,27 @@ impl Search<'_> {
             })
             .collect();
         let dirs: Vec<Option<PathBuf>> = rel.iter().map(|r| self.out.map(|o| o.join(r))).collect();
-        let units: Vec<(usize, u32)> = (0..new.len())
-            .flat_map(|i| (0..reps).map(move |r| (i, r)))
+        let values: Vec<String> = new.iter().map(|(k, _)| self.value(*k)).collect();
+        let units: Vec<(&Scenario, &String, Option<&PathBuf>, u32)> = scenarios
+            .iter()
+            .zip(&values)
+            .zip(&dirs)
+            .flat_map(|((sc, v), d)| (0..reps).map(move |r| (sc, v, d.as_ref(), r)))
             .collect();
         let stop = self.stop;
         let figures: Vec<Option<f64>> = units
             .par_iter()
-            .map(|&(i, r)| {
-                let res = runner::run_replication(&scenarios[i], r, false, &[], stop).map_err(
-                    |source| StudyError::Sim {
-                        point: format!("{}={}", spec.key, self.value(new[i].0)),
+            .map(|&(sc, value, dir, r)| {
+                let res = runner::run_replication(sc, r, false, &[], stop).map_err(|source| {
+                    StudyError::Sim {
+                        point: format!("{}={value}", spec.key),
                         source,
-                    },
-                )?;
+                    }
+                })?;
                 if res.partial {
                     return Err(StudyError::Interrupted);
                 }
-                if let Some(d) = &dirs[i] {
+                if let Some(d) = dir {
                     runner::write_unit(&res, &super::layout::unit_dir(d, r, reps), false)?;
                 }
                 let v = serde_json::to_value(Summary::of(&res)).unwrap_or_default();
@@ -277,7 +281,7 @@ impl Search<'_> {
                 })
             })
             .collect::<Result<_, StudyError>>()?;
-        for (i, (k, role)) in new.iter().enumerate() {
+        for (i, (((k, role), dir), rel)) in new.iter().zip(&dirs).zip(&rel).enumerate() {
             let xs: Option<Vec<f64>> = figures
                 .get(i * reps as usize..(i + 1) * reps as usize)
                 .unwrap_or(&[])
@@ -291,7 +295,7 @@ impl Search<'_> {
                 }
                 None => (None, 0.0),
             };
-            if let Some(d) = &dirs[i] {
+            if let Some(d) = dir {
                 let units: Vec<PathBuf> = (0..reps)
                     .map(|r| super::layout::unit_dir(d, r, reps))
                     .collect();
@@ -305,7 +309,7 @@ impl Search<'_> {
                 ci95,
                 met: spec.target.met(mean),
                 role: *role,
-                dir: self.out.map(|_| rel[i].clone()),
+                dir: self.out.map(|_| rel.clone()),
             };
             if let Some(f) = self.on_eval {
                 f(&e);
@@ -402,7 +406,7 @@ fn search_in(
     let mut sorted: Vec<&Evaluation> = s.runs.iter().collect();
     sorted.sort_by_key(|e| e.index);
     for (i, a) in sorted.iter().enumerate() {
-        if let Some(b) = sorted[i + 1..].iter().find(|b| a.met && !b.met) {
+        if let Some(b) = sorted.iter().skip(i + 1).find(|b| a.met && !b.met) {
             warnings.push(format!(
                 "not monotone: {key}={} meets the target but {key}={} does not; the answer is the threshold of the bracket bisection followed",
                 a.value,

@@ -3,16 +3,26 @@
 //! present, the point folders and `sweep.csv` are rebuilt from the unit folders
 //! ([`finish`]), the same way whether the units ran here or came from shards
 //! ([`super::join`]).
+//!
+//! Ctrl-C ([`Control::stop`]) keeps what is finished: no unit starts after it, units
+//! running are stopped and dropped (half a replication would bias the means and
+//! intervals it joins), and the finished units are written as a *partial* study: the
+//! manifest says `"partial": true` and lists what is missing
+//! ([`layout::Completion`]), points with some units are merged from those and marked
+//! partial, and the table gets `point`, `replications_done` and `complete` columns.
+//! When no unit finished there is nothing to keep and nothing is written, so an
+//! earlier complete folder at the same place is not replaced by an empty one.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
 use super::StudyError;
 use super::grid::Grid;
-use super::layout::{self, MANIFEST, Manifest, Shard, StudyKind};
+use super::layout::{self, Completion, MANIFEST, Manifest, Shard, StudyKind};
 use super::merge;
 use super::table::{self, FigureStats, Figures, Row};
 use crate::diag::InputError;
@@ -64,7 +74,8 @@ pub struct Tick {
 pub struct Control<'a> {
     /// Worker threads; `None` for rayon's default (every core).
     pub threads: Option<usize>,
-    /// Set to stop: running units stop, no new unit starts, nothing is written.
+    /// Set to stop (Ctrl-C): no new unit starts, running units stop and are dropped,
+    /// and the finished units are written as a partial study (nothing when none).
     pub stop: Option<&'a Arc<AtomicBool>>,
     /// Called after each unit.
     pub progress: Option<&'a (dyn Fn(Tick) + Sync)>,
@@ -73,6 +84,12 @@ pub struct Control<'a> {
 /// A point's merged result and statistics.
 #[derive(Debug, Clone)]
 pub struct PointResult {
+    /// The point's index in the grid (its folder; a partial study skips points).
+    pub index: usize,
+    /// Replications merged into it: fewer than asked in a partial study.
+    pub replications: u32,
+    /// Whether every replication asked for is in.
+    pub complete: bool,
     /// The point's `(key, value)` assignments.
     pub assignments: Vec<(String, String)>,
     /// Its folder.
@@ -86,11 +103,12 @@ pub struct PointResult {
 /// What a run of a study produced.
 #[derive(Debug, Clone)]
 pub struct Outcome {
-    /// The manifest written.
+    /// The manifest written (`partial` when units are missing).
     pub manifest: Manifest,
-    /// Units run by this process.
+    /// Units run to the end by this process and written.
     pub units_run: usize,
-    /// Every point, when the folder holds the whole study (not a shard).
+    /// Every point with at least one unit, in grid order, when the folder holds the
+    /// whole study (not a shard).
     pub points: Option<Vec<PointResult>>,
 }
 
@@ -224,6 +242,8 @@ impl Study {
             replications: self.replications,
             shard: self.shard,
             version: env!("CARGO_PKG_VERSION").to_string(),
+            partial: false,
+            completion: None,
         }
     }
 
@@ -324,16 +344,50 @@ pub(crate) fn write_json(path: &Path, v: &impl serde::Serialize) -> Result<(), S
     std::fs::write(path, text).map_err(io_at(path))
 }
 
+/// A unit of the study as this process runs it.
+struct Job<'a> {
+    /// Unit number, `point * R + r`.
+    u: u64,
+    point: usize,
+    r: u32,
+    scenario: &'a Scenario,
+    /// Units of this point still to finish here (for the progress ticks).
+    left: &'a AtomicU32,
+}
+
+/// What became of a unit: not started, written, or stopped mid-run and dropped.
+const NOT_RUN: u8 = 0;
+const DONE: u8 = 1;
+const DROPPED: u8 = 2;
+
 /// Runs the study's units into `out` (atomically: the folder appears when done).
+/// Stopped by [`Control::stop`], it writes the finished units as a partial study
+/// (see the module docs), or returns [`StudyError::Interrupted`] when none finished.
 pub fn execute(study: &Study, out: &Path, ctl: &Control<'_>) -> Result<Outcome, StudyError> {
-    let manifest = study.manifest();
-    let units = study.owned_units();
     let r_count = study.replications;
+    let reps = u64::from(r_count);
     let points = study.points();
-    let per_point: Vec<AtomicU32> = (0..points).map(|_| AtomicU32::new(0)).collect();
-    for &u in &units {
-        per_point[(u / u64::from(r_count)) as usize].fetch_add(1, Ordering::Relaxed);
-    }
+    let owns = |u: u64| study.shard.is_none_or(|s| s.owns(u));
+    let per_point: Vec<AtomicU32> = (0..points as u64)
+        .map(|p| AtomicU32::new((0..reps).filter(|r| owns(p * reps + r)).count() as u32))
+        .collect();
+    let jobs: Vec<Job<'_>> = study
+        .scenarios
+        .iter()
+        .zip(&per_point)
+        .enumerate()
+        .flat_map(|(point, (scenario, left))| {
+            (0..r_count).map(move |r| Job {
+                u: point as u64 * reps + u64::from(r),
+                point,
+                r,
+                scenario,
+                left,
+            })
+        })
+        .filter(|j| owns(j.u))
+        .collect();
+    let state: Vec<AtomicU8> = jobs.iter().map(|_| AtomicU8::new(NOT_RUN)).collect();
     let points_total = per_point
         .iter()
         .filter(|c| c.load(Ordering::Relaxed) > 0)
@@ -342,93 +396,140 @@ pub fn execute(study: &Study, out: &Path, ctl: &Control<'_>) -> Result<Outcome, 
     let points_done = AtomicUsize::new(0);
     let stopped = || ctl.stop.is_some_and(|s| s.load(Ordering::Relaxed));
     write_atomically(out, |tmp| {
-        write_json(&tmp.join(MANIFEST), &manifest)?;
         let sc = tmp.join("scenario.toml");
         std::fs::write(&sc, &study.scenario_text).map_err(io_at(&sc))?;
         in_pool(ctl.threads, || {
-            units.par_iter().try_for_each(|&u| {
-                if stopped() {
-                    return Err(StudyError::Interrupted);
-                }
-                let p = (u / u64::from(r_count)) as usize;
-                let r = (u % u64::from(r_count)) as u32;
-                let scen = &study.scenarios[p];
-                let res = run_replication(scen, r, study.per_client, &study.trace, ctl.stop)
-                    .map_err(|source| StudyError::Sim {
-                        point: describe(&study.grid.point(p)),
-                        source,
-                    })?;
-                if res.partial {
-                    return Err(StudyError::Interrupted);
-                }
-                let pdir = layout::point_dir(tmp, study.kind, p, points);
-                write_unit(&res, &layout::unit_dir(&pdir, r, r_count), study.per_client)?;
-                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                let pd = if per_point[p].fetch_sub(1, Ordering::Relaxed) == 1 {
-                    points_done.fetch_add(1, Ordering::Relaxed) + 1
-                } else {
-                    points_done.load(Ordering::Relaxed)
-                };
-                if let Some(f) = ctl.progress {
-                    f(Tick {
-                        units_done: d,
-                        units_total: units.len(),
-                        points_done: pd,
-                        points_total,
-                    });
-                }
-                Ok(())
-            })
+            jobs.par_iter()
+                .zip(&state)
+                .try_for_each(|(j, slot)| -> Result<(), StudyError> {
+                    if stopped() {
+                        return Ok(());
+                    }
+                    let res =
+                        run_replication(j.scenario, j.r, study.per_client, &study.trace, ctl.stop)
+                            .map_err(|source| StudyError::Sim {
+                                point: describe(&study.grid.point(j.point)),
+                                source,
+                            })?;
+                    if res.partial {
+                        slot.store(DROPPED, Ordering::Relaxed);
+                        return Ok(());
+                    }
+                    let pdir = layout::point_dir(tmp, study.kind, j.point, points);
+                    write_unit(
+                        &res,
+                        &layout::unit_dir(&pdir, j.r, r_count),
+                        study.per_client,
+                    )?;
+                    slot.store(DONE, Ordering::Relaxed);
+                    let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    let pd = if j.left.fetch_sub(1, Ordering::Relaxed) == 1 {
+                        points_done.fetch_add(1, Ordering::Relaxed) + 1
+                    } else {
+                        points_done.load(Ordering::Relaxed)
+                    };
+                    if let Some(f) = ctl.progress {
+                        f(Tick {
+                            units_done: d,
+                            units_total: jobs.len(),
+                            points_done: pd,
+                            points_total,
+                        });
+                    }
+                    Ok(())
+                })
         })??;
+        let with = |want: u8| -> BTreeSet<u64> {
+            jobs.iter()
+                .zip(&state)
+                .filter(|(_, s)| s.load(Ordering::Relaxed) == want)
+                .map(|(j, _)| j.u)
+                .collect()
+        };
+        let present = with(DONE);
+        let mut manifest = study.manifest();
+        if present.len() < jobs.len() {
+            if present.is_empty() {
+                return Err(StudyError::Interrupted);
+            }
+            let owned: Vec<u64> = jobs.iter().map(|j| j.u).collect();
+            manifest.partial = true;
+            manifest.completion = Some(Completion::new(
+                study.kind,
+                points,
+                r_count,
+                &owned,
+                &present,
+                &with(DROPPED),
+                study.shard.is_none(),
+            ));
+        }
+        write_json(&tmp.join(MANIFEST), &manifest)?;
         let points = match study.shard {
             Some(_) => None,
             None => Some(in_pool(ctl.threads, || finish(tmp, &manifest))??),
         };
         Ok(Outcome {
-            manifest: manifest.clone(),
-            units_run: units.len(),
+            manifest,
+            units_run: present.len(),
             points,
         })
     })
 }
 
 /// Builds every point folder and `sweep.csv` (or the merged result and
-/// `replications.csv`) of a complete study folder from its unit folders.
+/// `replications.csv`) of a study folder from its unit folders. In a partial study
+/// (`manifest.partial`) only units with their completion marker count: a point with
+/// some is merged from those and marked partial, a point with none is left out, and
+/// the table gets the partial columns ([`table::PARTIAL_COLUMNS`]).
 pub fn finish(root: &Path, manifest: &Manifest) -> Result<Vec<PointResult>, StudyError> {
     let grid = Grid {
         vary: manifest.vary.clone(),
     };
     let n = grid.len().unwrap_or(0);
     let reps = manifest.replications;
-    let merged: Vec<(PathBuf, Summary, Vec<Figures>)> = (0..n)
+    let partial = manifest.partial;
+    type Merged = (usize, PathBuf, Summary, Vec<Figures>);
+    let merged: Vec<Option<Merged>> = (0..n)
         .into_par_iter()
         .map(|p| {
             let pdir = layout::point_dir(root, manifest.kind, p, n);
             let units: Vec<PathBuf> = (0..reps)
                 .map(|r| layout::unit_dir(&pdir, r, reps))
+                .filter(|u| !partial || u.join(COMPLETE_MARKER).exists())
                 .collect();
-            let summary = merge::merge_into(&units, &pdir)?;
+            if partial && units.is_empty() {
+                return Ok(None);
+            }
+            let summary = merge::merge_into_marked(&units, &pdir, units.len() < reps as usize)?;
             let figures = units
                 .iter()
                 .map(|u| merge::read_summary(u).map(|(_, v)| table::flatten(&v)))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok((pdir, summary, figures))
+            Ok(Some((p, pdir, summary, figures)))
         })
         .collect::<Result<_, StudyError>>()?;
     let keys: std::collections::BTreeSet<String> = merged
         .iter()
-        .flat_map(|(_, _, f)| f.iter().flat_map(|u| u.keys().cloned()))
+        .flatten()
+        .flat_map(|(_, _, _, f)| f.iter().flat_map(|u| u.keys().cloned()))
         .collect();
     let mut out = Vec::with_capacity(n);
     let mut rows = Vec::with_capacity(n);
-    for (p, (dir, summary, figures)) in merged.into_iter().enumerate() {
+    for (p, dir, summary, figures) in merged.into_iter().flatten() {
         let assignments = grid.point(p);
         let stats = table::point_stats(&figures, &keys);
+        let done = u32::try_from(figures.len()).unwrap_or(u32::MAX);
         rows.push(Row {
             values: assignments.iter().map(|(_, v)| v.clone()).collect(),
             stats: stats.clone(),
+            point: p,
+            replications: done,
         });
         out.push(PointResult {
+            index: p,
+            replications: done,
+            complete: done >= reps,
             assignments,
             dir,
             summary,
@@ -440,6 +541,6 @@ pub fn finish(root: &Path, manifest: &Manifest) -> Result<Vec<PointResult>, Stud
         StudyKind::Sweep => "sweep.csv",
         StudyKind::Replications => "replications.csv",
     };
-    table::write(&root.join(name), &varied, &rows)?;
+    table::write(&root.join(name), &varied, &rows, partial.then_some(reps))?;
     Ok(out)
 }

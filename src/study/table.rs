@@ -99,10 +99,28 @@ pub struct Row {
     pub values: Vec<String>,
     /// Statistics of every figure of the point.
     pub stats: FigureStats,
+    /// The point's index (its folder), for the `point` column of a partial table.
+    pub point: usize,
+    /// Replications its statistics are over, for the `replications_done` column of a
+    /// partial table.
+    pub replications: u32,
 }
 
-/// Writes the table to `path`.
-pub fn write(path: &Path, varied: &[String], rows: &[Row]) -> Result<(), StudyError> {
+/// Columns a partial table adds after the varied values, so that a mean over fewer
+/// replications than asked (a wider, different interval) is never read as the full
+/// point's: `point` (the folder, as rows of missing points are left out),
+/// `replications_done` and `complete` (`true` when every replication is in).
+pub const PARTIAL_COLUMNS: [&str; 3] = ["point", "replications_done", "complete"];
+
+/// Writes the table to `path`. `partial_of` is `Some(R)` when the study is partial
+/// (R replications were asked per point): the [`PARTIAL_COLUMNS`] are added. A
+/// complete study's table has no such columns and is the same as before they existed.
+pub fn write(
+    path: &Path,
+    varied: &[String],
+    rows: &[Row],
+    partial_of: Option<u32>,
+) -> Result<(), StudyError> {
     let err = |e: csv::Error| StudyError::Io {
         path: path.to_path_buf(),
         source: std::io::Error::other(e),
@@ -110,6 +128,9 @@ pub fn write(path: &Path, varied: &[String], rows: &[Row]) -> Result<(), StudyEr
     let keys: BTreeSet<&String> = rows.iter().flat_map(|r| r.stats.keys()).collect();
     let mut w = csv::Writer::from_path(path).map_err(err)?;
     let mut header: Vec<String> = varied.to_vec();
+    if partial_of.is_some() {
+        header.extend(PARTIAL_COLUMNS.map(String::from));
+    }
     for k in &keys {
         header.push(format!("{k}.mean"));
         header.push(format!("{k}.ci95"));
@@ -117,6 +138,11 @@ pub fn write(path: &Path, varied: &[String], rows: &[Row]) -> Result<(), StudyEr
     w.write_record(&header).map_err(err)?;
     for r in rows {
         let mut rec = r.values.clone();
+        if let Some(want) = partial_of {
+            rec.push(r.point.to_string());
+            rec.push(r.replications.to_string());
+            rec.push((r.replications >= want).to_string());
+        }
         for k in &keys {
             match r.stats.get(*k) {
                 Some(Some((m, h))) => {
@@ -161,6 +187,28 @@ mod tests {
                 ("compliance.p95_s".to_string(), None),
                 ("latency.download.p95".to_string(), Some(1.5)),
             ]
+        );
+    }
+
+    #[test]
+    fn only_a_partial_table_has_the_marker_columns() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let row = |point: usize, replications| Row {
+            values: vec![point.to_string()],
+            stats: [("a".to_string(), Some((1.5, 0.25)))].into(),
+            point,
+            replications,
+        };
+        let rows = [row(0, 3), row(2, 1)];
+        let p = dir.path().join("t.csv");
+        write(&p, &["k".into()], &rows, None).expect("writes");
+        let whole = std::fs::read_to_string(&p).expect("reads");
+        assert_eq!(whole, "k,a.mean,a.ci95\n0,1.5,0.25\n2,1.5,0.25\n");
+        write(&p, &["k".into()], &rows, Some(3)).expect("writes");
+        let partial = std::fs::read_to_string(&p).expect("reads");
+        assert_eq!(
+            partial,
+            "k,point,replications_done,complete,a.mean,a.ci95\n0,0,3,true,1.5,0.25\n2,2,1,false,1.5,0.25\n"
         );
     }
 

@@ -22,4 +22,5 @@ mod report;
 mod rollout;
 mod scenario_errors;
 mod sweep;
+mod sweep_interrupt;
 mod task_sequences;
