@@ -15,6 +15,10 @@
 //! - [`study`]: sweeps, replications, plans and merges over many runs.
 //! - [`cli`]: the `fleetsim` commands.
 #![warn(missing_docs)]
+// No panics on input: data read from users is accessed with `get` and typed errors.
+// The per-event modules that index by ids they assigned themselves say so in an
+// `allow` with its reason; tests may unwrap and index (clippy.toml).
+#![warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 pub mod cli;
 pub mod diag;
