@@ -375,6 +375,15 @@ impl FlowNetwork for FairShareNet {
         flow
     }
 
+    fn next_tag(&self) -> Option<u64> {
+        if let Some(h) = self.held.first() {
+            return Some(h.tag);
+        }
+        let (_, c) = self.due.peek()?;
+        let q = self.classes.get(c as usize)?.queue.peek()?;
+        self.flows.get(q.flow as usize).map(|f| f.tag)
+    }
+
     fn next_completion(&self) -> Option<SimTime> {
         let held = self.held.iter().map(|c| c.finished).min();
         let due = self.due.peek().map(|(t, _)| t);

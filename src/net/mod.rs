@@ -102,6 +102,13 @@ pub trait FlowNetwork {
     /// single steps. A `now` before the clock only reports held completions.
     fn advance(&mut self, now: SimTime, out: &mut Vec<Completion>);
 
+    /// The tag of a flow the next [`advance`](Self::advance) will report, when the
+    /// model knows it cheaply: a hint only (the simulator prefetches that client's
+    /// state, because the completing client is otherwise a cache miss at scale).
+    fn next_tag(&self) -> Option<u64> {
+        None
+    }
+
     /// Cumulative bytes carried through `link` up to the clock: the exact sum of the
     /// sizes of completed flows plus the floor of the fluid progress of active ones.
     /// Never decreases; equals the sum of sizes once all flows are done. 0 for an

@@ -182,6 +182,11 @@ pub fn run_with<T: Transport>(
         w.now = t;
         last_time = t;
         if tn == Some(t) {
+            // The completing client's state is a cache miss at scale: start loading
+            // it while the network works out the completion.
+            if let Some(tag) = w.net.next_tag() {
+                w.prefetch_client(tag as u32);
+            }
             done_out.clear();
             w.net.advance(t, &mut done_out);
             for d in done_out.drain(..) {

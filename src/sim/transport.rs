@@ -6,8 +6,10 @@
 //! the statistics are the same code in both, so a load test follows exactly the
 //! schedule the simulator predicts.
 
+use std::cell::Cell;
+
 use crate::engine::time::SimTime;
-use crate::net::{FlowNetwork, LinkId};
+use crate::net::{Completion, FlowNetwork, LinkId};
 
 /// One download attempt to start.
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +60,11 @@ pub trait Transport {
     fn advance(&mut self, now: SimTime, out: &mut Vec<FlowDone>);
     /// Bytes carried by a link so far (never decreasing).
     fn link_bytes(&self, link: LinkId) -> u64;
+    /// The tag of an attempt the next `advance` will report, if cheaply known (a
+    /// prefetch hint; see [`FlowNetwork::next_tag`]).
+    fn next_tag(&self) -> Option<u64> {
+        None
+    }
     /// Attempts in flight.
     fn active(&self) -> usize;
     /// The transport's clock.
@@ -87,13 +94,23 @@ impl<N: FlowNetwork> Transport for N {
     }
 
     fn advance(&mut self, now: SimTime, out: &mut Vec<FlowDone>) {
-        let mut done = Vec::new();
+        // One buffer per thread, reused: this runs at every flow completion.
+        thread_local! {
+            static DONE: Cell<Vec<Completion>> = const { Cell::new(Vec::new()) };
+        }
+        let mut done = DONE.take();
+        done.clear();
         FlowNetwork::advance(self, now, &mut done);
-        out.extend(done.into_iter().map(|c| FlowDone {
+        out.extend(done.drain(..).map(|c| FlowDone {
             tag: c.tag,
             bytes: c.bytes,
             error: None,
         }));
+        DONE.set(done);
+    }
+
+    fn next_tag(&self) -> Option<u64> {
+        FlowNetwork::next_tag(self)
     }
 
     fn link_bytes(&self, link: LinkId) -> u64 {
