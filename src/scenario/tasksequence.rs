@@ -287,7 +287,26 @@ fn read_tree(
             match xml::import_file(&ctx.base_dir.join(rel)) {
                 Ok(ts) => Some(ts),
                 Err(e) => {
-                    errors.extend(e.0);
+                    // An export that cannot be read at all (missing, unreadable, not
+                    // text) has no line of its own to point at: point at the
+                    // scenario's `xml = ...` instead, naming the export.
+                    let at = s
+                        .table
+                        .iter()
+                        .find(|(k, _)| k.get_ref().as_ref() == "xml")
+                        .map(|(_, v)| v.span())
+                        .unwrap_or(s.span.clone());
+                    for d in e.0 {
+                        if d.line == 0 {
+                            errors.push(ctx.diag(
+                                at.clone(),
+                                &s.key("xml"),
+                                format!("{}: {}", d.file.display(), d.message),
+                            ));
+                        } else {
+                            errors.push(d);
+                        }
+                    }
                     None
                 }
             }
