@@ -173,6 +173,7 @@ struct Compiler<'a> {
     conds: Vec<CompiledCondition>,
     vars: VarTable,
     referenced: Vec<u32>,
+    is_referenced: Vec<bool>,
     default_step: Dist,
     os_ids: Vec<String>,
     drivers: Vec<String>,
@@ -202,10 +203,19 @@ impl<'a> Compiler<'a> {
             step: step.to_string(),
             message: format!("references content {id:?}, which is not in [[content]]"),
         })?;
-        if !self.referenced.contains(&ix) {
+        self.reference(ix);
+        Ok(ix)
+    }
+
+    /// Adds content `ix` to the referenced list once, in first-reference order
+    /// (a flag per content item: exports may reference thousands).
+    fn reference(&mut self, ix: u32) {
+        if let Some(seen) = self.is_referenced.get_mut(ix as usize)
+            && !*seen
+        {
+            *seen = true;
             self.referenced.push(ix);
         }
-        Ok(ix)
     }
 
     fn contents(&mut self, step: &str, ids: &[String]) -> Result<Vec<u32>, CompileError> {
@@ -425,6 +435,7 @@ pub fn compile_ts(s: &Scenario, ts: &TaskSequence) -> Result<Program, CompileErr
         conds: Vec::new(),
         vars: VarTable::new(s, ts),
         referenced: Vec::new(),
+        is_referenced: vec![false; s.content.len()],
         default_step: s.setup.default_step.clone(),
         drivers: s
             .content
@@ -450,10 +461,8 @@ pub fn compile_ts(s: &Scenario, ts: &TaskSequence) -> Result<Program, CompileErr
         .any(|o| matches!(o.kind, OpKind::InstallUpdates { mode } if mode != UpdatesMode::None))
     {
         for (i, ct) in s.content.iter().enumerate() {
-            if ct.kind == crate::scenario::model::ContentKind::SoftwareUpdate
-                && !c.referenced.contains(&(i as u32))
-            {
-                c.referenced.push(i as u32);
+            if ct.kind == crate::scenario::model::ContentKind::SoftwareUpdate {
+                c.reference(i as u32);
             }
         }
     }
