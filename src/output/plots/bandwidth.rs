@@ -50,23 +50,19 @@ fn stacked_panel<DB: DrawingBackend>(
         .collect();
     let max = caps.iter().flatten().copied().fold(top, f64::max);
     let (div, unit_name) = style::rate_unit(max);
-    let mut c = ChartBuilder::on(area)
-        .caption(title, style::label())
-        .margin(12)
-        .x_label_area_size(if x_label { 44 } else { 30 })
-        .y_label_area_size(70)
-        .build_cartesian_2d(0.0..x_max, 0.0..style::headroom(max) / div)
-        .drawn()?;
-    let mut mesh = c.configure_mesh();
-    mesh.y_desc(unit_name)
-        .x_label_formatter(&|v| style::fmt_tick(*v))
-        .y_label_formatter(&|v| style::fmt_tick(*v))
-        .label_style(style::label())
-        .axis_desc_style(style::label());
-    if x_label {
-        mesh.x_desc(unit.desc());
-    }
-    mesh.draw().drawn()?;
+    let mut c = style::time_chart(
+        area,
+        style::TimeFrame {
+            caption: Some(title),
+            x_max,
+            y_max: style::headroom(max) / div,
+            x_area: if x_label { 44 } else { 30 },
+            y_area: 70,
+            x_desc: x_label.then(|| unit.desc()),
+            y_desc: unit_name.to_string(),
+            y_ticks: style::fmt_tick,
+        },
+    )?;
     for (k, series) in stacked.iter().enumerate().rev() {
         let col = style::color(k);
         let name = links
@@ -201,23 +197,19 @@ impl Chart for Connections<'_> {
                 .iter()
                 .flat_map(|gr| gr.get(col_ix).into_iter().flatten().copied())
                 .fold(0.0, f64::max);
-            let mut c = ChartBuilder::on(area)
-                .caption(panel, style::label())
-                .margin(12)
-                .x_label_area_size(if desc { 44 } else { 30 })
-                .y_label_area_size(70)
-                .build_cartesian_2d(0.0..x_max, 0.0..style::headroom(max))
-                .drawn()?;
-            let mut mesh = c.configure_mesh();
-            mesh.y_desc("downloads")
-                .x_label_formatter(&|v| style::fmt_tick(*v))
-                .y_label_formatter(&|v| style::fmt_count(*v))
-                .label_style(style::label())
-                .axis_desc_style(style::label());
-            if desc {
-                mesh.x_desc(unit.desc());
-            }
-            mesh.draw().drawn()?;
+            let mut c = style::time_chart(
+                area,
+                style::TimeFrame {
+                    caption: Some(panel),
+                    x_max,
+                    y_max: style::headroom(max),
+                    x_area: if desc { 44 } else { 30 },
+                    y_area: 70,
+                    x_desc: desc.then(|| unit.desc()),
+                    y_desc: "downloads".to_string(),
+                    y_ticks: style::fmt_count,
+                },
+            )?;
             for (k, gr) in groups.iter().enumerate() {
                 let col = style::color(k);
                 let name = dps
@@ -300,23 +292,19 @@ impl Chart for CompareBandwidth<'_> {
                 lines.push((g, total, cap));
             }
             let (div, unit_name) = style::rate_unit(max);
-            let mut c = ChartBuilder::on(area)
-                .caption(*title, style::label())
-                .margin(12)
-                .x_label_area_size(if p == last { 44 } else { 30 })
-                .y_label_area_size(70)
-                .build_cartesian_2d(0.0..span / unit.secs, 0.0..style::headroom(max) / div)
-                .drawn()?;
-            let mut mesh = c.configure_mesh();
-            mesh.y_desc(unit_name)
-                .x_label_formatter(&|v| style::fmt_tick(*v))
-                .y_label_formatter(&|v| style::fmt_tick(*v))
-                .label_style(style::label())
-                .axis_desc_style(style::label());
-            if p == last {
-                mesh.x_desc(unit.desc());
-            }
-            mesh.draw().drawn()?;
+            let mut c = style::time_chart(
+                area,
+                style::TimeFrame {
+                    caption: Some(title),
+                    x_max: span / unit.secs,
+                    y_max: style::headroom(max) / div,
+                    x_area: if p == last { 44 } else { 30 },
+                    y_area: 70,
+                    x_desc: (p == last).then(|| unit.desc()),
+                    y_desc: unit_name.to_string(),
+                    y_ticks: style::fmt_tick,
+                },
+            )?;
             for (i, ((label, _), (g, total, cap))) in self.runs.iter().zip(&lines).enumerate() {
                 let col = style::color(i);
                 let pts: Vec<(f64, f64)> = g

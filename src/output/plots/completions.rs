@@ -114,20 +114,19 @@ impl Chart for Completions<'_> {
 
         // Top: cumulative counts against the fleet size.
         let fleet = d.summary.clients.max(1) as f64;
-        let mut c = ChartBuilder::on(&top)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(80)
-            .build_cartesian_2d(0.0..x_max, 0.0..fleet * 1.04)
-            .drawn()?;
-        c.configure_mesh()
-            .y_desc("task sequences ended (cumulative)")
-            .x_label_formatter(&|v| style::fmt_tick(*v))
-            .y_label_formatter(&|v| style::fmt_count(*v))
-            .label_style(style::label())
-            .axis_desc_style(style::label())
-            .draw()
-            .drawn()?;
+        let mut c = style::time_chart(
+            &top,
+            style::TimeFrame {
+                caption: None,
+                x_max,
+                y_max: fleet * 1.04,
+                x_area: 36,
+                y_area: 80,
+                x_desc: None,
+                y_desc: "task sequences ended (cumulative)".to_string(),
+                y_ticks: style::fmt_count,
+            },
+        )?;
         let target = 0.95 * fleet;
         c.draw_series(DashedLineSeries::new(
             [(0.0, target), (x_max, target)],
@@ -173,21 +172,19 @@ impl Chart for Completions<'_> {
             })
             .collect();
         let y_max = style::headroom(running.iter().copied().fold(0.0, f64::max));
-        let mut c = ChartBuilder::on(&bottom)
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(80)
-            .build_cartesian_2d(0.0..x_max, 0.0..y_max)
-            .drawn()?;
-        c.configure_mesh()
-            .x_desc(unit.desc())
-            .y_desc(format!("ended per {}", style::fmt_duration(g.width_s)))
-            .x_label_formatter(&|v| style::fmt_tick(*v))
-            .y_label_formatter(&|v| style::fmt_count(*v))
-            .label_style(style::label())
-            .axis_desc_style(style::label())
-            .draw()
-            .drawn()?;
+        let mut c = style::time_chart(
+            &bottom,
+            style::TimeFrame {
+                caption: None,
+                x_max,
+                y_max,
+                x_area: 44,
+                y_area: 80,
+                x_desc: Some(unit.desc()),
+                y_desc: format!("ended per {}", style::fmt_duration(g.width_s)),
+                y_ticks: style::fmt_count,
+            },
+        )?;
         for (col, s) in colors.iter().zip(&stacked).rev() {
             c.draw_series(
                 AreaSeries::new(g.steps(s, unit), 0.0, col.mix(0.85).filled())
@@ -228,21 +225,19 @@ impl Chart for CompareCompletions<'_> {
             .map(|(_, d)| d.span_s())
             .fold(1.0, f64::max);
         let unit = TimeUnit::for_span(span);
-        let mut c = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0.0..span / unit.secs, 0.0..104.0)
-            .drawn()?;
-        c.configure_mesh()
-            .x_desc(unit.desc())
-            .y_desc("% of the fleet")
-            .x_label_formatter(&|v| style::fmt_tick(*v))
-            .y_label_formatter(&|v| style::fmt_tick(*v))
-            .label_style(style::label())
-            .axis_desc_style(style::label())
-            .draw()
-            .drawn()?;
+        let mut c = style::time_chart(
+            &root,
+            style::TimeFrame {
+                caption: None,
+                x_max: span / unit.secs,
+                y_max: 104.0,
+                x_area: 44,
+                y_area: 70,
+                x_desc: Some(unit.desc()),
+                y_desc: "% of the fleet".to_string(),
+                y_ticks: style::fmt_tick,
+            },
+        )?;
         c.draw_series(DashedLineSeries::new(
             [(0.0, 95.0), (span / unit.secs, 95.0)],
             4,

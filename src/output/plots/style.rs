@@ -79,6 +79,66 @@ pub fn label() -> TextStyle<'static> {
     TextStyle::from((FONT, 15).into_font()).color(&BLACK)
 }
 
+/// The frame of a chart over time: where its axes start, how big its label areas
+/// are, what its axes say. Every time chart shares the rest (margins, fonts, tick
+/// formats), so the charts of one report line up.
+pub struct TimeFrame<'t> {
+    /// Title above the plot area, if any.
+    pub caption: Option<&'t str>,
+    /// Right end of the x axis (in the chart's time unit).
+    pub x_max: f64,
+    /// Top of the y axis.
+    pub y_max: f64,
+    /// Height of the x label area (room for a description or only the ticks).
+    pub x_area: u32,
+    /// Width of the y label area.
+    pub y_area: u32,
+    /// Description under the x axis (the lowest panel of a stack only).
+    pub x_desc: Option<String>,
+    /// Description along the y axis.
+    pub y_desc: String,
+    /// How y ticks are written ([`fmt_tick`] or [`fmt_count`]).
+    pub y_ticks: fn(f64) -> String,
+}
+
+/// A chart with linear `f64` axes.
+pub type TimeChart<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// The chart in `area` with `f`'s axes and mesh drawn: both axes start at 0.
+pub fn time_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, plotters::coord::Shift>,
+    f: TimeFrame<'_>,
+) -> Result<TimeChart<'a, DB>, PlotError> {
+    let mut b = ChartBuilder::on(area);
+    if let Some(t) = f.caption {
+        b.caption(t, label());
+    }
+    let mut c = b
+        .margin(12)
+        .x_label_area_size(f.x_area)
+        .y_label_area_size(f.y_area)
+        .build_cartesian_2d(0.0..f.x_max, 0.0..f.y_max)
+        .drawn()?;
+    let y_ticks = f.y_ticks;
+    let x_fmt = |v: &f64| fmt_tick(*v);
+    let y_fmt = |v: &f64| y_ticks(*v);
+    let mut mesh = c.configure_mesh();
+    mesh.y_desc(f.y_desc)
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .label_style(label())
+        .axis_desc_style(label());
+    if let Some(d) = f.x_desc {
+        mesh.x_desc(d);
+    }
+    mesh.draw().drawn()?;
+    Ok(c)
+}
+
 /// Draws the chart's legend box, in one style for every chart, at `pos`.
 pub fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     c: &mut ChartContext<'a, DB, CT>,
