@@ -123,19 +123,19 @@ impl Chart for Bandwidth<'_> {
         "Bandwidth per DP and per WAN link".into()
     }
 
+    fn caption(&self) -> String {
+        format!(
+            "{}: bandwidth over time (stacked)",
+            self.data.summary.scenario
+        )
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         let d = self.data;
-        root.fill(&WHITE).drawn()?;
-        let root = root
-            .titled(
-                &format!("{}: bandwidth over time (stacked)", d.summary.scenario),
-                style::caption(),
-            )
-            .drawn()?;
         let dps = d.links_of(LinkKind::Dp);
         let wans = d.links_of(LinkKind::Wan);
         if wans.is_empty() {
-            return stacked_panel(&root, d, &dps, "distribution points", true);
+            return stacked_panel(root, d, &dps, "distribution points", true);
         }
         let h = root.dim_in_pixel().1;
         let (a, b) = root.split_vertically((h as f64 * 0.55) as u32);
@@ -159,18 +159,15 @@ impl Chart for Connections<'_> {
         "Concurrent downloads and queue length per DP".into()
     }
 
+    fn caption(&self) -> String {
+        format!(
+            "{}: downloads at once and queued per DP",
+            self.data.summary.scenario
+        )
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         let d = self.data;
-        root.fill(&WHITE).drawn()?;
-        let root = root
-            .titled(
-                &format!(
-                    "{}: downloads at once and queued per DP",
-                    d.summary.scenario
-                ),
-                style::caption(),
-            )
-            .drawn()?;
         let g = Groups::of_network(d);
         let unit = TimeUnit::for_span(g.start(g.n));
         let x_max = g.start(g.n) / unit.secs;
@@ -246,11 +243,11 @@ impl Chart for CompareBandwidth<'_> {
         "Bandwidth of all DPs and WAN links, runs overlaid".into()
     }
 
+    fn caption(&self) -> String {
+        "Bandwidth over time, runs overlaid".into()
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
-        root.fill(&WHITE).drawn()?;
-        let root = root
-            .titled("Bandwidth over time, runs overlaid", style::caption())
-            .drawn()?;
         let span = self
             .runs
             .iter()
@@ -269,7 +266,7 @@ impl Chart for CompareBandwidth<'_> {
                 (b, LinkKind::Wan, "all WAN links"),
             ]
         } else {
-            vec![(root, LinkKind::Dp, "all distribution points")]
+            vec![(root.clone(), LinkKind::Dp, "all distribution points")]
         };
         let last = panels.len() - 1;
         for (p, (area, kind, title)) in panels.iter().enumerate() {

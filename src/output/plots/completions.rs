@@ -93,17 +93,17 @@ impl Chart for Completions<'_> {
         "Task sequences ended over time".into()
     }
 
+    fn caption(&self) -> String {
+        format!(
+            "{}: task sequences ended over time",
+            self.data.summary.scenario
+        )
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         let d = self.data;
-        root.fill(&WHITE).drawn()?;
-        let root = root
-            .titled(
-                &format!("{}: task sequences ended over time", d.summary.scenario),
-                style::caption(),
-            )
-            .drawn()?;
         if d.timeline.is_empty() {
-            return no_data(&root, "no timeline.csv in this result folder");
+            return no_data(root, "no timeline.csv in this result folder");
         }
         let g = Groups::of(d);
         let unit = TimeUnit::for_span(d.span_s());
@@ -214,11 +214,11 @@ impl Chart for CompareCompletions<'_> {
         "Compliance over time, runs overlaid".into()
     }
 
+    fn caption(&self) -> String {
+        "Share of the fleet upgraded over time".into()
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
-        root.fill(&WHITE).drawn()?;
-        let root = root
-            .titled("Share of the fleet upgraded over time", style::caption())
-            .drawn()?;
         let span = self
             .runs
             .iter()
@@ -226,7 +226,7 @@ impl Chart for CompareCompletions<'_> {
             .fold(1.0, f64::max);
         let unit = TimeUnit::for_span(span);
         let mut c = style::time_chart(
-            &root,
+            root,
             style::TimeFrame {
                 caption: None,
                 x_max: span / unit.secs,

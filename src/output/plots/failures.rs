@@ -71,18 +71,15 @@ impl Chart for Failures<'_> {
         (style::SIZE.0, (170 + 44 * n).clamp(320, 1000))
     }
 
+    fn caption(&self) -> String {
+        format!(
+            "{}: failed and rolled-back task sequences by code and phase",
+            self.data.summary.scenario
+        )
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         let d = self.data;
-        root.fill(&WHITE).drawn()?;
-        let root = root
-            .titled(
-                &format!(
-                    "{}: failed and rolled-back task sequences by code and phase",
-                    d.summary.scenario
-                ),
-                style::caption(),
-            )
-            .drawn()?;
         let bars = bars(d);
         if bars.is_empty() {
             let (w, h) = root.dim_in_pixel();
@@ -104,7 +101,7 @@ impl Chart for Failures<'_> {
         let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
         let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(10);
         let max = bars.iter().map(|b| b.2).max().unwrap_or(1) as f64;
-        let mut c = ChartBuilder::on(&root)
+        let mut c = ChartBuilder::on(root)
             .margin(14)
             .x_label_area_size(44)
             .y_label_area_size((longest as u32 * 8 + 24).min(560))

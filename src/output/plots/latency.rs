@@ -55,10 +55,7 @@ const KEYS: [f64; 14] = [
 fn draw_curves<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     runs: &[(String, &ResultData)],
-    title: &str,
 ) -> Result<(), PlotError> {
-    root.fill(&WHITE).drawn()?;
-    let root = root.titled(title, style::caption()).drawn()?;
     let mut curves = Vec::new();
     let mut max_x: f64 = 1.0;
     for (r, (label, d)) in runs.iter().enumerate() {
@@ -99,7 +96,7 @@ fn draw_curves<DB: DrawingBackend>(
         .copied()
         .filter(|k| *k >= lo && *k <= hi)
         .collect();
-    let mut c = ChartBuilder::on(&root)
+    let mut c = ChartBuilder::on(root)
         .margin(14)
         .margin_right(48)
         .x_label_area_size(44)
@@ -151,10 +148,13 @@ impl Chart for Latency<'_> {
         "Latency percentiles".into()
     }
 
+    fn caption(&self) -> String {
+        format!("{}: latency percentiles", self.data.summary.scenario)
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         let runs = [(self.data.summary.scenario.clone(), self.data)];
-        let title = format!("{}: latency percentiles", self.data.summary.scenario);
-        draw_curves(root, &runs, &title)
+        draw_curves(root, &runs)
     }
 }
 
@@ -173,14 +173,17 @@ impl Chart for CompareLatency<'_> {
         "Latency percentiles, runs overlaid".into()
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+    fn caption(&self) -> String {
         let names: Vec<&str> = self.runs.iter().map(|(l, _)| l.as_str()).collect();
-        let title = format!(
+        format!(
             "Latency percentiles: {} (solid) vs {} (dashed)",
             names.first().copied().unwrap_or(""),
             names.get(1..).map(|n| n.join(", ")).unwrap_or_default()
-        );
-        draw_curves(root, self.runs, &title)
+        )
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        draw_curves(root, self.runs)
     }
 }
 

@@ -72,8 +72,11 @@ pub trait Chart {
     fn size(&self) -> (u32, u32) {
         style::SIZE
     }
-    /// Draws onto a backend's root area.
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError>;
+    /// The heading drawn on the image (names the scenario or the runs compared).
+    fn caption(&self) -> String;
+    /// Draws the chart into the area under its caption ([`svg`] and [`png`] clear the
+    /// image and draw the caption, the same way for every chart).
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), PlotError>;
 }
 
 /// A chart rendered as SVG text (what the report inlines).
@@ -93,7 +96,7 @@ pub fn svg<C: Chart>(c: &C) -> Result<String, PlotError> {
     let mut s = String::new();
     {
         let root = SVGBackend::with_string(&mut s, c.size()).into_drawing_area();
-        c.draw(&root)?;
+        c.draw(&style::page(&root, &c.caption())?)?;
         root.present().drawn()?;
     }
     Ok(s)
@@ -103,7 +106,7 @@ pub fn svg<C: Chart>(c: &C) -> Result<String, PlotError> {
 pub fn png<C: Chart>(c: &C, path: &Path) -> Result<(), PlotError> {
     style::ensure_font()?;
     let root = BitMapBackend::new(path, c.size()).into_drawing_area();
-    c.draw(&root)?;
+    c.draw(&style::page(&root, &c.caption())?)?;
     root.present().drawn()
 }
 

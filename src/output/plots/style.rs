@@ -101,6 +101,15 @@ pub struct TimeFrame<'t> {
     pub y_ticks: fn(f64) -> String,
 }
 
+/// Clears `root` to white and draws `caption` at its top; returns the area below.
+pub fn page<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    caption: &str,
+) -> Result<DrawingArea<DB, plotters::coord::Shift>, PlotError> {
+    root.fill(&WHITE).drawn()?;
+    root.titled(caption, self::caption()).drawn()
+}
+
 /// A chart with linear `f64` axes.
 pub type TimeChart<'a, DB> = ChartContext<
     'a,
