@@ -133,3 +133,18 @@ content = ["PKG"]
 "#
     )
 }
+
+/// Sends SIGINT (Ctrl-C) to `child` and waits until it has exited, failing the test
+/// if that takes longer than `limit`. The exit status is then `child.wait()`'s.
+pub fn interrupt_and_wait(child: &mut std::process::Child, limit: std::time::Duration, what: &str) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -INT failed");
+    let start = std::time::Instant::now();
+    while child.try_wait().expect("try_wait").is_none() {
+        assert!(start.elapsed() < limit, "{what} did not stop after SIGINT");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

@@ -196,22 +196,7 @@ fn sigint_stops_a_run_and_writes_a_partial_result() {
     let out = dir.path().join("res");
     let mut child = long_run(&out);
     wait_for_simulation_to_start(&mut child);
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "run did not stop after SIGINT"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    interrupt_and_wait(&mut child, Duration::from_secs(60), "run");
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
     let s = summary(&out);

@@ -5,7 +5,9 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{bin, csv_rows, fleetsim, ok, one_download, scenario, summary};
+use crate::common::{
+    bin, csv_rows, fleetsim, interrupt_and_wait, ok, one_download, scenario, summary,
+};
 use crate::load_support::{Nginx, wait_for};
 
 /// `clients` clients each download PKG (1 MB in the scenario) with policy arrivals
@@ -270,23 +272,8 @@ fn ctrl_c_writes_partial_results() {
         .spawn()
         .expect("spawn");
     std::thread::sleep(Duration::from_millis(1500));
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let t0 = Instant::now();
-    let code = loop {
-        if let Some(st) = child.try_wait().expect("wait") {
-            break st.code();
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(10),
-            "load did not stop on Ctrl-C"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(code, Some(130));
+    interrupt_and_wait(&mut child, Duration::from_secs(10), "load");
+    assert_eq!(child.wait().expect("wait").code(), Some(130));
     assert!(wait_for(&out.join("summary.json"), Duration::from_secs(1)));
     let s = summary(&out);
     assert_eq!(s["partial"], true);

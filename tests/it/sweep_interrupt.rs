@@ -326,22 +326,7 @@ fn sigint_stops_a_sweep_and_writes_the_finished_runs() {
         if child.try_wait().unwrap().is_some() {
             continue;
         }
-        let pid = child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-INT", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let start = Instant::now();
-        while child.try_wait().unwrap().is_none() {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "sweep did not stop after SIGINT"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        interrupt_and_wait(&mut child, Duration::from_secs(60), "sweep");
         let o = child.wait_with_output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         if o.status.code() == Some(0) {
