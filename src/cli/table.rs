@@ -4,18 +4,7 @@ use std::fmt::Write;
 
 use crate::output::summary::{Stat, Summary};
 
-/// Seconds as a short human duration (`42s`, `3.5m`, `7.2h`, `2.1d`).
-pub fn human_secs(s: f64) -> String {
-    if s < 120.0 {
-        format!("{s:.1}s")
-    } else if s < 7200.0 {
-        format!("{:.1}m", s / 60.0)
-    } else if s < 172_800.0 {
-        format!("{:.1}h", s / 3600.0)
-    } else {
-        format!("{:.1}d", s / 86400.0)
-    }
-}
+pub use crate::report::html::human_secs;
 
 /// Bytes as GB with one decimal.
 pub fn human_bytes(b: u64) -> String {

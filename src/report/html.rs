@@ -21,11 +21,20 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-/// Seconds as a readable duration (`42.0s`, `3.5m`, `7.2h`, `2.1d`).
+/// Seconds as a readable duration (`42.0s`, `3.5m`, `7.2h`, `2.1d`); `-` when not
+/// finite (a figure the run could not compute).
 pub fn dur(s: f64) -> String {
-    if !s.is_finite() {
+    if s.is_finite() {
+        human_secs(s)
+    } else {
         "-".into()
-    } else if s < 120.0 {
+    }
+}
+
+/// Seconds as a short human duration (`42.0s`, `3.5m`, `7.2h`, `2.1d`): the one
+/// ladder the report pages and the terminal tables share.
+pub fn human_secs(s: f64) -> String {
+    if s < 120.0 {
         format!("{s:.1}s")
     } else if s < 7200.0 {
         format!("{:.1}m", s / 60.0)
