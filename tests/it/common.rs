@@ -148,3 +148,15 @@ pub fn interrupt_and_wait(child: &mut std::process::Child, limit: std::time::Dur
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// Called by a test whose external tool (nginx, Chromium, a terminal, Slurm...) is not
+/// on this machine. Locally the test is skipped with a loud message; with `CI=true`
+/// it fails, so CI never passes a test it did not run (`.ci/run` installs the tools).
+pub fn missing_tool(test: &str, why: &str) {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    assert!(
+        !ci,
+        "{test}: {why}, and CI=true: a test never passes without running (.ci/run installs it)"
+    );
+    eprintln!("\n*** SKIPPED {test}: {why} ***\n");
+}

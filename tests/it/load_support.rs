@@ -53,11 +53,13 @@ pub struct Nginx {
 
 impl Nginx {
     /// Starts nginx with `files` (path under `SMS_DP_SMSPKG$/`, size) in its root, or
-    /// prints a loud SKIPPED line and returns `None` when nginx is not installed.
+    /// returns `None` when nginx is not installed (`common::missing_tool`: a loud skip
+    /// locally, a failure in CI).
     pub fn start(test: &str, files: &[(&str, u64)]) -> Option<Nginx> {
         let Some(bin) = find_nginx() else {
-            eprintln!(
-                "SKIPPED {test}: nginx not found (.ci/run installs it; apt-get install nginx)"
+            crate::common::missing_tool(
+                test,
+                "nginx not found (.ci/run installs it; apt-get install nginx)",
             );
             return None;
         };

@@ -7,6 +7,7 @@ mod common;
 mod compare;
 mod determinism;
 mod fuzz_regressions;
+mod golden;
 mod hardening;
 mod large_inputs;
 mod load_faults;

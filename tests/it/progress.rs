@@ -34,7 +34,7 @@ fn nothing_on_stderr_when_it_is_a_pipe() {
 fn on_a_terminal(args: &[String]) -> Option<String> {
     let script = std::path::Path::new("/usr/bin/script");
     if !script.exists() {
-        eprintln!("\n*** SKIPPED progress bar terminal test: /usr/bin/script not found ***\n");
+        crate::common::missing_tool("progress bar terminal test", "/usr/bin/script not found");
         return None;
     }
     let mut line = format!("'{}'", bin().display());

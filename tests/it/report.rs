@@ -171,9 +171,9 @@ fn run_with_timeout(cmd: &mut Command, limit: Duration) -> bool {
 fn report_renders_in_headless_chromium() {
     let chromium = Path::new("/usr/bin/chromium");
     if !chromium.exists() {
-        eprintln!(
-            "\n*** SKIPPED report_renders_in_headless_chromium: /usr/bin/chromium not found \
-             (install Debian's `chromium`; .ci/run does) ***\n"
+        crate::common::missing_tool(
+            "report_renders_in_headless_chromium",
+            "/usr/bin/chromium not found (install Debian's `chromium`; .ci/run does)",
         );
         return;
     }
