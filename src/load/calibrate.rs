@@ -192,8 +192,8 @@ async fn one_level(
         tasks.push(tokio::spawn(async move {
             while tokio::time::Instant::now() < deadline {
                 let sent = Instant::now();
-                let f = http::fetch(&client, &fetch, |n| {
-                    if let Some(k) = counters.get(i) {
+                let f = http::fetch(&client, &fetch, |e| {
+                    if let (http::Event::Bytes(n), Some(k)) = (e, counters.get(i)) {
                         k.fetch_add(n, Ordering::Relaxed);
                     }
                 });

@@ -61,7 +61,9 @@ impl ErrorClass {
             RESET => ErrorClass::Reset,
             SHORT_BODY => ErrorClass::ShortBody,
             PROTOCOL => ErrorClass::Protocol,
-            100..=599 => ErrorClass::HttpStatus(code as u16),
+            // Every status a server can send (three digits, 100 to 999), so that
+            // an unusual one is still named `http_<status>`.
+            100..=999 => ErrorClass::HttpStatus(code as u16),
             _ => return None,
         })
     }
@@ -203,6 +205,11 @@ mod tests {
         assert_eq!(codes.len(), all.len());
         assert_eq!(ErrorClass::from_code(0), None);
         assert_eq!(ErrorClass::HttpStatus(503).name(), "http_503");
+        // http_999_is_named: the highest status a server can send.
+        assert_eq!(
+            ErrorClass::from_code(999).map(ErrorClass::name),
+            Some("http_999".to_string())
+        );
     }
 
     #[test]

@@ -166,9 +166,25 @@ pub struct Fetched {
     pub error: Option<ErrorClass>,
 }
 
-/// Runs a transfer, calling `on_bytes` with every piece of body as it arrives (the
-/// pieces are dropped at once: memory does not grow with the content size).
-pub async fn fetch(client: &HttpClient, f: &Fetch, mut on_bytes: impl FnMut(u64)) -> Fetched {
+/// What a transfer reports as it goes, so that counts are right even for a transfer
+/// that is abandoned before it ends (a stop, the horizon).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A request was sent (each chunk, resume and redirect hop).
+    Request,
+    /// Body bytes arrived (and were dropped).
+    Bytes(u64),
+}
+
+/// How long to wait, once every wanted byte has arrived, for the body's end (the
+/// closing chunk of a chunked body): long enough for a server that sends it, short
+/// enough that one that never does costs the transfer nothing noticeable.
+const END_GRACE: Duration = Duration::from_millis(200);
+
+/// Runs a transfer, calling `on_event` with every request sent and every piece of body
+/// as it arrives (the pieces are dropped at once: memory does not grow with the
+/// content size).
+pub async fn fetch(client: &HttpClient, f: &Fetch, mut on_event: impl FnMut(Event)) -> Fetched {
     let mut got = Fetched {
         bytes: 0,
         first_byte: None,
@@ -184,7 +200,7 @@ pub async fn fetch(client: &HttpClient, f: &Fetch, mut on_bytes: impl FnMut(u64)
             (Some(e), Some(c)) => Some(e.min(pos.saturating_add(c.max(1)))),
             (e, _) => e,
         };
-        match one_span(client, f, pos, span_end, &mut got, &mut on_bytes).await {
+        match one_span(client, f, pos, span_end, &mut got, &mut on_event).await {
             Ok(Span::Done(n)) => {
                 pos += n;
                 if f.end.is_none() {
@@ -220,7 +236,7 @@ async fn one_span(
     pos: u64,
     span_end: Option<u64>,
     got: &mut Fetched,
-    on_bytes: &mut impl FnMut(u64),
+    on_event: &mut impl FnMut(Event),
 ) -> Result<Span, ErrorClass> {
     let mut uri = f.uri.clone();
     let mut hops = 0;
@@ -245,6 +261,7 @@ async fn one_span(
             .body(Empty::<Bytes>::new())
             .map_err(|_| ErrorClass::Protocol)?;
         got.requests += 1;
+        on_event(Event::Request);
         let resp = match tokio::time::timeout(f.timeout, client.request(req)).await {
             Err(_) => return Err(ErrorClass::Timeout),
             Ok(Err(e)) => return Err(ErrorClass::of_error(&e, false)),
@@ -296,10 +313,20 @@ async fn one_span(
     let mut body = resp.into_body();
     let mut n = 0u64;
     loop {
-        if want.is_some_and(|w| n >= w) && body.is_end_stream() {
+        let all_in = want.is_some_and(|w| n >= w);
+        if all_in && body.is_end_stream() {
             break;
         }
-        let frame = match tokio::time::timeout(f.timeout, body.frame()).await {
+        // Every wanted byte is in: what follows is only the end of the body (a
+        // chunked body's closing chunk). A server that never sends it, or closes the
+        // connection instead, has still delivered the content.
+        let wait = if all_in {
+            END_GRACE.min(f.timeout)
+        } else {
+            f.timeout
+        };
+        let frame = match tokio::time::timeout(wait, body.frame()).await {
+            Err(_) | Ok(Some(Err(_))) if all_in => break,
             Err(_) => return Err(ErrorClass::Timeout),
             Ok(None) => break,
             Ok(Some(Err(e))) => return Err(ErrorClass::of_error(&e, true)),
@@ -316,7 +343,7 @@ async fn one_span(
             }
             n += take;
             got.bytes += take;
-            on_bytes(take);
+            on_event(Event::Bytes(take));
         }
         if take < len {
             // More than asked for (a file larger than the scenario says): stop here;

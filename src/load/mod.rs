@@ -176,6 +176,7 @@ pub fn run(
             timeout: o.timeout,
             insecure: o.insecure,
             threads: o.threads,
+            bucket: copy.simulation.bandwidth_interval,
         },
         urls,
         live.clone(),
@@ -207,6 +208,13 @@ pub fn run(
         shard: o.shard.map(|(i, n)| format!("{}/{n}", i + 1)),
         requests: live.requests.load(std::sync::atomic::Ordering::Relaxed),
         errors: output::errors_by_name(&result),
+        partial: result.partial,
+        unfinished: output::Unfinished {
+            transfers: live.unfinished.load(std::sync::atomic::Ordering::Relaxed),
+            bytes: live
+                .unfinished_bytes
+                .load(std::sync::atomic::Ordering::Relaxed),
+        },
     };
     Ok(LoadRun { result, ttfb, info })
 }

@@ -4,7 +4,13 @@
 //! - `histograms/ttfb.hdr`, time to first byte in simulated microseconds;
 //! - `failures.csv` adds one row per transfer error class, phase `transfer`
 //!   (`connect`, `timeout`, `reset`, `http_<status>`, `short_body`, `protocol`);
-//! - `load.json`: how the test was run (target, scales, requests sent).
+//! - `load.json`: how the test was run (target, scales, requests sent), whether it
+//!   was stopped (`partial`), and the transfers still running when it ended, whose
+//!   bytes count in `bytes` like the others (`unfinished`).
+//!
+//! `steps.csv`, `timeline.csv`, `links.csv`, `marks.csv` and `plots/` are those of a
+//! run, from the same world; only `trace.csv` is absent (`load` has no `--trace`, and
+//! a run without it has none either).
 
 use std::io;
 use std::path::Path;
@@ -39,6 +45,20 @@ pub struct LoadInfo {
     pub requests: u64,
     /// Failed attempts by class name.
     pub errors: std::collections::BTreeMap<String, u64>,
+    /// Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) before the horizon or the end.
+    pub partial: bool,
+    /// Transfers still running when the test ended (at the horizon or a stop): cut
+    /// off, with the bytes they had received (counted in `summary.json`'s `bytes`).
+    pub unfinished: Unfinished,
+}
+
+/// Transfers cut off by the end of a load test.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Unfinished {
+    /// How many.
+    pub transfers: u64,
+    /// Bytes they had received.
+    pub bytes: u64,
 }
 
 /// The summary of a load test.
@@ -135,12 +155,16 @@ pub fn write(
         Box::new(LoadSummary(ttfb)),
         Box::new(csv_out::BandwidthCsv),
         Box::new(LoadFailures),
+        Box::new(csv_out::StepsCsv),
         Box::new(hdr::Histograms),
         Box::new(TtfbHdr(ttfb)),
+        Box::new(crate::output::timeline::TimelineCsv),
     ];
     if per_client {
         exporters.push(Box::new(csv_out::ClientsCsv));
     }
+    // Last, as in `run`: drawn from the files above.
+    exporters.push(Box::new(crate::output::plots::Plots));
     atomic::write_dir(out, |dir| {
         for e in &exporters {
             e.write(r, dir).map_err(|err| {

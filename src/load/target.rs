@@ -57,12 +57,55 @@ impl Target {
             Some(other) => return Err(bad(&format!("scheme {other} (use http or https)"))),
             None => return Err(bad("no scheme (use http:// or https://)")),
         };
+        let authority = probe.authority().map(|a| a.as_str()).unwrap_or("");
+        if authority.contains('@') {
+            return Err(bad(
+                "user name or password in the URL: the load tester sends no credentials",
+            ));
+        }
         let host = probe
             .host()
             .filter(|h| !h.is_empty())
             .ok_or_else(|| bad("no host"))?
             .to_string();
-        let port = probe.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        if bare.starts_with('.')
+            || bare.ends_with("..")
+            || !bare
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+        {
+            return Err(bad(&format!(
+                "host {host:?} is not a host name or an IP address"
+            )));
+        }
+        // `http::Uri` has no port for one that does not fit in 16 bits, which would
+        // silently mean the scheme's default (`:99999` load-testing port 80): read
+        // the digits as written, after the host (and an IPv6 address's `]`).
+        let after_host = authority
+            .rfind(']')
+            .map_or(authority, |i| authority.get(i + 1..).unwrap_or(""));
+        let port = match after_host.rfind(':') {
+            None => {
+                if tls {
+                    443
+                } else {
+                    80
+                }
+            }
+            Some(i) => {
+                let digits = after_host.get(i + 1..).unwrap_or("");
+                match digits.parse::<u16>() {
+                    Ok(n) if n > 0 && digits.bytes().all(|b| b.is_ascii_digit()) => n,
+                    _ if digits.is_empty() => return Err(bad("empty port after `:`")),
+                    _ => {
+                        return Err(bad(&format!(
+                            "port {digits} is not a TCP port, expected 1 to 65535"
+                        )));
+                    }
+                }
+            }
+        };
         Ok(Target {
             template,
             authority: format!("{host}:{port}"),
@@ -153,8 +196,30 @@ mod tests {
             "/relative/{content}",
             "http://",
             "not a url",
+            // port_above_65535_is_refused: it used to mean port 80.
+            "http://127.0.0.1:99999/{content}",
+            "http://127.0.0.1:65536/{content}",
+            "http://127.0.0.1:0/{content}",
+            "http://127.0.0.1:/{content}",
+            "http://user:secret@dp/{content}",
+            "http://dp!/{content}",
         ] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }
+        let e = Target::parse("http://127.0.0.1:99999/{content}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("port 99999 is not a TCP port"), "{e}");
+        for good in [
+            "http://127.0.0.1:65535/{content}",
+            "http://[::1]:8080/x/",
+            "https://dp-1.corp_site.example/SMS_DP_SMSPKG$/{content}",
+        ] {
+            assert!(Target::parse(good).is_ok(), "{good}");
+        }
+        assert_eq!(
+            Target::parse("http://[::1]:8080/x/").unwrap().authority(),
+            "[::1]:8080"
+        );
     }
 }

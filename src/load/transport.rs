@@ -12,8 +12,13 @@
 //!   clock is never stamped before it: the world's time never runs backwards;
 //! - [`Transport::advance`] hands over only completions due at or before its argument,
 //!   due meaning the time [`Transport::next_completion`] reported for them;
-//! - [`Transport::link_bytes`] counts bytes as they arrive, so bandwidth buckets show
-//!   when bytes moved, not when transfers ended.
+//! - bytes are counted as they arrive, in the `bandwidth_interval` bucket of their
+//!   arrival ([`Transport::link_bytes_until`]): the world samples a bucket only when
+//!   its next event comes, maybe many buckets later, and a steady stream must not
+//!   show up as one burst in the bucket that happened to be sampled;
+//! - attempts still running when the run ends (the horizon, a stop) hand over the
+//!   bytes they received ([`Transport::unfinished`]), and every request is counted
+//!   when it is sent, so a cut-off test still adds up.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,6 +52,41 @@ pub struct Live {
     pub requests: AtomicU64,
     /// Simulated time reached, µs.
     pub sim_time: AtomicU64,
+    /// Attempts still running when the test ended (horizon or stop).
+    pub unfinished: AtomicU64,
+    /// Bytes those attempts had received.
+    pub unfinished_bytes: AtomicU64,
+}
+
+/// Bytes one link carried: in all, and per `bandwidth_interval` bucket of arrival.
+#[derive(Debug)]
+struct LinkBytes {
+    total: AtomicU64,
+    /// Bucket `k` holds the bytes that arrived in `(k * w, (k + 1) * w]` (an instant on
+    /// a boundary belongs to the bucket that ends there, as in `bandwidth.csv`).
+    buckets: Mutex<Vec<u64>>,
+}
+
+impl LinkBytes {
+    fn add(&self, at: SimTime, bucket: SimTime, n: u64) {
+        self.total.fetch_add(n, Ordering::Relaxed);
+        let k = crate::output::timeline::bucket_of(at, bucket) as usize;
+        let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if b.len() <= k {
+            b.resize(k + 1, 0);
+        }
+        if let Some(x) = b.get_mut(k) {
+            *x += n;
+        }
+    }
+
+    /// Bytes that arrived by `t`: every bucket ending at or before it, and the one
+    /// holding `t` when it is not on a boundary (the run's last, partial bucket).
+    fn until(&self, t: SimTime, bucket: SimTime) -> u64 {
+        let n = t.div_ceil(bucket.max(1)) as usize;
+        let b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        b.iter().take(n).sum()
+    }
 }
 
 /// What the transport needs to know.
@@ -64,6 +104,8 @@ pub struct TransportOptions {
     pub insecure: bool,
     /// Worker threads of the runtime.
     pub threads: usize,
+    /// Width of a `bandwidth.csv` bucket, simulated µs.
+    pub bucket: SimTime,
 }
 
 /// One finished attempt, as a runtime task reports it.
@@ -130,7 +172,9 @@ pub struct HttpTransport {
     /// URL of each (DP, content) pair, `[dp * ncontent + content]`.
     urls: Vec<::http::Uri>,
     ncontent: usize,
-    links: Vec<Arc<AtomicU64>>,
+    links: Vec<Arc<LinkBytes>>,
+    /// Bytes received so far by each attempt in flight, by tag.
+    flights: HashMap<u64, Arc<AtomicU64>>,
     /// Bytes already received of each (client, content) whose last attempt broke:
     /// the next attempt resumes there (BITS keeps the partial file).
     resume: HashMap<(u32, u32), u64>,
@@ -184,6 +228,7 @@ impl HttpTransport {
             urls: flat,
             ncontent,
             links: Vec::new(),
+            flights: HashMap::new(),
             resume: HashMap::new(),
             in_flight: 0,
             floor: 0,
@@ -212,7 +257,10 @@ impl HttpTransport {
 impl Transport for HttpTransport {
     fn add_link(&mut self, _capacity_bps: u64) -> LinkId {
         // The real server has whatever capacity it has: only bytes are counted.
-        self.links.push(Arc::new(AtomicU64::new(0)));
+        self.links.push(Arc::new(LinkBytes {
+            total: AtomicU64::new(0),
+            buckets: Mutex::new(Vec::new()),
+        }));
         (self.links.len() - 1) as LinkId
     }
 
@@ -227,7 +275,7 @@ impl Transport for HttpTransport {
             self.resume.get(&key).copied().unwrap_or(0).min(req.size)
         };
         let ix = req.dp as usize * self.ncontent + req.content as usize;
-        let links: SmallVec<[Arc<AtomicU64>; 2]> = req
+        let links: SmallVec<[Arc<LinkBytes>; 2]> = req
             .links
             .iter()
             .filter_map(|&l| self.links.get(l as usize).cloned())
@@ -264,6 +312,9 @@ impl Transport for HttpTransport {
         let client = self.client.clone();
         let slots = self.slots.clone();
         let scheduled = now;
+        let bucket = self.opts.bucket;
+        let received = Arc::new(AtomicU64::new(0));
+        self.flights.insert(req.tag, received.clone());
         let Some(rt) = &self.rt else { return };
         rt.spawn(async move {
             // Waiting for a slot is part of the download's latency: the schedule, not
@@ -273,15 +324,20 @@ impl Transport for HttpTransport {
                 return;
             };
             let live = shared.live.clone();
-            let got = http::fetch(&client, &fetch, |n| {
-                for l in &links {
-                    l.fetch_add(n, Ordering::Relaxed);
+            let got = http::fetch(&client, &fetch, |e| match e {
+                http::Event::Request => {
+                    live.requests.fetch_add(1, Ordering::Relaxed);
                 }
-                live.bytes.fetch_add(n, Ordering::Relaxed);
+                http::Event::Bytes(n) => {
+                    let at = shared.clock.now();
+                    for l in &links {
+                        l.add(at, bucket, n);
+                    }
+                    received.fetch_add(n, Ordering::Relaxed);
+                    live.bytes.fetch_add(n, Ordering::Relaxed);
+                }
             })
             .await;
-            live.requests
-                .fetch_add(u64::from(got.requests), Ordering::Relaxed);
             let ttfb = got
                 .first_byte
                 .map(|t| shared.clock.at(t).saturating_sub(scheduled));
@@ -315,6 +371,7 @@ impl Transport for HttpTransport {
         let mut hist = self.ttfb.lock().unwrap_or_else(|p| p.into_inner());
         for f in ready {
             self.in_flight = self.in_flight.saturating_sub(1);
+            self.flights.remove(&f.tag);
             let key = (f.client, f.content);
             if f.error.is_some() {
                 self.resume.insert(key, f.start + f.bytes);
@@ -338,8 +395,35 @@ impl Transport for HttpTransport {
         let b = self
             .links
             .get(link as usize)
-            .map_or(0, |l| l.load(Ordering::Relaxed));
+            .map_or(0, |l| l.total.load(Ordering::Relaxed));
         (b as f64 * self.opts.time_scale) as u64
+    }
+
+    fn link_bytes_until(&self, link: LinkId, t: SimTime) -> u64 {
+        let b = self
+            .links
+            .get(link as usize)
+            .map_or(0, |l| l.until(t, self.opts.bucket));
+        (b as f64 * self.opts.time_scale) as u64
+    }
+
+    fn unfinished(&mut self, out: &mut Vec<FlowDone>) {
+        let mut tags: Vec<u64> = self.flights.keys().copied().collect();
+        tags.sort_unstable();
+        let live = &self.shared.live;
+        for tag in tags {
+            let bytes = self
+                .flights
+                .remove(&tag)
+                .map_or(0, |b| b.load(Ordering::Relaxed));
+            live.unfinished.fetch_add(1, Ordering::Relaxed);
+            live.unfinished_bytes.fetch_add(bytes, Ordering::Relaxed);
+            out.push(FlowDone {
+                tag,
+                bytes,
+                error: None,
+            });
+        }
     }
 
     fn active(&self) -> usize {
@@ -433,6 +517,7 @@ mod tests {
                 timeout: Duration::from_secs(1),
                 insecure: false,
                 threads: 1,
+                bucket: 1_000_000,
             },
             vec![vec!["http://127.0.0.1:9/x".parse().unwrap()]],
             Arc::new(Live::default()),
@@ -494,6 +579,41 @@ mod tests {
         assert_eq!(out[0].error, Some(ErrorClass::Reset.code()));
         assert_eq!(t.resume.get(&(7, 0)), Some(&1234));
         assert_eq!(t.shared.live.errors.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn bytes_land_in_the_bucket_they_arrived_in() {
+        // A steady stream of 10 KB per second for 10 seconds, sampled only at the end
+        // (the world had no event in between): ten equal buckets, not one burst.
+        let l = LinkBytes {
+            total: AtomicU64::new(0),
+            buckets: Mutex::new(Vec::new()),
+        };
+        let sec = 1_000_000;
+        for s in 0..10u64 {
+            for k in 1..=10u64 {
+                l.add(s * sec + k * sec / 10, sec, 1_000);
+            }
+        }
+        let per_bucket: Vec<u64> = (1..=10u64)
+            .map(|k| l.until(k * sec, sec) - l.until((k - 1) * sec, sec))
+            .collect();
+        assert_eq!(per_bucket, vec![10_000; 10]);
+        assert_eq!(l.until(10 * sec + 1, sec), 100_000);
+        assert_eq!(l.total.load(Ordering::Relaxed), 100_000);
+    }
+
+    #[test]
+    fn attempts_running_at_the_end_hand_over_their_bytes() {
+        let mut t = transport();
+        t.flights.insert(7, Arc::new(AtomicU64::new(4096)));
+        t.flights.insert(3, Arc::new(AtomicU64::new(0)));
+        let mut out = Vec::new();
+        t.unfinished(&mut out);
+        let got: Vec<(u64, u64)> = out.iter().map(|d| (d.tag, d.bytes)).collect();
+        assert_eq!(got, [(3, 0), (7, 4096)]);
+        assert_eq!(t.shared.live.unfinished.load(Ordering::Relaxed), 2);
+        assert_eq!(t.shared.live.unfinished_bytes.load(Ordering::Relaxed), 4096);
     }
 
     #[test]

@@ -351,6 +351,22 @@ impl<T: Transport> World<'_, T> {
         }
     }
 
+    /// Counts the bytes of an attempt (finished, or cut off at the end of a load
+    /// test) against its DP, content kind, pre-cache or on-demand, and its client.
+    pub fn count_bytes(&mut self, done: &FlowDone) {
+        let c = (done.tag & 0xFFFF_FFFF) as u32;
+        let st = self.st[c as usize];
+        let kind = self.s.content[st.dl_content as usize].kind;
+        self.stats.by_dp[st.dp as usize] += done.bytes;
+        self.stats.by_kind[kind as usize] += done.bytes;
+        if st.owner == DlOwner::Precache {
+            self.stats.precache += done.bytes;
+        } else {
+            self.stats.on_demand += done.bytes;
+        }
+        self.st[c as usize].bytes += done.bytes;
+    }
+
     /// A flow ended: free the DP slot, account bytes, admit the next queued client,
     /// then continue the client.
     pub fn on_flow_done(&mut self, done: FlowDone) {
@@ -363,15 +379,7 @@ impl<T: Transport> World<'_, T> {
         if self.dps[dp].site != a.site && self.sites[a.site as usize].wan.is_some() {
             self.sites[a.site as usize].wan_active -= 1;
         }
-        let kind = self.s.content[st.dl_content as usize].kind;
-        self.stats.by_dp[dp] += done.bytes;
-        self.stats.by_kind[kind as usize] += done.bytes;
-        if st.owner == DlOwner::Precache {
-            self.stats.precache += done.bytes;
-        } else {
-            self.stats.on_demand += done.bytes;
-        }
-        self.st[c as usize].bytes += done.bytes;
+        self.count_bytes(&done);
         if let Some(next) = self.dps[dp].queue.pop_front() {
             self.start_flow(next);
         }

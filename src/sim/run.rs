@@ -214,6 +214,12 @@ pub fn run_with<T: Transport>(
     if partial {
         w.settle_chains(sim_end);
     }
+    // Transfers a real-time transport was still running moved bytes too.
+    let mut cut = Vec::new();
+    w.net.unfinished(&mut cut);
+    for d in &cut {
+        w.count_bytes(d);
+    }
     while next_tick - interval < sim_end {
         sample(
             &mut w,
@@ -249,7 +255,7 @@ fn sample<T: Transport>(
     let secs = interval as f64 / 1e6;
     let ndp = w.dps.len();
     for (i, d) in w.dps.iter_mut().enumerate() {
-        let b = w.net.link_bytes(d.link);
+        let b = w.net.link_bytes_until(d.link, target);
         let delta = b.saturating_sub(last[i]);
         last[i] = b.max(last[i]);
         rows.push(BandwidthRow {
@@ -264,7 +270,7 @@ fn sample<T: Transport>(
     }
     for (j, site) in w.sites.iter_mut().enumerate() {
         let Some(link) = site.wan else { continue };
-        let b = w.net.link_bytes(link);
+        let b = w.net.link_bytes_until(link, target);
         let delta = b.saturating_sub(last[ndp + j]);
         last[ndp + j] = b.max(last[ndp + j]);
         rows.push(BandwidthRow {

@@ -78,6 +78,17 @@ pub trait Transport {
     fn wait_until(&mut self, t: SimTime) -> SimTime {
         t
     }
+    /// Bytes carried by a link up to simulated time `t` (the end of a bandwidth
+    /// bucket). A real-time transport is sampled after the fact, when the world's next
+    /// event comes, so it must say when the bytes arrived; others are sampled at `t`
+    /// and give [`link_bytes`](Self::link_bytes).
+    fn link_bytes_until(&self, link: LinkId, _t: SimTime) -> u64 {
+        self.link_bytes(link)
+    }
+    /// Attempts still running when the run ends (at the horizon or a stop), with the
+    /// bytes they received so far, so those bytes are counted too. The fluid model
+    /// reports none (its results are defined at completions).
+    fn unfinished(&mut self, _out: &mut Vec<FlowDone>) {}
 }
 
 impl<N: FlowNetwork> Transport for N {

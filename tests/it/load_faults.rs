@@ -149,3 +149,115 @@ fn max_connections_caps_what_the_server_sees() {
     let most = server.max_open.load(std::sync::atomic::Ordering::SeqCst);
     assert!((1..=4).contains(&most), "{most} connections at once");
 }
+
+fn load_json(out: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("load.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn status_999_is_named_http_999() {
+    let server = FaultServer::start(SIZE, vec![Fault::Status(999)]);
+    let (dir, path) = scenario(&one_client(1, 1));
+    let out = dir.path().join("out");
+    load(&server, &path, &out, &[]);
+    assert_eq!(transfer_errors(&out).get("http_999"), Some(&1));
+    assert_eq!(load_json(&out)["errors"]["http_999"], 1);
+    assert_eq!(
+        summary(&out)["outcomes"]["succeeded"],
+        1,
+        "the retry succeeded"
+    );
+}
+
+#[test]
+fn a_chunked_body_whose_bytes_all_arrived_is_delivered_without_its_closing_chunk() {
+    let server = FaultServer::start(SIZE, vec![Fault::ChunkedNoEnd]);
+    let (dir, path) = scenario(&one_client(1, 0));
+    let out = dir.path().join("out");
+    load(&server, &path, &out, &[]);
+    assert!(
+        transfer_errors(&out).is_empty(),
+        "{:?}",
+        transfer_errors(&out)
+    );
+    let s = summary(&out);
+    assert_eq!(s["outcomes"]["succeeded"], 1);
+    assert_eq!(s["bytes"]["total"], SIZE);
+}
+
+/// One client downloading SIZE bytes that the server trickles over `over`, at
+/// `--time-scale 1` with `bucket`-wide bandwidth buckets and the given horizon.
+fn trickle(over: Duration, bucket: &str, horizon: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let server = FaultServer::start(SIZE, vec![Fault::Trickle(over)]);
+    let text = one_client(1, 0)
+        .replace(
+            "bandwidth_interval = \"10s\"",
+            &format!("bandwidth_interval = \"{bucket}\""),
+        )
+        .replace("horizon = \"2d\"", &format!("horizon = \"{horizon}\""));
+    let (dir, path) = scenario(&text);
+    let out = dir.path().join("out");
+    ok(&[
+        "load",
+        path.to_str().unwrap(),
+        "--target",
+        &server.template(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    (dir, out)
+}
+
+#[test]
+fn bytes_land_in_the_bandwidth_bucket_they_arrived_in() {
+    // 100 KB at a steady 25 KB/s for 4 s, in 500 ms buckets. Before the fix every
+    // byte landed in the bucket sampled at the completion: one bucket at 8x the rate.
+    let (_dir, out) = trickle(Duration::from_secs(4), "500ms", "1h");
+    let rows: Vec<f64> = csv_rows(&out.join("bandwidth.csv"))
+        .iter()
+        .map(|r| r["bps"].parse().unwrap())
+        .collect();
+    let bits: f64 = rows.iter().map(|b| b * 0.5).sum();
+    assert!((bits - SIZE as f64 * 8.0).abs() < 1.0, "{rows:?}");
+    let busy = rows.iter().filter(|&&b| b > 0.0).count();
+    assert!(busy >= 5, "spread over the transfer: {rows:?}");
+    let peak = rows.iter().copied().fold(0.0, f64::max);
+    let steady = SIZE as f64 * 8.0 / 4.0;
+    assert!(
+        peak < 3.0 * steady,
+        "peak {peak} vs steady {steady}: {rows:?}"
+    );
+    let s = summary(&out);
+    assert_eq!(
+        s["peak"]["by_dp"]["DP1"]["bps"].as_f64().unwrap().round(),
+        peak.round()
+    );
+}
+
+#[test]
+fn transfers_running_at_the_horizon_count_their_bytes_and_requests() {
+    // The horizon (2 s) comes half-way through a 4-second transfer.
+    let (_dir, out) = trickle(Duration::from_secs(4), "1s", "2s");
+    let info = load_json(&out);
+    assert_eq!(info["unfinished"]["transfers"], 1, "{info}");
+    assert_eq!(info["requests"], 1, "{info}");
+    assert_eq!(info["partial"], false);
+    let cut = info["unfinished"]["bytes"].as_u64().unwrap();
+    assert!(cut > 0 && cut < SIZE, "{info}");
+    let s = summary(&out);
+    assert_eq!(s["bytes"]["total"], cut);
+    assert_eq!(s["bytes"]["by_dp"]["DP1"], cut);
+    assert_eq!(s["outcomes"]["in_progress"], 1);
+    // The load folder has the files of a run.
+    for f in [
+        "steps.csv",
+        "timeline.csv",
+        "links.csv",
+        "marks.csv",
+        "plots/bandwidth.svg",
+        "plots/completions.png",
+    ] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+}

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    bin, csv_rows, fleetsim, interrupt_and_wait, ok, one_download, scenario, summary,
+    bin, csv_rows, fleetsim, ok, one_download, scenario, signal_and_wait, summary,
 };
 use crate::load_support::{Nginx, wait_for};
 
@@ -243,12 +243,12 @@ fn calibrate_prints_dp_values() {
     assert!(nginx.requests().len() >= 3);
 }
 
-#[test]
-fn ctrl_c_writes_partial_results() {
-    let Some(nginx) = Nginx::start("ctrl_c", &[("PKG", 10_000)]) else {
+/// Starts a load test of 50 clients arriving over an hour at 60x (a minute of wall
+/// time unless stopped), stops it with `sig` and checks the partial result.
+fn stop_a_load_test(test: &str, sig: &str, code: i32) {
+    let Some(nginx) = Nginx::start(test, &[("PKG", 10_000)]) else {
         return;
     };
-    // Arrivals over an hour at 60x: a minute of wall time unless stopped.
     let text = spread(50).replace("max = \"10m\"", "max = \"1h\"");
     let (dir, path) = scenario(&text);
     let out = dir.path().join("out");
@@ -272,15 +272,31 @@ fn ctrl_c_writes_partial_results() {
         .spawn()
         .expect("spawn");
     std::thread::sleep(Duration::from_millis(1500));
-    interrupt_and_wait(&mut child, Duration::from_secs(10), "load");
-    assert_eq!(child.wait().expect("wait").code(), Some(130));
+    signal_and_wait(&mut child, sig, Duration::from_secs(10), "load");
+    assert_eq!(child.wait().expect("wait").code(), Some(code));
     assert!(wait_for(&out.join("summary.json"), Duration::from_secs(1)));
     let s = summary(&out);
     assert_eq!(s["partial"], true);
     assert_eq!(s["mode"], "load");
     let done = s["outcomes"]["succeeded"].as_u64().unwrap();
     assert!(done < 50, "stopped early");
-    assert_eq!(s["bytes"]["total"].as_u64().unwrap() % 10_000, 0);
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("load.json")).unwrap()).unwrap();
+    assert_eq!(info["partial"], true);
+    // Whole downloads of 10,000 bytes, plus what the transfers cut off had received.
+    let cut = info["unfinished"]["bytes"].as_u64().unwrap();
+    assert_eq!((s["bytes"]["total"].as_u64().unwrap() - cut) % 10_000, 0);
+    assert_eq!(crate::common::names(dir.path()), ["out", "scenario.toml"]);
+}
+
+#[test]
+fn ctrl_c_writes_partial_results() {
+    stop_a_load_test("ctrl_c", "INT", 130);
+}
+
+#[test]
+fn sigterm_writes_partial_load_results() {
+    stop_a_load_test("sigterm", "TERM", 143);
 }
 
 #[test]
@@ -316,6 +332,23 @@ fn unreachable_and_bad_targets_fail_cleanly() {
     assert_eq!(o.status.code(), Some(2));
     let o = fleetsim(&["load", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "no target and no DP url");
+    // A port above 65535 used to load-test port 80; a bad URL is refused before any
+    // connection is made, with exit code 2.
+    for (bad, says) in [
+        (
+            "http://127.0.0.1:99999/{content}",
+            "port 99999 is not a TCP port",
+        ),
+        ("http://127.0.0.1:/{content}", "empty port"),
+        ("http://user:pw@127.0.0.1/{content}", "no credentials"),
+        ("http://dp one/{content}", "bad target URL"),
+    ] {
+        let o = fleetsim(&["load", path.to_str().unwrap(), "--target", bad]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains(says), "{bad}: {err}");
+        assert!(!err.contains("cannot reach"), "{bad}: {err}");
+    }
     let o = fleetsim(&[
         "load",
         path.to_str().unwrap(),

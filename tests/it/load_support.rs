@@ -175,6 +175,13 @@ pub enum Fault {
     RedirectElsewhere,
     /// Answer 503, close, and refuse connections (listener closed) for this long.
     Refuse(Duration),
+    /// Answer with this status (and an empty body).
+    Status(u16),
+    /// Send the whole asked range as a chunked body, then close the connection
+    /// without the closing zero-length chunk.
+    ChunkedNoEnd,
+    /// Send the body in ten equal pieces spread evenly over this long: a steady rate.
+    Trickle(Duration),
 }
 
 /// A request the fault server received.
@@ -345,6 +352,38 @@ async fn connection(
                     .write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                     .await;
                 return;
+            }
+            Fault::Status(code) => {
+                let _ = sock
+                    .write_all(
+                        format!("HTTP/1.1 {code} Odd\r\nContent-Length: 0\r\n\r\n").as_bytes(),
+                    )
+                    .await;
+            }
+            Fault::ChunkedNoEnd => {
+                let head = headers.replace(
+                    &format!("Content-Length: {len}\r\n"),
+                    "Transfer-Encoding: chunked\r\n",
+                );
+                let _ = sock.write_all(format!("{head}\r\n").as_bytes()).await;
+                let _ = sock.write_all(format!("{len:x}\r\n").as_bytes()).await;
+                let _ = sock.write_all(&body(start, end)).await;
+                let _ = sock.write_all(b"\r\n").await;
+                let _ = sock.flush().await;
+                return;
+            }
+            Fault::Trickle(over) => {
+                let _ = sock.write_all(format!("{headers}\r\n").as_bytes()).await;
+                let step = len.div_ceil(10);
+                for k in 0..10 {
+                    tokio::time::sleep(over / 10).await;
+                    let from = start + k * step;
+                    let to = (from + step).min(end);
+                    if from >= to || sock.write_all(&body(from, to)).await.is_err() {
+                        break;
+                    }
+                    let _ = sock.flush().await;
+                }
             }
             Fault::RedirectElsewhere => {
                 let _ = sock
