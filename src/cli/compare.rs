@@ -100,6 +100,11 @@ fn classify(path: &Path) -> Result<Input, InputError> {
             .and_then(|n| n.as_str())
             .unwrap_or("result")
             .to_string();
+        // Read it whole now, so that a damaged file is named at its own path (exit
+        // code 2) rather than inside the comparison's temporary copy.
+        output::plots::ResultData::load(path).map_err(|e| match e {
+            output::plots::DataError::File { file, message } => input_error(&file, message),
+        })?;
         return Ok(Input::Folder {
             dir: path.to_path_buf(),
             name,

@@ -25,22 +25,35 @@ pub fn report(a: &ReportArgs) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
-        Err(e) if e.is_input_error() => Err(InputError(vec![Diagnostic {
-            file: a.dir.clone(),
-            line: 0,
-            column: 0,
-            key: String::new(),
-            message: match e {
-                report::ReportError::NotAResult(_) => {
-                    "not a result folder (expected summary.json, compare.json or sweep.csv)".into()
-                }
-                report::ReportError::Incomplete(_) => {
-                    "not a complete result folder (no .complete marker): its run was interrupted or is still being written".into()
-                }
-                other => other.to_string(),
-            },
-        }])
-        .into()),
+        Err(e) if e.is_input_error() => {
+            // Named once: by the file at fault when there is one, else the folder.
+            let (file, message) = match e {
+                report::ReportError::NotAResult(_) => (
+                    a.dir.clone(),
+                    "not a result folder (expected summary.json, compare.json or sweep.csv)"
+                        .to_string(),
+                ),
+                report::ReportError::Incomplete(_) => (
+                    a.dir.clone(),
+                    "not a complete result folder (no .complete marker): its run was interrupted or is still being written"
+                        .to_string(),
+                ),
+                report::ReportError::Invalid { path, message } => (path, message),
+                report::ReportError::Data(crate::output::plots::DataError::File {
+                    file,
+                    message,
+                }) => (file, message),
+                other => (a.dir.clone(), other.to_string()),
+            };
+            Err(InputError(vec![Diagnostic {
+                file,
+                line: 0,
+                column: 0,
+                key: String::new(),
+                message,
+            }])
+            .into())
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -38,15 +38,21 @@ pub fn write(h: &Histogram<u64>, path: &Path) -> io::Result<()> {
     fs::write(path, buf)
 }
 
-/// Reads a histogram written by [`Histograms`].
+/// Reads a histogram written by [`Histograms`]. A file that is not one is an
+/// [`io::ErrorKind::InvalidData`] error saying so in one sentence (the caller names
+/// the file): a truncated copy, or something else under the name.
 pub fn read(path: &Path) -> io::Result<Histogram<u64>> {
     let bytes = fs::read(path)?;
     Deserializer::new()
         .deserialize(&mut bytes.as_slice())
         .map_err(|e| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{}: {e:?}", path.display()),
-            )
+            use hdrhistogram::serialization::DeserializeError;
+            let why = match e {
+                DeserializeError::IoError(_) => {
+                    "truncated: the file ends before the histogram does"
+                }
+                _ => "not an HdrHistogram (V2) as fleetsim writes them: the file is damaged",
+            };
+            io::Error::new(io::ErrorKind::InvalidData, why)
         })
 }

@@ -63,6 +63,36 @@ fn bad(path: &Path, message: impl Into<String>) -> StudyError {
     }
 }
 
+/// Reads a histogram of a folder to merge: a missing, truncated or garbage file is the
+/// input's fault (exit code 2, one sentence), a failing disk is not.
+fn read_hdr(p: &Path) -> Result<Histogram<u64>, StudyError> {
+    hdr::read(p).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => bad(p, "missing: every result folder has this histogram"),
+        io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => bad(p, e.to_string()),
+        _ => StudyError::Io {
+            path: p.to_path_buf(),
+            source: e,
+        },
+    })
+}
+
+/// The `bandwidth_interval` of a result folder, from `marks.csv` (`interval`), else
+/// from the first two times of `bandwidth.csv`; `None` when neither says.
+fn interval_of(dir: &Path, bandwidth_times: &[u64]) -> Option<u64> {
+    let from_marks = std::fs::read_to_string(dir.join("marks.csv"))
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .filter_map(|l| l.split_once(','))
+                .find(|(k, _)| k.trim() == "interval")
+                .and_then(|(_, v)| parse_secs(v.trim()))
+        });
+    from_marks.or_else(|| match bandwidth_times {
+        [a, b, ..] => Some(b.saturating_sub(*a)),
+        _ => None,
+    })
+}
+
 /// Reads and checks `summary.json` of a result folder.
 pub fn read_summary(dir: &Path) -> Result<(Summary, serde_json::Value), StudyError> {
     let p = dir.join("summary.json");
@@ -133,6 +163,8 @@ struct Acc {
     links: Vec<String>,
     bandwidth: BTreeMap<(u64, usize), (f64, u32, u32)>,
     interval: u64,
+    /// The `bandwidth_interval` of the first folder that has one.
+    first_interval: Option<u64>,
     /// Time-to-first-byte histogram of load tests.
     ttfb: Option<Histogram<u64>>,
 }
@@ -150,6 +182,7 @@ impl Acc {
             links: Vec::new(),
             bandwidth: BTreeMap::new(),
             interval: 0,
+            first_interval: None,
             ttfb: None,
         }
     }
@@ -178,13 +211,13 @@ impl Acc {
         self.add_summary(&s);
         for (name, sum) in METRICS.iter().zip(self.hists.iter_mut()) {
             let p = dir.join("histograms").join(format!("{name}.hdr"));
-            let h = hdr::read(&p).map_err(io_err(&p))?;
+            let h = read_hdr(&p)?;
             sum.add(&h)
                 .map_err(|e| bad(&p, format!("histogram does not merge: {e:?}")))?;
         }
         let p = dir.join("histograms").join("ttfb.hdr");
         if s.mode == "load" && p.exists() {
-            let h = hdr::read(&p).map_err(io_err(&p))?;
+            let h = read_hdr(&p)?;
             self.ttfb
                 .get_or_insert_with(new_histogram)
                 .add(&h)
@@ -234,8 +267,22 @@ impl Acc {
                 times.push(t);
             }
         }
-        if let [a, b, ..] = times[..] {
-            self.interval = self.interval.max(b.saturating_sub(a));
+        // Buckets of different widths cannot be added or averaged bucket by bucket.
+        if let Some(w) = interval_of(dir, &times) {
+            match self.first_interval {
+                Some(first) if first != w => {
+                    return Err(bad(
+                        dir,
+                        format!(
+                            "has bandwidth_interval {}, the first folder has {}: their bandwidth.csv buckets do not line up, so they do not merge (run them with the same interval)",
+                            human(w),
+                            human(first)
+                        ),
+                    ));
+                }
+                _ => self.first_interval = Some(w),
+            }
+            self.interval = self.interval.max(w);
         }
         self.n += 1;
         Ok(())
@@ -533,6 +580,16 @@ fn write_steps(p: &Path, steps: &[StepSum]) -> Result<(), StudyError> {
         w.write_record(&rec).map_err(err)?;
     }
     w.flush().map_err(io_err(p))
+}
+
+/// Microseconds as a duration a scenario would write (`60s`, `5m`).
+fn human(us: u64) -> String {
+    let s = us as f64 / 1e6;
+    if us.is_multiple_of(60_000_000) && us > 0 {
+        format!("{}m", us / 60_000_000)
+    } else {
+        format!("{s}s")
+    }
 }
 
 #[cfg(test)]

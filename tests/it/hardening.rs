@@ -238,3 +238,32 @@ fn sigkill_never_leaves_a_folder_that_looks_complete() {
         }
     }
 }
+
+#[test]
+fn too_many_variables_is_located_at_the_task_sequence() {
+    // 65,536 distinct task sequence variables do not fit the interpreter's table.
+    let mut text = std::fs::read_to_string(repo().join("scenarios/quickstart.toml")).unwrap();
+    text.push_str("\n[task_sequence.variables]\n");
+    for i in 0..65_536 {
+        text.push_str(&format!("V{i} = \"x\"\n"));
+    }
+    let (dir, p) = scenario(&text);
+    let line = text
+        .lines()
+        .position(|l| l == "[task_sequence]")
+        .expect("the scenario has a [task_sequence] table")
+        + 1;
+    let out = dir.path().join("o");
+    let o = run_bounded(
+        &["run", p.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        Duration::from_secs(60),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("scenario.toml:{line}:2: task_sequence: "))
+            && err.contains("more than 65535 distinct variables"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}

@@ -372,3 +372,94 @@ fn damaged_folders_are_reported_without_a_panic() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn merge_refuses_runs_with_different_bandwidth_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = repo().join("scenarios/quickstart.toml");
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for (out, interval) in [(&a, "5m"), (&b, "60s")] {
+        ok(&[
+            "run",
+            sc.to_str().unwrap(),
+            "--quiet",
+            "--set",
+            "fleet.clients=100",
+            "--set",
+            &format!("simulation.bandwidth_interval={interval}"),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+    }
+    let out = dir.path().join("m");
+    let o = fleetsim(&[
+        "merge",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("has bandwidth_interval 1m, the first folder has 5m"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_truncated_or_garbage_hdr_is_exit_2_with_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = repo().join("scenarios/quickstart.toml");
+    let (good, bad) = (dir.path().join("good"), dir.path().join("bad"));
+    for out in [&good, &bad] {
+        ok(&[
+            "run",
+            sc.to_str().unwrap(),
+            "--quiet",
+            "--set",
+            "fleet.clients=100",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+    }
+    let hdr = bad.join("histograms/download.hdr");
+    let whole = std::fs::read(&hdr).unwrap();
+    for (damage, says) in [
+        (whole[..whole.len() / 2].to_vec(), "truncated"),
+        (b"\x1c\x84\x93\x13garbage".to_vec(), "truncated"),
+        (b"not a histogram at all".to_vec(), "damaged"),
+    ] {
+        std::fs::write(&hdr, &damage).unwrap();
+        let out = dir.path().join("m");
+        for args in [
+            vec![
+                "merge",
+                good.to_str().unwrap(),
+                bad.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            vec!["report", bad.to_str().unwrap()],
+            vec![
+                "compare",
+                good.to_str().unwrap(),
+                bad.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        ] {
+            let o = fleetsim(&args);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+            assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+            assert!(
+                err.starts_with(&format!("error: {}: ", hdr.display())) && err.contains(says),
+                "{args:?}: {err}"
+            );
+            assert_eq!(err.matches("download.hdr").count(), 1, "{err}");
+            assert!(!out.exists());
+        }
+    }
+}
