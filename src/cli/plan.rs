@@ -91,6 +91,14 @@ pub fn report(p: &PlanOutcome, metric: &str, quiet: bool) -> String {
             );
         }
     }
+    if p.partial {
+        let _ = writeln!(
+            o,
+            "PARTIAL: interrupted before the search ended; no answer ({} value(s) run)",
+            p.runs.len()
+        );
+        return o;
+    }
     match (p.answer_run(), p.below_run()) {
         (Some(a), below) => {
             let _ = writeln!(o, "answer: {} = {}", p.key, a.value);
@@ -175,7 +183,7 @@ pub fn plan(a: &PlanArgs) -> anyhow::Result<i32> {
         Ok(p) => p,
         Err(StudyError::Interrupted) => {
             note(&format!(
-                "interrupted ({}): the search stopped before an answer; nothing written",
+                "interrupted ({}) before any value was evaluated: nothing written",
                 common::stop_name()
             ));
             return Ok(common::stop_code());
@@ -190,6 +198,17 @@ pub fn plan(a: &PlanArgs) -> anyhow::Result<i32> {
         && !a.quiet
     {
         super::out(&format!("runs: {}\n", o.display()));
+    }
+    if p.partial {
+        note(&format!(
+            "interrupted ({}): partial results written{}",
+            common::stop_name(),
+            a.out
+                .as_ref()
+                .map(|o| format!(" to {}", o.display()))
+                .unwrap_or_default()
+        ));
+        return Ok(common::stop_code());
     }
     Ok(if p.answer.is_some() { 0 } else { 1 })
 }

@@ -121,6 +121,10 @@ pub struct PlanOutcome {
     pub runs: Vec<Evaluation>,
     /// Monotonicity violations and other doubts.
     pub warnings: Vec<String>,
+    /// Stopped (Ctrl-C, SIGTERM, SIGHUP) before the search ended: `runs` holds the
+    /// values evaluated by then, and there is no answer. Absent when complete.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 impl PlanOutcome {
@@ -281,7 +285,13 @@ impl Search<'_> {
                     None => None,
                 })
             })
-            .collect::<Result<_, StudyError>>()?;
+            .collect::<Result<_, StudyError>>()
+            .inspect_err(|_| {
+                // A batch stopped part-way is not kept: its folders go.
+                for d in dirs.iter().flatten() {
+                    let _ = std::fs::remove_dir_all(d);
+                }
+            })?;
         for (i, (((k, role), dir), rel)) in new.iter().zip(&dirs).zip(&rel).enumerate() {
             let xs: Option<Vec<f64>> = figures
                 .get(i * reps as usize..(i + 1) * reps as usize)
@@ -368,7 +378,10 @@ fn search_in(
             first.push((k, Role::Probe));
         }
     }
-    s.evaluate(&first)?;
+    match s.evaluate(&first) {
+        Err(StudyError::Interrupted) => return stopped(s),
+        other => other?,
+    }
     let mut warnings = Vec::new();
     let (answer, below) = if !s.met(kmax) {
         (None, Some(kmax))
@@ -395,7 +408,10 @@ fn search_in(
             .unwrap_or(0);
         while hi - lo > 1 {
             let mid = lo + (hi - lo) / 2;
-            s.evaluate(&[(mid, Role::Bisection)])?;
+            match s.evaluate(&[(mid, Role::Bisection)]) {
+                Err(StudyError::Interrupted) => return stopped(s),
+                other => other?,
+            }
             if s.met(mid) {
                 hi = mid;
             } else {
@@ -442,6 +458,48 @@ fn search_in(
         below: below.map(|k| s.value(k)),
         runs: s.runs,
         warnings,
+        partial: false,
+    })
+}
+
+/// The outcome of a search stopped by a signal: the values evaluated so far (whole
+/// batches only), no answer, and what they say; [`StudyError::Interrupted`] when none
+/// was evaluated (then nothing is written).
+fn stopped(s: Search<'_>) -> Result<PlanOutcome, StudyError> {
+    if s.runs.is_empty() {
+        return Err(StudyError::Interrupted);
+    }
+    let spec = s.spec;
+    let met = s.runs.iter().filter(|e| e.met).min_by_key(|e| e.index);
+    let unmet = s
+        .runs
+        .iter()
+        .filter(|e| !e.met && met.is_none_or(|m| e.index < m.index))
+        .max_by_key(|e| e.index);
+    let so_far = match (met, unmet) {
+        (Some(m), Some(u)) => format!(
+            "the answer lies above {} (not met) and at or below {} (met)",
+            u.value, m.value
+        ),
+        (Some(m), None) => format!("{} meets the target", m.value),
+        (None, Some(u)) => format!("no value run so far meets it, up to {}", u.value),
+        (None, None) => String::new(),
+    };
+    Ok(PlanOutcome {
+        key: spec.key.clone(),
+        target: spec.target.describe(),
+        replications: spec.replications,
+        step: spec
+            .range
+            .format((s.step / spec.range.scale * 1e9).round() / 1e9),
+        answer: None,
+        below: None,
+        warnings: vec![format!(
+            "interrupted after {} value(s), before the search ended: no answer; so far {so_far}",
+            s.runs.len()
+        )],
+        runs: s.runs,
+        partial: true,
     })
 }
 

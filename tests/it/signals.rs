@@ -147,21 +147,20 @@ fn sigterm_stops_run_replications_keeping_the_finished_ones() {
     assert_eq!(names(dir.path()), ["reps"]);
 }
 
-#[test]
-fn sigterm_stops_a_plan_and_leaves_nothing_behind() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("plan");
+/// A plan on one thread whose first batch (both ends and three probes) takes a few
+/// seconds.
+fn long_plan(out: &Path) -> std::process::Child {
     let sc = repo().join("scenarios/quickstart.toml");
-    let mut child = Command::new(bin())
+    Command::new(bin())
         .args([
             "plan",
             sc.to_str().unwrap(),
             "--set",
-            "fleet.clients=400000",
+            "fleet.clients=200000",
             "--vary",
-            "distribution_points.0.bandwidth=100Mbps..10Gbps",
+            "distribution_points.0.bandwidth=1Gbps..100Gbps",
             "--target",
-            "compliance.p50_s <= 40h",
+            "compliance.p50_s <= 56h",
             "--threads",
             "1",
             "--out",
@@ -172,26 +171,82 @@ fn sigterm_stops_a_plan_and_leaves_nothing_behind() {
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Waits until `ready` (looking at the plan's temporary folder) says so.
+fn wait_in_temp(dir: &Path, child: &mut std::process::Child, ready: impl Fn(&Path) -> bool) {
     let start = Instant::now();
-    let started = || {
-        std::fs::read_dir(dir.path())
+    loop {
+        let tmp = std::fs::read_dir(dir)
             .unwrap()
             .flatten()
-            .any(|e| e.file_name().to_string_lossy().starts_with(".plan.tmp-"))
-    };
-    while !started() {
+            .find(|e| e.file_name().to_string_lossy().starts_with(".plan.tmp-"))
+            .map(|e| e.path());
+        if tmp.is_some_and(|t| ready(&t)) {
+            return;
+        }
         assert!(child.try_wait().unwrap().is_none(), "ended too soon");
-        assert!(start.elapsed() < Duration::from_secs(60));
+        assert!(start.elapsed() < Duration::from_secs(120), "never ready");
         std::thread::sleep(Duration::from_millis(10));
     }
-    std::thread::sleep(Duration::from_millis(300));
+}
+
+#[test]
+fn sigterm_stops_a_plan_before_any_value_and_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("plan");
+    let mut child = long_plan(&out);
+    wait_in_temp(dir.path(), &mut child, |_| true);
     signal_and_wait(&mut child, "TERM", Duration::from_secs(60), "plan");
     let o = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(143), "{err}");
-    assert!(err.contains("interrupted (SIGTERM)"), "{err}");
+    assert!(
+        err.contains("interrupted (SIGTERM) before any value"),
+        "{err}"
+    );
     assert!(names(dir.path()).is_empty(), "{:?}", names(dir.path()));
+}
+
+#[test]
+fn sigterm_keeps_the_values_a_plan_had_evaluated() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("plan");
+    let mut child = long_plan(&out);
+    // Once a value's runs are merged, its batch is done.
+    wait_in_temp(dir.path(), &mut child, |t| {
+        std::fs::read_dir(t.join("runs"))
+            .map(|r| r.flatten().any(|e| e.path().join(".complete").exists()))
+            .unwrap_or(false)
+    });
+    signal_and_wait(&mut child, "TERM", Duration::from_secs(60), "plan");
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(143), "{err}");
+    assert!(err.contains("partial results written"), "{err}");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(plan["partial"], true);
+    assert_eq!(plan["answer"], serde_json::Value::Null);
+    let runs = plan["runs"].as_array().unwrap();
+    assert!(runs.len() >= 5, "the first batch: both ends and 3 probes");
+    for r in runs {
+        let d = out.join(r["dir"].as_str().unwrap());
+        assert!(d.join(".complete").exists(), "{}", d.display());
+    }
+    assert_eq!(
+        names(&out.join("runs")).len(),
+        runs.len(),
+        "no folder of a stopped batch"
+    );
+    assert!(
+        plan["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("interrupted after")
+    );
+    assert_eq!(names(dir.path()), ["plan"]);
 }
 
 #[test]
