@@ -94,7 +94,27 @@ pub fn shard_flag(v: &str) -> Result<(u64, u64), InputError> {
 /// Converts the load tester's errors: bad flags and URLs are input errors (exit 2),
 /// the rest (server unreachable, runtime) failures of the run (exit 1).
 pub fn load_error(e: LoadError) -> anyhow::Error {
+    load_error_in(e, None)
+}
+
+/// [`load_error`], locating a DP's own bad `url` in the scenario (`file`, `--set`).
+fn load_error_in(e: LoadError, scenario: Option<(&std::path::Path, &[String])>) -> anyhow::Error {
     match e {
+        LoadError::BadDpUrl {
+            index,
+            dp,
+            url,
+            reason,
+        } => match scenario {
+            Some((file, set)) => InputError::from(crate::scenario::blame(
+                file,
+                set,
+                &format!("distribution_points.{index}.url"),
+                format!("bad url {url:?} of distribution point {dp}: {reason}"),
+            ))
+            .into(),
+            None => flag_error("url", format!("{dp}: {url:?}: {reason}")).into(),
+        },
         LoadError::BadUrl { .. } => flag_error("--target", e.to_string()).into(),
         LoadError::BadOption { flag, reason } => flag_error(flag, reason).into(),
         other => anyhow::Error::new(other),
@@ -174,7 +194,8 @@ pub fn run(a: &LoadArgs) -> anyhow::Result<i32> {
     if let Some(p) = progress {
         let _ = p.join();
     }
-    let r = res.map_err(load_error)?;
+    let set = super::study::overrides(&a.scenario);
+    let r = res.map_err(|e| load_error_in(e, Some((&a.scenario.scenario, &set))))?;
     let scenario_text = std::fs::read(&a.scenario.scenario).ok();
     load::output::write(
         &r.result,

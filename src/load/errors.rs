@@ -143,6 +143,18 @@ pub enum LoadError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The `url` of a `[[distribution_points]]` entry cannot be used.
+    #[error("bad url {url:?} of distribution point {dp}: {reason}")]
+    BadDpUrl {
+        /// Index of the DP in the scenario (for locating its `url` key).
+        index: usize,
+        /// DP name.
+        dp: String,
+        /// The URL as written.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A flag value is out of range.
     #[error("{flag}: {reason}")]
     BadOption {

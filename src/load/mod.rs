@@ -82,9 +82,19 @@ pub struct LoadRun {
 pub fn targets(s: &Scenario, target: Option<&str>) -> Result<Vec<Target>, LoadError> {
     s.distribution_points
         .iter()
-        .map(|d| match d.url.as_deref().or(target) {
-            Some(u) => Target::parse(u),
-            None => Err(LoadError::BadUrl {
+        .enumerate()
+        .map(|(i, d)| match (d.url.as_deref(), target) {
+            (Some(u), _) => Target::parse(u).map_err(|e| match e {
+                LoadError::BadUrl { url, reason } => LoadError::BadDpUrl {
+                    index: i,
+                    dp: d.name.clone(),
+                    url,
+                    reason,
+                },
+                other => other,
+            }),
+            (None, Some(u)) => Target::parse(u),
+            (None, None) => Err(LoadError::BadUrl {
                 url: String::new(),
                 reason: format!(
                     "distribution point {} has no url and no --target was given",

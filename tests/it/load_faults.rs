@@ -261,3 +261,27 @@ fn transfers_running_at_the_horizon_count_their_bytes_and_requests() {
         assert!(out.join(f).exists(), "{f}");
     }
 }
+
+#[test]
+fn a_bad_dp_url_is_located_in_the_scenario() {
+    let text = one_client(1, 0).replace(
+        "bandwidth = \"1Gbps\"",
+        "bandwidth = \"1Gbps\"\nurl = \"http://127.0.0.1:70000/{content}\"",
+    );
+    let line = text.lines().position(|l| l.starts_with("url = ")).unwrap() + 1;
+    let (dir, path) = scenario(&text);
+    let o = crate::common::fleetsim(&[
+        "load",
+        path.to_str().unwrap(),
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "scenario.toml:{line}:1: distribution_points.0.url: "
+        )) && err.contains("port 70000 is not a TCP port"),
+        "{err}"
+    );
+}
