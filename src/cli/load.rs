@@ -184,8 +184,8 @@ pub fn run(a: &LoadArgs) -> anyhow::Result<i32> {
     crate::study::budget::Budget::single(&s, a.per_client)
         .check_disk(&out)
         .map_err(|m| flag_error("--out", format!("{m}: choose another --out")))?;
-    let _claim = common::claim_out(&out, std::slice::from_ref(&a.scenario.scenario))?;
     let stop = common::stop_flag();
+    let _claim = common::claim_out(&out, std::slice::from_ref(&a.scenario.scenario))?;
     let live = Arc::new(Live::default());
     let done = Arc::new(AtomicBool::new(false));
     let progress = (!a.quiet).then(|| progress_thread(live.clone(), done.clone()));

@@ -154,11 +154,12 @@ pub fn plan(a: &PlanArgs) -> anyhow::Result<i32> {
         a.probes,
     )
     .map_err(|e| study_error(e, path, &set))?;
+    // Signals from here on stop the search; before, they end the process at once.
+    let stop = common::stop_flag();
     let _claim = match &a.out {
         Some(o) => Some(common::claim_out(o, std::slice::from_ref(path))?),
         None => None,
     };
-    let stop = common::stop_flag();
     let live = !a.quiet && std::io::stderr().is_terminal();
     let unit = unit_suffix(&spec.target.metric);
     let on_eval = |e: &Evaluation| {

@@ -64,8 +64,8 @@ pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
     crate::study::budget::Budget::single(&s, a.per_client)
         .check_disk(&out)
         .map_err(|m| common::flag_error("--out", format!("{m}: choose another --out")))?;
-    let _claim = common::claim_out(&out, std::slice::from_ref(&a.scenario.scenario))?;
     let stop = common::stop_flag();
+    let _claim = common::claim_out(&out, std::slice::from_ref(&a.scenario.scenario))?;
     let progress = Arc::new(sim::Progress::default());
     let bar = super::progress::start(
         progress.clone(),
@@ -139,6 +139,8 @@ fn replications(
         threads: None,
     };
     preflight(s, size, out, "--replications")?;
+    // Signals from here on stop the study (before any run, nothing is written).
+    common::stop_flag();
     let _claim = common::claim_out(out, std::slice::from_ref(path))?;
     let mut study = Study::new(
         StudyKind::Replications,

@@ -71,6 +71,8 @@ pub fn sweep(a: &SweepArgs) -> anyhow::Result<i32> {
         threads: a.threads,
     };
     preflight(&base, size, &out, flag)?;
+    // Signals from here on stop the study (before any run, nothing is written).
+    common::stop_flag();
     let _claim = common::claim_out(&out, std::slice::from_ref(path))?;
     let study = Study::new(
         StudyKind::Sweep,
