@@ -152,7 +152,7 @@ fn replications(
         a.per_client,
     )
     .map_err(|e| study_error(e, path, &set))?;
-    check_budget(&study, None, out, "--replications")?;
+    check_budget(&study, None, out, "--replications", a.quiet)?;
     study.trace = trace;
     let Some(outcome) = execute(&study, out, None, a.quiet)? else {
         return Ok(common::stop_code());

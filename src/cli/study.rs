@@ -101,7 +101,7 @@ pub(crate) fn preflight(
     size: Size,
     out: &Path,
     flag: &str,
-) -> Result<(), InputError> {
+) -> Result<Budget, InputError> {
     let total = size.points.saturating_mul(u64::from(size.reps));
     let runs = match size.shard {
         Some(s) => total.div_ceil(u64::from(s.count)),
@@ -115,17 +115,20 @@ pub(crate) fn preflight(
         thread_count(size.threads),
     );
     b.check(out)
-        .map_err(|m| flag_error(flag, format!("{m}: ask for fewer runs")))
+        .map_err(|m| flag_error(flag, format!("{m}: ask for fewer runs")))?;
+    Ok(b)
 }
 
 /// The same check once every point's scenario is known (the largest point counts for
 /// all: a varied fleet size or horizon changes the cost of its runs), blamed on the
-/// `--vary` point that makes it so.
+/// `--vary` point that makes it so. A study that fits but is large has its estimate
+/// said on stderr (unless `quiet`), so a typo in a range is seen before hours go.
 pub(crate) fn check_budget(
     study: &Study,
     threads: Option<usize>,
     out: &Path,
     flag: &str,
+    quiet: bool,
 ) -> Result<(), InputError> {
     let cost = |s: &crate::scenario::model::Scenario| {
         crate::study::budget::run_disk(s, study.per_client)
@@ -146,7 +149,7 @@ pub(crate) fn check_budget(
         per_client: study.per_client,
         threads,
     };
-    preflight(worst, size, out, flag).map_err(|e| {
+    let b = preflight(worst, size, out, flag).map_err(|e| {
         let point = study.grid.point(p);
         if point.is_empty() {
             return e;
@@ -161,7 +164,14 @@ pub(crate) fn check_budget(
                 })
                 .collect(),
         )
-    })
+    })?;
+    if b.is_large() && !quiet {
+        common::note(&format!(
+            "note: {} (estimate; Ctrl-C keeps the runs finished by then)",
+            b.describe()
+        ));
+    }
+    Ok(())
 }
 
 fn thread_count(threads: Option<usize>) -> u64 {

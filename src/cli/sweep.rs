@@ -84,7 +84,7 @@ pub fn sweep(a: &SweepArgs) -> anyhow::Result<i32> {
         false,
     )
     .map_err(|e| study_error(e, path, &set))?;
-    check_budget(&study, a.threads, &out, flag)?;
+    check_budget(&study, a.threads, &out, flag, a.quiet)?;
     let Some(outcome) = execute(&study, &out, a.threads, a.quiet)? else {
         return Ok(common::stop_code());
     };

@@ -14,7 +14,8 @@
 //!   [`crate::sim::bytes_per_client`]) plus the study's bookkeeping per run and per
 //!   point;
 //! - time: about [`EVENTS_PER_CLIENT`] events per client at [`EVENTS_PER_SECOND`], the
-//!   engine's measured speed (README, Performance).
+//!   engine's measured speed (README, Performance), plus [`POINT_SECONDS`] per point
+//!   to merge it and draw its plots.
 
 use std::path::Path;
 
@@ -37,6 +38,8 @@ pub const PLOTS_BYTES: u64 = 1_500_000;
 pub const EVENTS_PER_CLIENT: f64 = 10.0;
 /// Events per second of one thread.
 pub const EVENTS_PER_SECOND: f64 = 2.5e6;
+/// CPU seconds to merge a point and draw its plots.
+pub const POINT_SECONDS: f64 = 0.15;
 /// Memory the study keeps per run (job, state, unit list) and per point (a resolved
 /// scenario).
 const MEMORY_PER_RUN: u64 = 64;
@@ -101,7 +104,7 @@ impl Budget {
             runs,
             disk,
             memory,
-            cpu_s: runs as f64 * run_cpu(s),
+            cpu_s: runs as f64 * run_cpu(s) + points as f64 * POINT_SECONDS,
             threads,
         }
     }
@@ -115,6 +118,12 @@ impl Budget {
             cpu_s: run_cpu(s),
             threads: 1,
         }
+    }
+
+    /// Whether the study is big enough that its estimate is worth saying before it
+    /// starts (ten minutes of wall time, or 10 GB on disk).
+    pub fn is_large(&self) -> bool {
+        self.cpu_s / self.threads as f64 > 600.0 || self.disk > 10_000_000_000
     }
 
     /// The estimate in words.
