@@ -136,6 +136,44 @@ mod tests {
     }
 
     #[test]
+    fn replacing_a_result_never_leaves_out_missing() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b) = (d.path().join("a"), d.path().join("b"));
+        fs::create_dir(&a).unwrap();
+        fs::create_dir(&b).unwrap();
+        let exchange = outdir::sys::exchange(&a, &b).unwrap_or(false);
+        let out = d.path().join("r");
+        write_dir(&out, |t| fs::write(t.join("summary.json"), "0")).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let watcher = {
+            let (stop, out) = (stop.clone(), out.clone());
+            std::thread::spawn(move || {
+                let mut missing = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if !out.join(COMPLETE_MARKER).exists() {
+                        missing += 1;
+                    }
+                }
+                missing
+            })
+        };
+        for i in 1..200 {
+            write_dir(&out, |t| fs::write(t.join("summary.json"), i.to_string())).unwrap();
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let missing = watcher.join().unwrap();
+        if exchange {
+            assert_eq!(missing, 0, "--out was seen without a complete folder");
+        } else {
+            eprintln!("no RENAME_EXCHANGE on this file system: {missing} gaps seen");
+        }
+        assert_eq!(fs::read_to_string(out.join("summary.json")).unwrap(), "199");
+        let mut left = names(d.path());
+        left.retain(|n| n != "a" && n != "b");
+        assert_eq!(left, ["r"], "no .old or temporary folder survives");
+    }
+
+    #[test]
     fn a_users_folder_is_refused_untouched() {
         let d = tempfile::tempdir().unwrap();
         let out = d.path().join("mine");

@@ -285,3 +285,36 @@ fn a_bad_dp_url_is_located_in_the_scenario() {
         "{err}"
     );
 }
+
+#[test]
+fn port_above_65535_is_refused_before_any_connection() {
+    // `:99999` used to load-test port 80 (and record :99999). Every bad URL is exit
+    // code 2 before any connection is made.
+    let (dir, path) = scenario(&one_client(1, 0));
+    for (bad, says) in [
+        (
+            "http://127.0.0.1:99999/{content}",
+            "port 99999 is not a TCP port",
+        ),
+        ("http://127.0.0.1:0/{content}", "port 0 is not a TCP port"),
+        ("http://127.0.0.1:/{content}", "empty port"),
+        ("http://user:pw@127.0.0.1/{content}", "no credentials"),
+        ("http://dp one/{content}", "bad target URL"),
+        ("ftp://127.0.0.1/{content}", "scheme ftp"),
+    ] {
+        let out = dir.path().join("out");
+        let o = crate::common::fleetsim(&[
+            "load",
+            path.to_str().unwrap(),
+            "--target",
+            bad,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains(says), "{bad}: {err}");
+        assert!(!err.contains("cannot reach"), "{bad}: {err}");
+        assert!(!out.exists());
+    }
+}

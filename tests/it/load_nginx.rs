@@ -332,23 +332,6 @@ fn unreachable_and_bad_targets_fail_cleanly() {
     assert_eq!(o.status.code(), Some(2));
     let o = fleetsim(&["load", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "no target and no DP url");
-    // A port above 65535 used to load-test port 80; a bad URL is refused before any
-    // connection is made, with exit code 2.
-    for (bad, says) in [
-        (
-            "http://127.0.0.1:99999/{content}",
-            "port 99999 is not a TCP port",
-        ),
-        ("http://127.0.0.1:/{content}", "empty port"),
-        ("http://user:pw@127.0.0.1/{content}", "no credentials"),
-        ("http://dp one/{content}", "bad target URL"),
-    ] {
-        let o = fleetsim(&["load", path.to_str().unwrap(), "--target", bad]);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{bad}: {err}");
-        assert!(err.contains(says), "{bad}: {err}");
-        assert!(!err.contains("cannot reach"), "{bad}: {err}");
-    }
     let o = fleetsim(&[
         "load",
         path.to_str().unwrap(),
