@@ -39,6 +39,10 @@ mod imp {
                 let e = io::Error::last_os_error();
                 return match e.raw_os_error() {
                     Some(libc::EWOULDBLOCK) => Ok(None),
+                    // A file system without locks (NFS without its lock daemon): the
+                    // lock only protects against a second writer, so write without it
+                    // rather than refuse to write at all.
+                    Some(libc::ENOLCK | libc::EOPNOTSUPP | libc::ENOSYS) => Ok(Some(f)),
                     _ => Err(e),
                 };
             }
