@@ -51,9 +51,9 @@ pub enum OutError {
         .0.display()
     )]
     Symlink(PathBuf),
-    /// A folder that fleetsim did not write stands at `--out`.
+    /// A non-empty folder that is not a fleetsim result stands at `--out`.
     #[error(
-        "{}: holds files fleetsim did not write ({found}); a result replaces only a folder fleetsim wrote (with its .complete marker) or an empty one: choose another --out, or move those files away",
+        "{}: is not a fleetsim result folder and not empty ({found}); a result replaces only a folder fleetsim wrote (with its .complete marker) or an empty one: choose another --out, or move those files away",
         path.display()
     )]
     Foreign {

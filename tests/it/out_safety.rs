@@ -40,7 +40,7 @@ fn out_refuses_foreign_folder() {
     let (code, err) = small_run(&d);
     assert_eq!(code, Some(2), "{err}");
     assert!(
-        err.contains("holds files fleetsim did not write (notes.txt)"),
+        err.contains("is not a fleetsim result folder and not empty (notes.txt)"),
         "{err}"
     );
     assert_eq!(names(&d), ["notes.txt"]);
