@@ -122,6 +122,25 @@ pub fn blame(
     d
 }
 
+/// A diagnostic left in the file about a key of a table that a `--set` changed
+/// elsewhere (a check between two keys, such as `bandwidth_interval` against a
+/// `horizon` given on the command line) names that `--set` too: the file's value is
+/// only wrong next to the command line's, and the user must see both.
+pub(crate) fn name_sibling_sets<'a>(
+    d: &mut Diagnostic,
+    overrides: impl Iterator<Item = &'a Override>,
+) {
+    let table = |k: &str| k.rsplit_once('.').map(|(t, _)| t.to_string());
+    let Some(t) = table(&d.key) else { return };
+    let sets: Vec<&str> = overrides
+        .filter(|o| o.key != d.key && table(&o.key).as_deref() == Some(t.as_str()))
+        .map(|o| o.raw.as_str())
+        .collect();
+    if !sets.is_empty() {
+        d.message = format!("{} (with --set {})", d.message, sets.join(", --set "));
+    }
+}
+
 /// Splits `KEY=VALUE`.
 pub(crate) fn parse(raw: &str) -> Result<Override, Diagnostic> {
     let Some((key, value)) = raw.split_once('=') else {
@@ -425,6 +444,28 @@ mod tests {
             "<--set fleet={ clients = 9 }>"
         );
         assert_eq!(at(&["fleet.clientsx=9"], "fleet.clients"), (file, 3, 1));
+    }
+
+    #[test]
+    fn a_file_value_checked_against_a_set_names_the_set() {
+        let text = "[simulation]\nhorizon = \"2d\"\nbandwidth_interval = \"1h\"\n[fleet]\nclients = 1\n[[distribution_points]]\nname = \"DP\"\nbandwidth = \"1Gbps\"\n[[content]]\nid = \"P\"\nkind = \"package\"\nsize = \"1MB\"\n[task_sequence]\n[[task_sequence.steps]]\ntype = \"download\"\nname = \"D\"\ncontent = [\"P\"]\n";
+        let file = std::path::Path::new("s.toml");
+        let set = [
+            "simulation.horizon=30m".to_string(),
+            "fleet.clients=2".to_string(),
+        ];
+        let e = crate::scenario::load_str(text, file, std::path::Path::new("."), &set)
+            .expect_err("the interval is longer than the horizon");
+        let d =
+            e.0.iter()
+                .find(|d| d.key == "simulation.bandwidth_interval")
+                .expect("the interval is reported");
+        assert_eq!((d.file.as_path(), d.line), (file, 3));
+        assert!(
+            d.message.ends_with("(with --set simulation.horizon=30m)"),
+            "{}",
+            d.message
+        );
     }
 
     #[test]

@@ -143,11 +143,16 @@ impl Buffer {
         self.text.get(..self.file_len).unwrap_or_default()
     }
 
-    /// Moves diagnostics located in an override's value to that override, then sorts
-    /// and de-duplicates them (see [`finish`]).
+    /// Moves diagnostics located in an override's value to that override (and names
+    /// the `--set` of a neighbouring key in those left in the file), then sorts and
+    /// de-duplicates them (see [`finish`]).
     pub fn finish(&self, file: &Path, mut errors: Vec<Diagnostic>) -> InputError {
         for d in &mut errors {
-            if d.file != file || d.line <= self.file_lines {
+            if d.file == file && d.line <= self.file_lines {
+                overrides::name_sibling_sets(d, self.slots.iter().map(|s| &s.ov));
+                continue;
+            }
+            if d.file != file {
                 continue;
             }
             if let Some(s) = self.slots.iter().find(|s| s.lines.contains(&d.line)) {
