@@ -22,6 +22,7 @@ mod queueing;
 mod report;
 mod rollout;
 mod scenario_errors;
+mod slurm;
 mod sweep;
 mod sweep_interrupt;
 mod task_sequences;
