@@ -48,10 +48,10 @@ live_pid() {
 
 # Sends TERM to the process in pid `file` (if it is `name`), waits up to 10 s, KILLs.
 stop_pid() {
-    local file=$1 name=$2 pid i
+    local file=$1 name=$2 pid
     pid=$(live_pid "$file" "$name") || return 0
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         [ -d "/proc/$pid" ] || return 0
         sleep 0.1
     done
@@ -89,12 +89,12 @@ stop() {
     # Cancel this cluster's jobs first: slurmstepd outlives slurmd, so a job left
     # running would keep going after the daemons are gone.
     if live_pid "$DIR/run/slurmctld.pid" slurmctld >/dev/null && [ -r "$CONF" ]; then
-        local jobs i
+        local jobs
         jobs=$(timeout 10 squeue -h -o %A 2>/dev/null | sort -u || true)
         if [ -n "$jobs" ]; then
             # shellcheck disable=SC2086 # one id per word
             timeout 10 scancel $jobs 2>/dev/null || true
-            for i in $(seq $((KILL_WAIT * 10 + 100))); do
+            for _ in $(seq $((KILL_WAIT * 10 + 100))); do
                 [ -z "$(timeout 10 squeue -h -o %A 2>/dev/null || true)" ] && break
                 sleep 0.1
             done
@@ -213,8 +213,8 @@ start() {
     start_munge
     slurmctld -f "$CONF" || { show_logs; die "slurmctld did not start"; }
     slurmd -f "$CONF" || { show_logs; die "slurmd did not start"; }
-    local i state=""
-    for i in $(seq 300); do
+    local state=""
+    for _ in $(seq 300); do
         state=$(timeout 10 sinfo -h -N -o %t 2>/dev/null | head -n 1 || true)
         case "$state" in
         idle | mix | alloc)
