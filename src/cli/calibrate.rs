@@ -1,9 +1,7 @@
 //! `fleetsim calibrate`: measure a DP at rising concurrency and print the
 //! `[[distribution_points]]` values that reproduce it in the simulator.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
+use super::common::{self, note};
 use super::load::{duration_flag, load_error};
 use crate::load::calibrate::{self, CalibrateOptions, fmt_rate};
 
@@ -42,24 +40,20 @@ pub fn run(a: &CalibrateArgs) -> anyhow::Result<i32> {
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
     };
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        let _ = ctrlc::set_handler(move || {
-            if stop.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-        });
-    }
+    let stop = common::stop_flag();
     let c = calibrate::calibrate(&o, Some(stop.clone()), |st| {
-        eprintln!(
+        note(&format!(
             "{:>5} connections: {} aggregate, {} each",
             st.concurrency,
             fmt_rate(st.aggregate_bps),
             fmt_rate(st.per_connection_bps)
-        );
+        ));
     })
     .map_err(load_error)?;
     super::out(&calibrate::report(&c));
-    Ok(if stop.load(Ordering::Relaxed) { 130 } else { 0 })
+    Ok(if common::stopped(&stop) {
+        common::stop_code()
+    } else {
+        0
+    })
 }

@@ -63,12 +63,36 @@ fn input_error(path: &Path, message: impl Into<String>) -> InputError {
 fn classify(path: &Path) -> Result<Input, InputError> {
     if path.is_dir() {
         let s = path.join("summary.json");
-        let text = std::fs::read_to_string(&s).map_err(|_| {
-            input_error(
+        let kind = if path.join("sweep.csv").is_file() || path.join("study.json").is_file() {
+            Some("a sweep (or a shard of one)")
+        } else if path.join("compare.json").is_file() {
+            Some("a comparison")
+        } else if path.join("plan.json").is_file() {
+            Some("a plan")
+        } else {
+            None
+        };
+        if let (Some(kind), false) = (kind, s.is_file()) {
+            return Err(input_error(
+                path,
+                format!(
+                    "is {kind}, not a run: compare takes two runs (result folders or scenarios); compare one point of a sweep (its points/<p> folder), or write a sweep's page with `fleetsim report`"
+                ),
+            ));
+        }
+        if !s.is_file() {
+            return Err(input_error(
                 path,
                 "not a result folder (no summary.json) and not a scenario file",
-            )
-        })?;
+            ));
+        }
+        if !path.join(atomic::COMPLETE_MARKER).exists() {
+            return Err(input_error(
+                path,
+                "not a complete result folder (no .complete marker): its run was interrupted or is still being written",
+            ));
+        }
+        let text = std::fs::read_to_string(&s).map_err(|e| input_error(&s, e.to_string()))?;
         let v: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| input_error(&s, format!("not valid JSON: {e}")))?;
         let name = v
@@ -132,6 +156,7 @@ pub fn compare(a: &CompareArgs) -> anyhow::Result<i32> {
             slug(inputs[1].name())
         ))
     });
+    let _claim = super::common::claim_out(&out, &[a.a.clone(), a.b.clone()])?;
     // Both scenarios run at once (each run is single-threaded and deterministic).
     let opts = RunOptions::default();
     let results = std::thread::scope(|sc| {
@@ -141,7 +166,7 @@ pub fn compare(a: &CompareArgs) -> anyhow::Result<i32> {
                 sc.spawn(|| match i {
                     Input::Scenario { scenario, file } => sim::run(scenario, &opts)
                         .map(Some)
-                        .map_err(|e| input_error(file, e.to_string())),
+                        .map_err(|e| super::common::sim_error(file, &[], e)),
                     Input::Folder { .. } => Ok(None),
                 })
             })

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use super::ScenarioArgs;
-use crate::diag::{Diagnostic, InputError};
+use super::common::{self, flag_error, note};
+use crate::diag::InputError;
 use crate::load::{self, Live, LoadError, LoadOptions};
 use crate::scenario::units::{self, Quantity};
 
@@ -58,17 +59,6 @@ pub struct LoadArgs {
     /// No progress line and no table.
     #[arg(long, short)]
     pub quiet: bool,
-}
-
-/// A bad flag value, reported like any other input error (exit code 2).
-pub fn flag_error(flag: &str, message: impl Into<String>) -> InputError {
-    InputError(vec![Diagnostic {
-        file: PathBuf::from("<command line>"),
-        line: 0,
-        column: 0,
-        key: flag.to_string(),
-        message: message.into(),
-    }])
 }
 
 /// Parses a duration flag (`30s`, `250ms`).
@@ -126,14 +116,17 @@ pub fn progress_thread(live: Arc<Live>, done: Arc<AtomicBool>) -> std::thread::J
             let rate = (b - last_b.min(b)) as f64 / 1e6 / last_t.elapsed().as_secs_f64();
             (last_t, last_b) = (Instant::now(), b);
             let line = load::progress_line(&live, start.elapsed(), rate);
-            if tty {
-                eprint!("\r{line}");
+            // Not eprint!: after SIGHUP the terminal is gone and a write would panic.
+            use std::io::Write;
+            let mut e = std::io::stderr().lock();
+            let _ = if tty {
+                write!(e, "\r{line}").and_then(|()| e.flush())
             } else {
-                eprintln!("{line}");
-            }
+                writeln!(e, "{line}")
+            };
         }
         if tty {
-            eprintln!();
+            note("");
         }
     })
 }
@@ -168,15 +161,11 @@ pub fn run(a: &LoadArgs) -> anyhow::Result<i32> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(format!("{}-load", s.name)));
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        let _ = ctrlc::set_handler(move || {
-            if stop.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-        });
-    }
+    crate::study::budget::Budget::single(&s, a.per_client)
+        .check_disk(&out)
+        .map_err(|m| flag_error("--out", format!("{m}: choose another --out")))?;
+    let _claim = common::claim_out(&out, std::slice::from_ref(&a.scenario.scenario))?;
+    let stop = common::stop_flag();
     let live = Arc::new(Live::default());
     let done = Arc::new(AtomicBool::new(false));
     let progress = (!a.quiet).then(|| progress_thread(live.clone(), done.clone()));
@@ -221,8 +210,12 @@ pub fn run(a: &LoadArgs) -> anyhow::Result<i32> {
         ));
     }
     if r.result.partial {
-        eprintln!("interrupted: partial results written to {}", out.display());
-        return Ok(130);
+        note(&format!(
+            "interrupted ({}): partial results written to {}",
+            common::stop_name(),
+            out.display()
+        ));
+        return Ok(common::stop_code());
     }
     Ok(0)
 }

@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
-use super::sweep::{points_table, study_error};
+use super::common::{self, note};
+use super::study::{points_table, study_error};
+use crate::diag::{Diagnostic, InputError};
+use crate::output::outdir;
 use crate::output::summary::Summary;
 use crate::study::join::{self, Joined};
 
@@ -31,8 +34,15 @@ pub struct MergeArgs {
 
 /// Runs the command; returns the exit code.
 pub fn merge(a: &MergeArgs) -> anyhow::Result<i32> {
-    let joined = join::join(&a.dirs, &a.out, a.threads, a.allow_partial)
-        .map_err(|e| study_error(e, a.dirs.first().map(PathBuf::as_path).unwrap_or(&a.out)))?;
+    same_folder_twice(&a.dirs)?;
+    let _claim = common::claim_out(&a.out, &a.dirs)?;
+    let joined = join::join(&a.dirs, &a.out, a.threads, a.allow_partial).map_err(|e| {
+        study_error(
+            e,
+            a.dirs.first().map(PathBuf::as_path).unwrap_or(&a.out),
+            &[],
+        )
+    })?;
     if let Joined::Study(o) = &joined
         && let Some(c) = o
             .manifest
@@ -40,12 +50,12 @@ pub fn merge(a: &MergeArgs) -> anyhow::Result<i32> {
             .as_ref()
             .filter(|_| o.manifest.partial)
     {
-        eprintln!(
+        note(&format!(
             "partial: {} of {} units missing (--allow-partial); {} holds a partial study, its study.json lists them",
             c.units_missing.len(),
             c.units_total,
             a.out.display()
-        );
+        ));
     }
     if a.quiet {
         return Ok(0);
@@ -84,4 +94,27 @@ pub fn merge(a: &MergeArgs) -> anyhow::Result<i32> {
 
 fn print_merged(s: &Summary) {
     super::out(&super::table::summary_table(s));
+}
+
+/// Refuses a folder given twice (`merge r r`, `merge r ./r/`): its runs would count
+/// twice. Paths are compared resolved (`.`, `..`, trailing slashes, symbolic links).
+fn same_folder_twice(dirs: &[PathBuf]) -> Result<(), InputError> {
+    let resolved: Vec<PathBuf> = dirs.iter().map(|d| outdir::absolute(d)).collect();
+    for (i, a) in resolved.iter().enumerate() {
+        if let Some(j) = resolved.iter().take(i).position(|b| b == a)
+            && let (Some(first), Some(again)) = (dirs.get(j), dirs.get(i))
+        {
+            return Err(InputError(vec![Diagnostic {
+                file: again.clone(),
+                line: 0,
+                column: 0,
+                key: String::new(),
+                message: format!(
+                    "is the same folder as {} given before: a folder merged twice would count its runs twice",
+                    first.display()
+                ),
+            }]));
+        }
+    }
+    Ok(())
 }

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::diag::InputError;
 
 pub mod calibrate;
+pub mod common;
 pub mod compare;
 pub mod load;
 pub mod merge;
@@ -16,6 +17,7 @@ pub mod plan;
 pub mod progress;
 pub mod report;
 pub mod run;
+pub mod study;
 pub mod sweep;
 pub mod table;
 pub mod ts;
@@ -91,9 +93,10 @@ pub fn out(text: &str) {
     let _ = o.write_all(text.as_bytes()).and_then(|()| o.flush());
 }
 
-/// Maps an error to the process exit code: 2 for bad input, 1 otherwise.
+/// Maps an error to the process exit code: 2 for bad input (an `--out` that may not
+/// be written included), 1 otherwise.
 pub fn exit_code(e: &anyhow::Error) -> i32 {
-    if e.downcast_ref::<InputError>().is_some() {
+    if e.downcast_ref::<InputError>().is_some() || common::is_out_refusal(e) == Some(true) {
         2
     } else {
         1
@@ -128,9 +131,9 @@ pub fn main() -> i32 {
         Ok(code) => code,
         Err(e) => {
             if let Some(ie) = e.downcast_ref::<InputError>() {
-                eprintln!("{ie}");
+                common::note(&ie.to_string());
             } else {
-                eprintln!("error: {e:#}");
+                common::note(&format!("error: {e:#}"));
             }
             exit_code(&e)
         }

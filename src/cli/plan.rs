@@ -6,7 +6,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use super::ScenarioArgs;
-use super::sweep::{ctrlc_flag, overrides, study_error};
+use super::common::{self, note};
+use super::study::{overrides, study_error};
 use crate::study::StudyError;
 use crate::study::plan::{self, Evaluation, PlanOutcome, PlanSpec};
 use crate::study::table::fmt_figure;
@@ -135,27 +136,32 @@ pub fn report(p: &PlanOutcome, metric: &str, quiet: bool) -> String {
 /// target).
 pub fn plan(a: &PlanArgs) -> anyhow::Result<i32> {
     let path = &a.scenario.scenario;
+    let set = overrides(&a.scenario);
     let spec = PlanSpec::new(
         path,
-        overrides(&a.scenario),
+        set.clone(),
         &a.vary,
         &a.target,
         a.replications,
         a.probes,
     )
-    .map_err(|e| study_error(e, path))?;
-    let stop = ctrlc_flag();
+    .map_err(|e| study_error(e, path, &set))?;
+    let _claim = match &a.out {
+        Some(o) => Some(common::claim_out(o, std::slice::from_ref(path))?),
+        None => None,
+    };
+    let stop = common::stop_flag();
     let live = !a.quiet && std::io::stderr().is_terminal();
     let unit = unit_suffix(&spec.target.metric);
     let on_eval = |e: &Evaluation| {
         if live {
-            eprintln!(
+            note(&format!(
                 "  ran {}={}: {} ({})",
                 spec.key,
                 e.value,
                 figure(e, unit),
                 if e.met { "met" } else { "not met" }
-            );
+            ));
         }
     };
     let result = plan::search(
@@ -168,14 +174,17 @@ pub fn plan(a: &PlanArgs) -> anyhow::Result<i32> {
     let p = match result {
         Ok(p) => p,
         Err(StudyError::Interrupted) => {
-            eprintln!("interrupted");
-            return Ok(130);
+            note(&format!(
+                "interrupted ({}): the search stopped before an answer; nothing written",
+                common::stop_name()
+            ));
+            return Ok(common::stop_code());
         }
-        Err(e) => return Err(study_error(e, path)),
+        Err(e) => return Err(study_error(e, path, &set)),
     };
     super::out(&report(&p, &spec.target.metric, a.quiet));
     for w in &p.warnings {
-        eprintln!("warning: {w}");
+        note(&format!("warning: {w}"));
     }
     if let Some(o) = &a.out
         && !a.quiet

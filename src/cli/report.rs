@@ -34,6 +34,9 @@ pub fn report(a: &ReportArgs) -> anyhow::Result<i32> {
                 report::ReportError::NotAResult(_) => {
                     "not a result folder (expected summary.json, compare.json or sweep.csv)".into()
                 }
+                report::ReportError::Incomplete(_) => {
+                    "not a complete result folder (no .complete marker): its run was interrupted or is still being written".into()
+                }
                 other => other.to_string(),
             },
         }])

@@ -1,14 +1,21 @@
 //! `fleetsim run`: simulate, print the summary table, write the result folder.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 
 use super::ScenarioArgs;
+use super::common::{self, note};
+use super::study::{
+    Size, check_budget, execute, exit_code, mean_pm, overrides, preflight, study_error,
+};
+use crate::diag::InputError;
 use crate::output;
 use crate::sim::{self, RunOptions};
+use crate::study::grid::Grid;
+use crate::study::layout::{Shard, StudyKind};
+use crate::study::runner::Study;
 
 /// Arguments of `fleetsim run`.
 #[derive(Debug, clap::Args)]
@@ -48,30 +55,17 @@ pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&s.name));
     if a.replications.is_some() || a.shard.is_some() {
-        return super::sweep::replications(a, &out);
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        // A second Ctrl-C while results are written kills the process as usual.
-        let _ = ctrlc::set_handler(move || {
-            if stop.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-        });
+        return replications(a, &s, &out);
     }
     let trace = match &a.trace {
-        Some(t) => crate::sim::trace::parse_clients(t).map_err(|m| {
-            crate::diag::InputError(vec![crate::diag::Diagnostic {
-                file: "<--trace>".into(),
-                line: 0,
-                column: 0,
-                key: "--trace".into(),
-                message: m,
-            }])
-        })?,
+        Some(t) => common::trace_clients(t, &s, &out)?,
         None => Vec::new(),
     };
+    crate::study::budget::Budget::single(&s, a.per_client)
+        .check_disk(&out)
+        .map_err(|m| common::flag_error("--out", format!("{m}: choose another --out")))?;
+    let _claim = common::claim_out(&out, std::slice::from_ref(&a.scenario.scenario))?;
+    let stop = common::stop_flag();
     let progress = Arc::new(sim::Progress::default());
     let bar = super::progress::start(
         progress.clone(),
@@ -88,7 +82,7 @@ pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
     };
     let r = sim::run(&s, &opts);
     drop(bar);
-    let r = r.map_err(|e| sim_error(&a.scenario.scenario, e))?;
+    let r = r.map_err(|e| common::sim_error(&a.scenario.scenario, &overrides(&a.scenario), e))?;
     let scenario_text = std::fs::read(&a.scenario.scenario).ok();
     output::write_all(
         &r,
@@ -108,23 +102,95 @@ pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
         super::out(&format!("results: {}\n", out.display()));
     }
     if r.partial {
-        eprintln!("interrupted: partial results written to {}", out.display());
-        return Ok(130);
+        note(&format!(
+            "interrupted ({}): partial results written to {}",
+            common::stop_name(),
+            out.display()
+        ));
+        return Ok(common::stop_code());
     }
     Ok(0)
 }
 
-/// A simulation that cannot start is a problem of the input: name the key.
-pub fn sim_error(file: &std::path::Path, e: sim::SimError) -> crate::diag::InputError {
-    let key = match e {
-        sim::SimError::Compile(_) => "task_sequence",
-        sim::SimError::TooLarge(_) => "fleet.clients",
+/// `fleetsim run --replications R [--shard I/N]`: a study of one point.
+fn replications(
+    a: &RunArgs,
+    s: &crate::scenario::model::Scenario,
+    out: &Path,
+) -> anyhow::Result<i32> {
+    let path = &a.scenario.scenario;
+    let set = overrides(&a.scenario);
+    let shard = a
+        .shard
+        .as_deref()
+        .map(Shard::parse)
+        .transpose()
+        .map_err(InputError::from)?;
+    let reps = a.replications.unwrap_or(1);
+    let trace = match &a.trace {
+        Some(t) => common::trace_clients(t, s, out)?,
+        None => Vec::new(),
     };
-    crate::diag::InputError(vec![crate::diag::Diagnostic {
-        file: file.to_path_buf(),
-        line: 0,
-        column: 0,
-        key: key.into(),
-        message: e.to_string(),
-    }])
+    let size = Size {
+        points: 1,
+        reps,
+        shard,
+        per_client: a.per_client,
+        threads: None,
+    };
+    preflight(s, size, out, "--replications")?;
+    let _claim = common::claim_out(out, std::slice::from_ref(path))?;
+    let mut study = Study::new(
+        StudyKind::Replications,
+        path,
+        set.clone(),
+        Grid::default(),
+        reps,
+        shard,
+        a.per_client,
+    )
+    .map_err(|e| study_error(e, path, &set))?;
+    check_budget(&study, None, out, "--replications")?;
+    study.trace = trace;
+    let Some(outcome) = execute(&study, out, None, a.quiet)? else {
+        return Ok(common::stop_code());
+    };
+    let code = exit_code(&outcome);
+    if a.quiet {
+        return Ok(code);
+    }
+    match (outcome.points.as_deref(), shard) {
+        (Some([p]), _) => {
+            super::out(&super::table::summary_table(&p.summary));
+            let merged = if p.complete {
+                format!("{reps} replication(s) merged")
+            } else {
+                format!(
+                    "PARTIAL: {} of {reps} replication(s) merged (interrupted; `complete` is false in replications.csv)",
+                    p.replications
+                )
+            };
+            super::out(&format!(
+                "{merged}; mean ± 95% half-width per replication: succeeded {}, 95% compliant at {}, compliance p95 {}\nresults: {}\n",
+                mean_pm(p, "outcomes.succeeded", false),
+                mean_pm(p, "compliance.p95_s", true),
+                mean_pm(p, "latency.time_to_compliance.p95", true),
+                out.display()
+            ));
+        }
+        (_, Some(sh)) => super::out(&format!(
+            "shard {}/{}: {} of {reps} replications written to {}{}; join the shards with `fleetsim merge DIR... --out DIR`\n",
+            sh.index,
+            sh.count,
+            outcome.units_run,
+            out.display(),
+            if outcome.manifest.partial {
+                " (partial)"
+            } else {
+                ""
+            }
+        )),
+        _ => {}
+    }
+    Ok(code)
 }

@@ -10,6 +10,7 @@ use crate::sim::result::RunResult;
 pub mod atomic;
 pub mod csv_out;
 pub mod hdr;
+pub mod outdir;
 pub mod plots;
 pub mod summary;
 pub mod timeline;

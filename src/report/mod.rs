@@ -43,6 +43,13 @@ pub enum ReportError {
         .0.display()
     )]
     NotAResult(PathBuf),
+    /// The folder was not completely written (no `.complete` marker): a run still
+    /// being written, or one killed before it finished.
+    #[error(
+        "{}: not a complete result folder (no .complete marker): its run was interrupted or is still being written",
+        .0.display()
+    )]
+    Incomplete(PathBuf),
     /// A result folder could not be read.
     #[error(transparent)]
     Data(#[from] DataError),
@@ -65,7 +72,10 @@ impl ReportError {
     pub fn is_input_error(&self) -> bool {
         matches!(
             self,
-            ReportError::NotAResult(_) | ReportError::Invalid { .. } | ReportError::Data(_)
+            ReportError::NotAResult(_)
+                | ReportError::Incomplete(_)
+                | ReportError::Invalid { .. }
+                | ReportError::Data(_)
         )
     }
 }
@@ -110,12 +120,22 @@ pub fn render(dir: &Path) -> Result<String, ReportError> {
 /// Writes `DIR/report.html` (via a temporary file, so a reader never sees half a
 /// page) and returns its path.
 pub fn write_report(dir: &Path) -> Result<PathBuf, ReportError> {
+    // What the folder is comes first: a folder that is no result at all says so.
+    kind(dir)?;
+    if !dir.join(crate::output::atomic::COMPLETE_MARKER).exists() {
+        return Err(ReportError::Incomplete(dir.to_path_buf()));
+    }
     let page = render(dir)?;
     let out = dir.join("report.html");
     let tmp = dir.join(format!(".report.html.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, page).map_err(|e| ReportError::io(&tmp, e))?;
-    std::fs::rename(&tmp, &out).map_err(|e| ReportError::io(&out, e))?;
-    Ok(out)
+    let written = std::fs::write(&tmp, page)
+        .map_err(|e| ReportError::io(&tmp, e))
+        .and_then(|()| std::fs::rename(&tmp, &out).map_err(|e| ReportError::io(&out, e)));
+    if written.is_err() {
+        // A full disk or a read-only folder must not leave half a page behind.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map(|()| out)
 }
 
 /// `summary.json` as a JSON value (every key, including ones this version does not

@@ -55,6 +55,7 @@ use std::path::Path;
 use crate::diag::{Diagnostic, InputError};
 pub use check::warnings;
 use model::Scenario;
+pub use overrides::blame;
 pub(crate) use source::read_limited;
 
 /// Reads, overrides, checks and resolves a scenario file. `overrides` are the

@@ -50,6 +50,78 @@ pub(crate) fn override_diag(raw: &str, key: &str, message: impl Into<String>) ->
     }
 }
 
+/// Where the value of `key` (a dotted path) came from, as a diagnostic carrying
+/// `message`: for problems found after the scenario was read (a fleet too large for
+/// memory, a task sequence that does not compile), which name a key but no place.
+///
+/// A value set on the command line is blamed on that `--set`, the last one of that key
+/// or of a table holding it, never on the file it replaced; otherwise the key's line
+/// and column in the file, or those of the nearest enclosing table that is written
+/// there; otherwise the file alone.
+pub fn blame(
+    file: &std::path::Path,
+    overrides: &[String],
+    key: &str,
+    message: impl Into<String>,
+) -> Diagnostic {
+    let message = message.into();
+    let covers = |o: &Override| {
+        key == o.key
+            || key
+                .strip_prefix(o.key.as_str())
+                .is_some_and(|rest| rest.starts_with('.'))
+    };
+    if let Some(o) = overrides
+        .iter()
+        .rev()
+        .filter_map(|raw| parse(raw).ok())
+        .find(|o| covers(o))
+    {
+        return override_diag(&o.raw, key, message);
+    }
+    let mut d = Diagnostic {
+        file: file.to_path_buf(),
+        line: 0,
+        column: 0,
+        key: key.to_string(),
+        message,
+    };
+    let text = super::source::read_limited(file)
+        .ok()
+        .and_then(|b| super::source::decode(file, &b).ok());
+    let (Some(text), Ok(path)) = (text, split_key(key)) else {
+        return d;
+    };
+    let Ok(root) = DeTable::parse(&text) else {
+        return d;
+    };
+    let mut table = Some(root.get_ref());
+    let mut value: Option<&DeValue<'_>> = None;
+    for seg in &path {
+        let found = match (table, value) {
+            (Some(t), _) => t
+                .iter()
+                .find(|(k, _)| k.get_ref().as_ref() == seg.as_str())
+                .map(|(k, v)| (k.span(), v.get_ref())),
+            (None, Some(DeValue::Array(a))) => seg
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| a.get(i))
+                .map(|v| (v.span(), v.get_ref())),
+            _ => None,
+        };
+        let Some((span, v)) = found else { break };
+        let (line, column) = crate::diag::line_col(&text, span.start);
+        (d.line, d.column) = (line, column);
+        table = match v {
+            DeValue::Table(t) => Some(t),
+            _ => None,
+        };
+        value = Some(v);
+    }
+    d
+}
+
 /// Splits `KEY=VALUE`.
 pub(crate) fn parse(raw: &str) -> Result<Override, Diagnostic> {
     let Some((key, value)) = raw.split_once('=') else {
@@ -322,6 +394,37 @@ mod tests {
         assert!(e.contains("expected a numeric index"), "{e}");
         let e = set(&mut root, "1", "fleet.clients.max").expect_err("through a scalar");
         assert!(e.contains("`fleet.clients` is an integer"), "{e}");
+    }
+
+    #[test]
+    fn blame_goes_to_the_set_else_the_line_in_the_file() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let f = d.path().join("s.toml");
+        std::fs::write(
+            &f,
+            "name = \"x\"\n[fleet]\nclients = 5\n[[sites]]\nname = \"A\"\n[task_sequence]\ntemplate = \"t\"\n",
+        )
+        .expect("write");
+        let at = |set: &[&str], key: &str| {
+            let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+            let b = blame(&f, &set, key, "m");
+            (b.file.to_string_lossy().into_owned(), b.line, b.column)
+        };
+        let file = f.to_string_lossy().into_owned();
+        assert_eq!(at(&[], "fleet.clients"), (file.clone(), 3, 1));
+        assert_eq!(at(&[], "task_sequence"), (file.clone(), 6, 2));
+        assert_eq!(at(&[], "sites.0.name"), (file.clone(), 5, 1));
+        // Missing keys take the nearest table that is there.
+        assert_eq!(at(&[], "fleet.model"), (file.clone(), 2, 2));
+        assert_eq!(
+            at(&["fleet.clients=9", "seed=1"], "fleet.clients"),
+            ("<--set fleet.clients=9>".into(), 0, 0)
+        );
+        assert_eq!(
+            at(&["fleet={ clients = 9 }"], "fleet.clients").0,
+            "<--set fleet={ clients = 9 }>"
+        );
+        assert_eq!(at(&["fleet.clientsx=9"], "fleet.clients"), (file, 3, 1));
     }
 
     #[test]

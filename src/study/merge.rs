@@ -472,6 +472,10 @@ pub fn merge_into_marked(
     crate::output::plots::Plots
         .write(&r, out)
         .map_err(io_err(&out.join("plots")))?;
+    // Last: the merged folder is a complete result (compare and report read a sweep's
+    // point folders and a plan's run folders on their own).
+    let m = out.join(COMPLETE_MARKER);
+    std::fs::write(&m, b"").map_err(io_err(&m))?;
     Ok(summary)
 }
 

@@ -6,6 +6,7 @@
 //! range for the smallest value that meets a target (a *plan*), and reports means
 //! with Student-t confidence intervals.
 //!
+//! - [`budget`]: what a study will cost (disk, memory, CPU), checked before it runs;
 //! - [`grid`]: `--vary KEY=V1,V2` / `LO..HI:STEP` with units, and the grid of points;
 //! - [`layout`]: folders, the `study.json` manifest, replication seeds (common random
 //!   numbers: replication r of every point uses the same seed), `--shard I/N`;
@@ -27,6 +28,7 @@ use std::path::PathBuf;
 use crate::diag::{Diagnostic, InputError};
 use crate::sim::SimError;
 
+pub mod budget;
 pub mod grid;
 pub mod join;
 pub mod layout;
@@ -50,6 +52,9 @@ pub enum StudyError {
     Sim {
         /// The point, as its `KEY=VALUE` assignments.
         point: String,
+        /// The keys the study varies (`--vary`), so that a problem caused by a varied
+        /// value is blamed on `--vary` rather than on the scenario file.
+        varied: Vec<String>,
         /// What the simulator said.
         source: SimError,
     },

@@ -263,6 +263,7 @@ impl Search<'_> {
                 let res = runner::run_replication(sc, r, false, &[], stop).map_err(|source| {
                     StudyError::Sim {
                         point: format!("{}={value}", spec.key),
+                        varied: vec![spec.key.clone()],
                         source,
                     }
                 })?;

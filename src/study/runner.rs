@@ -222,6 +222,11 @@ impl Study {
         self.scenarios.len()
     }
 
+    /// The resolved scenario of every point, in grid order.
+    pub fn scenarios(&self) -> &[Scenario] {
+        &self.scenarios
+    }
+
     /// The scenario name (of the first point).
     pub fn name(&self) -> &str {
         self.scenarios
@@ -409,6 +414,7 @@ pub fn execute(study: &Study, out: &Path, ctl: &Control<'_>) -> Result<Outcome, 
                         run_replication(j.scenario, j.r, study.per_client, &study.trace, ctl.stop)
                             .map_err(|source| StudyError::Sim {
                                 point: describe(&study.grid.point(j.point)),
+                                varied: study.grid.vary.iter().map(|v| v.key.clone()).collect(),
                                 source,
                             })?;
                     if res.partial {

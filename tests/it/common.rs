@@ -137,16 +137,40 @@ content = ["PKG"]
 /// Sends SIGINT (Ctrl-C) to `child` and waits until it has exited, failing the test
 /// if that takes longer than `limit`. The exit status is then `child.wait()`'s.
 pub fn interrupt_and_wait(child: &mut std::process::Child, limit: std::time::Duration, what: &str) {
+    signal_and_wait(child, "INT", limit, what);
+}
+
+/// Sends signal `sig` (`INT`, `TERM`, `HUP`) to `child` and waits until it has exited,
+/// failing the test if that takes longer than `limit`.
+pub fn signal_and_wait(
+    child: &mut std::process::Child,
+    sig: &str,
+    limit: std::time::Duration,
+    what: &str,
+) {
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{sig}"), &child.id().to_string()])
         .status()
         .expect("kill runs");
-    assert!(status.success(), "kill -INT failed");
+    assert!(status.success(), "kill -{sig} failed");
     let start = std::time::Instant::now();
     while child.try_wait().expect("try_wait").is_none() {
-        assert!(start.elapsed() < limit, "{what} did not stop after SIGINT");
+        assert!(
+            start.elapsed() < limit,
+            "{what} did not stop after SIG{sig}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+}
+
+/// Names in `dir`, sorted (hidden ones included).
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
 }
 
 /// Called by a test whose external tool (nginx, Chromium, a terminal, Slurm...) is not

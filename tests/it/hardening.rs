@@ -160,7 +160,7 @@ fn thread_count_does_not_change_any_output() {
 }
 
 /// A run long enough to interrupt: a large fleet over a long horizon.
-fn long_run(out: &Path) -> std::process::Child {
+pub(crate) fn long_run(out: &Path) -> std::process::Child {
     let sc = repo().join("scenarios/precache.toml");
     Command::new(bin())
         .args([
@@ -181,7 +181,7 @@ fn long_run(out: &Path) -> std::process::Child {
         .unwrap()
 }
 
-fn wait_for_simulation_to_start(child: &mut std::process::Child) {
+pub(crate) fn wait_for_simulation_to_start(child: &mut std::process::Child) {
     // Fleet generation for 3M clients takes a moment; interrupt during the event loop.
     std::thread::sleep(Duration::from_millis(1500));
     assert!(

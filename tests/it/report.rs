@@ -256,6 +256,8 @@ fn sweep_report_has_its_table_and_the_runs_overlaid() {
         "fleet.clients,outcomes.succeeded.mean\n800,700.5\n1600,1401.25\n",
     )
     .unwrap();
+    // Written last by a real sweep; report reads only complete folders.
+    std::fs::write(sweep.join(".complete"), "").unwrap();
     let html = report(&sweep);
     assert_self_contained(&html);
     assert!(html.contains("<h1>Sweep: sweep</h1>"));

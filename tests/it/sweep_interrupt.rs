@@ -74,12 +74,7 @@ fn strings(v: &serde_json::Value) -> Vec<String> {
 
 /// Nothing but `keep` in `dir`: no temporary folder was left behind.
 fn only(dir: &Path, keep: &[&str]) {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    assert_eq!(names, keep, "in {}", dir.display());
+    assert_eq!(names(dir), keep, "in {}", dir.display());
 }
 
 #[test]
@@ -161,18 +156,15 @@ fn ctrl_c_keeps_the_finished_runs_as_a_partial_sweep() {
 fn ctrl_c_before_any_run_finished_writes_nothing_and_keeps_the_old_folder() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("res");
-    std::fs::create_dir(&out).unwrap();
-    std::fs::write(out.join("old.txt"), "earlier result").unwrap();
+    // An earlier result of fleetsim's own (a folder of anyone else's is refused).
+    run_file(&quickstart(), &out, &["--set", "fleet.clients=50"]);
+    let before = std::fs::read(out.join("summary.json")).unwrap();
     let s = study(StudyKind::Sweep, &[VARY], 2, None);
     match run_stopping_after(&s, &out, 0) {
         Err(StudyError::Interrupted) => {}
         other => panic!("expected Interrupted, got {other:?}"),
     }
-    assert_eq!(
-        std::fs::read_to_string(out.join("old.txt")).unwrap(),
-        "earlier result"
-    );
-    only(&out, &["old.txt"]);
+    assert_eq!(std::fs::read(out.join("summary.json")).unwrap(), before);
     only(dir.path(), &["res"]);
 }
 
@@ -268,29 +260,45 @@ fn merge_refuses_a_partial_shard_unless_allowed() {
     assert!(page.contains("<span class=\"badge\">partial</span>"));
 }
 
-/// A sweep of `clients`-client runs on one thread: several seconds in all.
-fn long_sweep(sc: &Path, out: &Path, clients: u64) -> std::process::Child {
+/// A sweep of `clients`-client runs on one thread: several seconds in all. `shard`
+/// runs only that share (as a Slurm array task does).
+fn long_sweep(sc: &Path, out: &Path, clients: u64, shard: Option<&str>) -> std::process::Child {
+    let clients = format!("fleet.clients={clients}");
+    let mut args = vec![
+        "sweep",
+        sc.to_str().unwrap(),
+        "--set",
+        &clients,
+        "--vary",
+        VARY,
+        "--replications",
+        "4",
+        "--threads",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    if let Some(s) = shard {
+        args.extend(["--shard", s]);
+    }
     Command::new(bin())
-        .args([
-            "sweep",
-            sc.to_str().unwrap(),
-            "--set",
-            &format!("fleet.clients={clients}"),
-            "--vary",
-            VARY,
-            "--replications",
-            "4",
-            "--threads",
-            "1",
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ])
+        .args(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
+}
+
+/// The temporary folder process `pid` fills beside `out` (`.<name>.tmp-<pid>@<host>`).
+fn temp_of(out: &Path, pid: u32) -> Option<PathBuf> {
+    let prefix = format!(".{}.tmp-{pid}@", out.file_name().unwrap().to_string_lossy());
+    std::fs::read_dir(out.parent().unwrap())
+        .ok()?
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
 }
 
 /// Whether any unit folder under the sweep's temporary folder is complete.
@@ -305,18 +313,24 @@ fn a_unit_finished(tmp: &Path) -> bool {
     })
 }
 
-#[test]
-fn sigint_stops_a_sweep_and_writes_the_finished_runs() {
+/// Starts a long sweep (or one share of it), sends `sig` once a run has finished, and
+/// checks what a stop must leave: exit code `code`, the finished runs written as a
+/// partial study, nothing else beside it. Returns the folder (in `dir`).
+pub(crate) fn stop_a_sweep(dir: &Path, sig: &str, code: i32, shard: Option<&str>) -> PathBuf {
     let sc = quickstart();
     // 12 units of 150,000 clients take about 5 s on an idle machine; if the sweep
     // still ends before the signal lands (a very fast machine), try a larger fleet.
     for clients in [150_000u64, 400_000, 1_000_000] {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("res");
-        let mut child = long_sweep(&sc, &out, clients);
-        let tmp = dir.path().join(format!(".res.tmp-{}", child.id()));
+        let out = dir.join(format!("res-{clients}"));
+        let mut child = long_sweep(&sc, &out, clients, shard);
         let start = Instant::now();
-        while !a_unit_finished(&tmp) && child.try_wait().unwrap().is_none() {
+        loop {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            if temp_of(&out, child.id()).is_some_and(|t| a_unit_finished(&t)) {
+                break;
+            }
             assert!(
                 start.elapsed() < Duration::from_secs(120),
                 "no run finished in 2 minutes"
@@ -326,16 +340,25 @@ fn sigint_stops_a_sweep_and_writes_the_finished_runs() {
         if child.try_wait().unwrap().is_some() {
             continue;
         }
-        interrupt_and_wait(&mut child, Duration::from_secs(60), "sweep");
+        signal_and_wait(&mut child, sig, Duration::from_secs(60), "sweep");
         let o = child.wait_with_output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         if o.status.code() == Some(0) {
             // Every run finished before the signal was handled: too fast, go bigger.
+            std::fs::remove_dir_all(&out).unwrap();
             continue;
         }
-        assert_eq!(o.status.code(), Some(130), "{err}");
+        assert_eq!(o.status.code(), Some(code), "{err}");
         assert!(err.contains("partial results written"), "{err}");
-        only(dir.path(), &["res"]);
+        let name = out.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(
+            names(dir)
+                .into_iter()
+                .filter(|n| n.contains(&name))
+                .collect::<Vec<_>>(),
+            std::slice::from_ref(&name),
+            "no temporary folder or lock is left beside the result"
+        );
         assert!(out.join(".complete").exists());
         let m = json(&out.join("study.json"));
         assert_eq!(m["partial"], true);
@@ -348,6 +371,9 @@ fn sigint_stops_a_sweep_and_writes_the_finished_runs() {
         }
         for u in strings(&c["units_missing"]) {
             assert!(!out.join(u).exists());
+        }
+        if shard.is_some() {
+            return out;
         }
         // Every point with a run has a row; the incomplete ones say so.
         let rows = csv_rows(&out.join("sweep.csv"));
@@ -363,7 +389,13 @@ fn sigint_stops_a_sweep_and_writes_the_finished_runs() {
             let dir = out.join(format!("points/{}", r["point"]));
             assert_eq!(summary(&dir)["partial"], done < 4);
         }
-        return;
+        return out;
     }
-    panic!("every sweep finished before SIGINT could stop it");
+    panic!("every sweep finished before SIG{sig} could stop it");
+}
+
+#[test]
+fn sigint_stops_a_sweep_and_writes_the_finished_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    stop_a_sweep(dir.path(), "INT", 130, None);
 }
