@@ -119,18 +119,24 @@ impl Cluster {
         c
     }
 
-    /// `JobState` of `job` ("PENDING", "RUNNING", "COMPLETED", "CANCELLED"...).
-    fn state(&self, job: &str) -> String {
+    /// The `field` of `job` in `scontrol show job`, "UNKNOWN" when Slurm does not say.
+    fn field(&self, job: &str, field: &str) -> String {
         let o = self
             .cmd("scontrol")
             .args(["show", "job", job])
             .output()
             .expect("scontrol runs");
         let text = String::from_utf8_lossy(&o.stdout);
+        let key = format!("{field}=");
         text.split_whitespace()
-            .find_map(|w| w.strip_prefix("JobState="))
+            .find_map(|w| w.strip_prefix(key.as_str()))
             .unwrap_or("UNKNOWN")
             .to_string()
+    }
+
+    /// `JobState` of `job` ("PENDING", "RUNNING", "COMPLETED", "CANCELLED"...).
+    fn state(&self, job: &str) -> String {
+        self.field(job, "JobState")
     }
 
     /// Waits until `job` has ended and returns its final state.
@@ -378,6 +384,9 @@ fn scancel_of_a_running_shard_leaves_a_partial_mergeable_shard() {
         }
         let logs = cluster.logs(Some(work.path()));
         assert_eq!(ended, "CANCELLED", "{logs}");
+        // fleetsim handled the signal and exited 128 + 15 itself (killed by it, Slurm
+        // would say 0:15; by SIGKILL after KillWait, 0:9).
+        assert_eq!(cluster.field(&one, "ExitCode"), "143:0", "{logs}");
         assert_eq!(cluster.state(&two), "COMPLETED", "{logs}");
         assert_eq!(merged, "COMPLETED", "the merge job failed\n{logs}");
         // Shard 1 is a result folder marked partial; no temporary folder is left.
