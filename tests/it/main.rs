@@ -24,6 +24,7 @@ mod report;
 mod rollout;
 mod scenario_errors;
 mod signals;
+mod slurm;
 mod sweep;
 mod sweep_interrupt;
 mod task_sequences;
