@@ -35,7 +35,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 secs=${1:-60}
 shift || true
-all="scenario units ts_xml ts_inline wql condition expand simulate"
+all="scenario units ts_xml ts_inline wql condition expand simulate counters"
 targets=${*:-$all}
 export RUSTC_BOOTSTRAP=1
 

@@ -24,11 +24,9 @@ use super::vars::builtin;
 use super::world::{EvKind, World, purpose};
 use crate::engine::rng;
 use crate::engine::time::SECOND;
-use crate::scenario::model::{ContentKind, DpOption, UpdatesMode};
+use crate::scenario::defaults::MAX_DOWNLOAD_RETRIES;
+use crate::scenario::model::{DpOption, UpdatesMode};
 use crate::setup::codes;
-
-/// A client's list of content items for one purpose.
-pub type ContentList = SmallVec<[u32; 8]>;
 
 impl<T: Transport> World<'_, T> {
     /// The OS upgrade package among `candidates` that matches client `c`
@@ -42,76 +40,70 @@ impl<T: Transport> World<'_, T> {
         })
     }
 
-    /// Content the step at the cursor needs before (or while) it runs.
-    pub fn needed(&self, c: u32) -> Result<ContentList, u32> {
+    /// Item `sub` of the content the step at the cursor needs before (or while) it
+    /// runs, `None` past the end; `Err(code)` when the step cannot get its content
+    /// (no OS package matches the client). Read item by item, never built as a
+    /// list: a step may list tens of thousands of items, and rebuilding the list at
+    /// each finished download was quadratic.
+    pub fn needed_item(&self, c: u32, sub: u32) -> Result<Option<u32>, u32> {
         let op = &self.prog.ops[self.st[c as usize].pc as usize];
-        let mut out = ContentList::new();
-        match &op.kind {
-            OpKind::Download { content, .. } => out.extend_from_slice(content),
+        let sub = sub as usize;
+        Ok(match &op.kind {
+            OpKind::Download { content, .. } => content.get(sub).copied(),
+            OpKind::InstallApplications { apps, .. } => apps.get(sub).copied(),
             OpKind::Run {
                 package: Some(p), ..
             }
-            | OpKind::InstallPackage { package: Some(p) } => out.push(*p),
+            | OpKind::InstallPackage { package: Some(p) } => (sub == 0).then_some(*p),
             OpKind::UpgradeOs {
                 content, drivers, ..
             } => {
-                if !content.is_empty() {
-                    out.push(
-                        self.matching_os(c, content)
-                            .ok_or(codes::NO_MATCHING_OS_PACKAGE)?,
-                    );
+                if content.is_empty() {
+                    drivers.get(sub).copied()
+                } else {
+                    let os = self
+                        .matching_os(c, content)
+                        .ok_or(codes::NO_MATCHING_OS_PACKAGE)?;
+                    match sub.checked_sub(1) {
+                        None => Some(os),
+                        Some(d) => drivers.get(d).copied(),
+                    }
                 }
-                out.extend_from_slice(drivers);
             }
-            OpKind::InstallApplications { apps, .. } => out.extend_from_slice(apps),
             OpKind::InstallUpdates { mode } if *mode != UpdatesMode::None => {
-                out.extend(self.software_updates());
+                self.updates.get(sub).copied()
             }
-            _ => {}
-        }
-        Ok(out)
+            _ => None,
+        })
     }
 
-    fn software_updates(&self) -> impl Iterator<Item = u32> + '_ {
-        self.s
-            .content
-            .iter()
-            .enumerate()
-            .filter(|(_, ct)| ct.kind == ContentKind::SoftwareUpdate)
-            .map(|(i, _)| i as u32)
-    }
-
-    /// What pre-cache downloads for client `c`: its OS upgrade package (by
-    /// architecture and language) plus every other referenced content, whatever the
-    /// step conditions (article, "Configure pre-cache content").
-    pub fn precache_list(&self, c: u32) -> Result<ContentList, u32> {
-        let mut out = ContentList::new();
-        // One pass over the referenced content, no list of OS packages built: this
-        // runs at every pre-cache step of every client (it was 8% of a 100k-client
-        // run when it collected the OS packages into a Vec first).
-        let mut any_os = false;
-        let mut matching = None;
-        for &i in &self.prog.referenced {
-            if self.s.content[i as usize].kind == ContentKind::OsUpgrade {
-                any_os = true;
-                matching = self.matching_os(c, &[i]);
-                if matching.is_some() {
-                    break;
-                }
-            }
+    /// Item `sub` of what pre-cache downloads for client `c`: its OS upgrade package
+    /// (by architecture and language) first, then every other referenced content,
+    /// whatever the step conditions (article, "Configure pre-cache content").
+    /// `Err(code)` when the deployment references OS packages and none matches.
+    pub fn precache_item(&self, c: u32, sub: u32) -> Result<Option<u32>, u32> {
+        let sub = sub as usize;
+        if self.referenced_os.is_empty() {
+            return Ok(self.precache_common.get(sub).copied());
         }
-        if any_os {
-            out.push(matching.ok_or(codes::NO_MATCHING_OS_PACKAGE)?);
-        }
-        out.extend_from_slice(&self.precache_common);
-        Ok(out)
+        let os = self
+            .matching_os(c, &self.referenced_os)
+            .ok_or(codes::NO_MATCHING_OS_PACKAGE)?;
+        Ok(match sub.checked_sub(1) {
+            None => Some(os),
+            Some(i) => self.precache_common.get(i).copied(),
+        })
     }
 
     /// Whether everything pre-cache wanted is cached.
     pub fn precache_complete(&self, c: u32) -> bool {
-        match self.precache_list(c) {
-            Ok(l) => l.iter().all(|&i| self.cache.has(c, i)),
-            Err(_) => false,
+        let mut sub = 0;
+        loop {
+            match self.precache_item(c, sub) {
+                Ok(Some(i)) if self.cache.has(c, i) => sub += 1,
+                Ok(Some(_)) | Err(_) => return false,
+                Ok(None) => return true,
+            }
         }
     }
 
@@ -125,27 +117,25 @@ impl<T: Transport> World<'_, T> {
 
     /// Downloads the next pre-cache item, or ends pre-cache.
     fn continue_precache(&mut self, c: u32) {
-        let list = match self.precache_list(c) {
-            Ok(l) => l,
-            Err(_) => {
-                // No OS package matches: nothing sensible to pre-cache; the task
-                // sequence will fail with NO_MATCHING_OS_PACKAGE when it needs it.
-                self.st[c as usize].owner = DlOwner::None;
-                return;
-            }
-        };
         let cache_size = self.s.client.cache_size;
         loop {
             let st = &self.st[c as usize];
-            let sub = st.sub as usize;
-            if sub >= list.len() {
-                let st = &mut self.st[c as usize];
-                st.owner = DlOwner::None;
-                let t = self.now - st.precache_at;
-                self.stats.latency.record(0, t);
-                return;
-            }
-            let i = list[sub];
+            let i = match self.precache_item(c, st.sub) {
+                Ok(Some(i)) => i,
+                Ok(None) => {
+                    let st = &mut self.st[c as usize];
+                    st.owner = DlOwner::None;
+                    let t = self.now - st.precache_at;
+                    self.stats.latency.record(0, t);
+                    return;
+                }
+                Err(_) => {
+                    // No OS package matches: nothing sensible to pre-cache; the task
+                    // sequence will fail with NO_MATCHING_OS_PACKAGE when it needs it.
+                    self.st[c as usize].owner = DlOwner::None;
+                    return;
+                }
+            };
             let size = self.s.content[i as usize].size;
             // Content that is cached, or that does not fit in the client cache, is
             // skipped: the task sequence downloads it when it needs it.
@@ -200,23 +190,16 @@ impl<T: Transport> World<'_, T> {
         {
             return Fetch::Ready;
         }
-        if !may_need_content(&op.kind) {
-            debug_assert!(self.needed(c).is_ok_and(|l| l.is_empty()));
-            return Fetch::Ready; // `needed` would be empty: skip building the list
-        }
-        let list = match self.needed(c) {
-            Ok(l) => l,
-            Err(code) => {
-                self.set_fail_phase(c, "download");
-                self.st[c as usize].exit_code = code;
-                self.complete_step(c, code as i64);
-                return Fetch::Moved;
-            }
-        };
         loop {
-            let sub = self.st[c as usize].sub as usize;
-            let Some(&i) = list.get(sub) else {
-                return Fetch::Ready;
+            let i = match self.needed_item(c, self.st[c as usize].sub) {
+                Ok(Some(i)) => i,
+                Ok(None) => return Fetch::Ready,
+                Err(code) => {
+                    self.set_fail_phase(c, "download");
+                    self.st[c as usize].exit_code = code;
+                    self.complete_step(c, code as i64);
+                    return Fetch::Moved;
+                }
             };
             if self.cache.has(c, i) {
                 self.st[c as usize].sub += 1;
@@ -382,9 +365,12 @@ impl<T: Transport> World<'_, T> {
             *self.stats.transfer_errors.entry(class).or_insert(0) += 1;
         }
         if st.has(flag::ATTEMPT_FAILS) || done.error.is_some() {
+            // The variable is held to the bound the scenario reader enforces on
+            // `download_retry_count`, so the 16-bit attempt counter cannot wrap.
             let retries = self
                 .var_u64(c, builtin::RETRY_COUNT)
-                .unwrap_or(self.s.client.download_retry_count as u64);
+                .unwrap_or(self.s.client.download_retry_count as u64)
+                .min(u64::from(MAX_DOWNLOAD_RETRIES));
             if (st.attempt as u64) < retries {
                 self.st[c as usize].attempt += 1;
                 let delay = self
@@ -497,24 +483,6 @@ impl<T: Transport> World<'_, T> {
             raw
         };
         self.prog.vars.strings.get(id)?.trim().parse().ok()
-    }
-}
-
-/// Whether [`World::needed`] can return content for a step of this kind: the arms
-/// of its match that push anything. Steps that cannot (Run without a package,
-/// restarts, variables...) are most steps of most task sequences, and building
-/// their empty list was a fifth of a run of fixed steps.
-fn may_need_content(kind: &OpKind) -> bool {
-    match kind {
-        OpKind::Download { .. }
-        | OpKind::Run {
-            package: Some(_), ..
-        }
-        | OpKind::InstallPackage { .. }
-        | OpKind::UpgradeOs { .. }
-        | OpKind::InstallApplications { .. } => true,
-        OpKind::InstallUpdates { mode } => *mode != UpdatesMode::None,
-        _ => false,
     }
 }
 

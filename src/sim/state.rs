@@ -103,12 +103,14 @@ pub struct ClientState {
     pub dl_content: u32,
     /// Bytes of the current attempt.
     pub dl_bytes: u64,
-    /// Position in the current step's content list / precache list.
-    pub sub: u16,
+    /// Position in the current step's content list / precache list (32 bits: a
+    /// step may list more than 65,535 items).
+    pub sub: u32,
     /// Download attempt (0 = first).
     pub attempt: u16,
-    /// Step attempt (retryCount).
-    pub step_try: u16,
+    /// Step attempt (retryCount; 32 bits like `Node::retry_count`, so it cannot
+    /// wrap before reaching it).
+    pub step_try: u32,
     /// DP used for the current / last download.
     pub dp: u16,
     /// Guards stale events and flows after an abort.

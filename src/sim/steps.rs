@@ -16,7 +16,7 @@ use super::world::{EvKind, World, purpose};
 use crate::engine::rng;
 use crate::engine::time::SimTime;
 use crate::fleet::flags as cflags;
-use crate::scenario::model::{Arch, DpOption, NetType, OsVersion, Power};
+use crate::scenario::model::{Arch, DpOption, NetType, OsVersion, Power, UpdatesMode};
 use crate::setup::{codes, model as setup};
 use crate::tasksequence::cond::{Machine, Vars};
 use crate::tasksequence::expand;
@@ -102,7 +102,7 @@ impl<T: Transport> World<'_, T> {
             return t; // no draw, so no stream to key
         }
         let st = &self.st[c as usize];
-        let key = st.pc.wrapping_mul(64).wrapping_add(st.step_try as u32);
+        let key = st.pc.wrapping_mul(64).wrapping_add(st.step_try);
         let mut r = rng::stream(
             self.s.simulation.seed,
             c as u64,
@@ -120,7 +120,7 @@ impl<T: Transport> World<'_, T> {
         // its timer runs; it ends when both are done.
         let streams = s.deployment.dp_option == DpOption::AccessFromDp
             && !matches!(self.prog.ops[pc].kind, OpKind::Download { .. })
-            && self.needed(c).map(|l| !l.is_empty()).unwrap_or(false);
+            && self.needed_item(c, 0).is_ok_and(|i| i.is_some());
         let overridden = self.prog.ops[pc].duration_override.clone();
         let duration: Option<SimTime> = match &self.prog.ops[pc].kind {
             OpKind::UpgradeOs { .. }
@@ -193,8 +193,12 @@ impl<T: Transport> World<'_, T> {
                     // variable: it still takes one application's time.
                     Some(one.saturating_mul(apps.len().max(1) as u64))
                 }
-                OpKind::InstallUpdates { .. } => {
-                    let n = self.needed(c).map(|l| l.len()).unwrap_or(0) as u64;
+                OpKind::InstallUpdates { mode } => {
+                    let n = if *mode == UpdatesMode::None {
+                        0
+                    } else {
+                        self.updates.len() as u64
+                    };
                     Some(
                         self.draw_duration(c, &s.setup.default_step)
                             .saturating_mul(n.max(1)),
@@ -227,9 +231,8 @@ impl<T: Transport> World<'_, T> {
 
     /// Streams the next content item of the running step, or marks streaming done.
     pub fn continue_stream(&mut self, c: u32) {
-        let list = self.needed(c).unwrap_or_default();
-        let sub = self.st[c as usize].sub as usize;
-        if let Some(&i) = list.get(sub) {
+        let sub = self.st[c as usize].sub;
+        if let Ok(Some(i)) = self.needed_item(c, sub) {
             self.st[c as usize].owner = DlOwner::Step;
             self.begin_download(c, i);
             return;
@@ -396,7 +399,7 @@ impl<T: Transport> World<'_, T> {
             return 0;
         }
         let st = &self.st[c as usize];
-        let key = st.pc.wrapping_mul(64).wrapping_add(st.step_try as u32);
+        let key = st.pc.wrapping_mul(64).wrapping_add(st.step_try);
         let u = rng::uniform01(
             self.s.simulation.seed,
             c as u64,
@@ -446,7 +449,7 @@ impl<T: Transport> World<'_, T> {
             ignore_dismissable: *ignore_dismissable,
             scan_only: *scan_only,
         };
-        let key = st.pc.wrapping_mul(64).wrapping_add(st.step_try as u32);
+        let key = st.pc.wrapping_mul(64).wrapping_add(st.step_try);
         let mut r = rng::stream(
             self.s.simulation.seed,
             c as u64,

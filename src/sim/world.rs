@@ -26,7 +26,7 @@ use crate::engine::rng;
 use crate::engine::time::SimTime;
 use crate::fleet::ClientAttrs;
 use crate::net::LinkId;
-use crate::scenario::model::{Purpose, Scenario};
+use crate::scenario::model::{ContentKind, Purpose, Scenario};
 use crate::setup::codes;
 
 /// Failure phases, indexed by `ClientState::fail_phase`.
@@ -198,6 +198,12 @@ pub struct World<'s, T: Transport> {
     /// Content indices downloaded by pre-cache for each (arch, language index) pair is
     /// computed per client; this is the non-OS part, shared by all.
     pub precache_common: Vec<u32>,
+    /// The OS upgrade packages among the referenced content, in reference order: the
+    /// candidates for the first pre-cache item.
+    pub referenced_os: Vec<u32>,
+    /// Every software update in the catalogue, in catalogue order: what Install
+    /// Software Updates installs.
+    pub updates: Vec<u32>,
     /// Which clients this run simulates (`id % shard_n == shard_i`).
     pub shard: (u64, u64),
     /// Clients to trace, sorted.
@@ -232,13 +238,11 @@ impl<'s, T: Transport> World<'s, T> {
                 bucket_active: 0,
             })
             .collect();
-        let precache_common = prog
-            .referenced
-            .iter()
-            .copied()
-            .filter(|&i| {
-                s.content[i as usize].kind != crate::scenario::model::ContentKind::OsUpgrade
-            })
+        let is_os = |i: u32| s.content[i as usize].kind == ContentKind::OsUpgrade;
+        let (referenced_os, precache_common) =
+            prog.referenced.iter().copied().partition(|&i| is_os(i));
+        let updates = (0..s.content.len() as u32)
+            .filter(|&i| s.content[i as usize].kind == ContentKind::SoftwareUpdate)
             .collect();
         let vars = VarStore::new(n, &prog.vars);
         World {
@@ -266,6 +270,8 @@ impl<'s, T: Transport> World<'s, T> {
             events: 0,
             now: 0,
             precache_common,
+            referenced_os,
+            updates,
             shard: (0, 1),
             trace_clients: Vec::new(),
             trace_rows: Vec::new(),
@@ -491,7 +497,7 @@ impl<'s, T: Transport> World<'s, T> {
             return;
         }
         let st = &mut self.st[c as usize];
-        if (st.step_try as u32) < op.retry_count {
+        if st.step_try < op.retry_count {
             st.step_try += 1;
             return; // pc unchanged: the interpreter runs the step again
         }

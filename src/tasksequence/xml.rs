@@ -16,7 +16,7 @@ use std::path::Path;
 
 use roxmltree::{Document, Node as XNode, ParsingOptions};
 
-use super::tree::{Node, StepKind, TaskSequence};
+use super::tree::{MAX_RETRY_COUNT, Node, StepKind, TaskSequence};
 use crate::diag::{Diagnostic, InputError, LineIndex, line_col};
 
 mod conditions;
@@ -499,7 +499,12 @@ fn node(
     n.continue_on_error = bool_attr(src, el, &path, "continueOnError", errors);
     if let Some(r) = el.attribute("retryCount") {
         match r.trim().parse::<u32>() {
-            Ok(r) => n.retry_count = r,
+            Ok(r) if r <= MAX_RETRY_COUNT => n.retry_count = r,
+            Ok(_) => errors.push(src.diag(
+                el,
+                &path,
+                format!("retryCount={r:?}, expected at most {MAX_RETRY_COUNT} retries"),
+            )),
             Err(_) => errors.push(src.diag(
                 el,
                 &path,

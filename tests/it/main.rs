@@ -5,6 +5,7 @@ mod bench_scenarios;
 mod chains;
 mod common;
 mod compare;
+mod counter_wraps;
 mod determinism;
 mod fuzz_regressions;
 mod golden;
