@@ -17,8 +17,8 @@
 use rand::Rng;
 
 use super::codes;
+use crate::domain::{Arch, OsVersion, SetupModel};
 use crate::engine::time::SimTime;
-use crate::scenario::model::{Arch, OsVersion, SetupModel};
 
 /// The machine facts Setup looks at.
 #[derive(Debug, Clone, Copy)]
@@ -64,7 +64,7 @@ pub fn disk_needed(arch: Arch) -> u64 {
     }
 }
 
-fn draw<R: Rng + ?Sized>(d: &crate::scenario::model::Dist, r: &mut R) -> SimTime {
+fn draw<R: Rng + ?Sized>(d: &crate::domain::Dist, r: &mut R) -> SimTime {
     d.sample(r).round() as SimTime
 }
 
@@ -145,8 +145,8 @@ pub fn plan<R: Rng + ?Sized>(m: &SetupModel, i: &SetupInput, r: &mut R) -> Setup
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Dist;
     use crate::engine::rng;
-    use crate::scenario::model::Dist;
 
     fn fixed_model() -> SetupModel {
         let m = |x: u64| Dist::Fixed(x as f64 * 60e6);

@@ -307,7 +307,7 @@ mod tests {
             crate::scenario::load_str(&text, Path::new("t.toml"), Path::new("."), &[]).unwrap()
         };
         let prog = program::compile(&s).unwrap();
-        let attrs = crate::fleet::generate(&s);
+        let attrs = crate::fleet::generate(&s.population());
         let mut w = World::new(&s, prog, attrs, crate::net::FairShareNet::new());
         w.schedule_policies();
         let stop = 150_000_000; // 2.5 steps in

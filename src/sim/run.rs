@@ -107,7 +107,7 @@ pub fn run_with<T: Transport>(
             avail as f64 / 1e9
         )));
     }
-    let attrs = fleet::generate(s);
+    let attrs = fleet::generate(&s.population());
     let mut w = World::new(s, prog, attrs, transport);
     if let Some((i, n)) = opts.shard.filter(|&(i, n)| n > 0 && i < n) {
         w.shard = (i, n);

@@ -24,10 +24,10 @@ use toml::de::{DeTable, DeValue};
 
 use super::tree::{MAX_RETRY_COUNT, Node, StepKind, TaskSequence};
 use crate::diag::Diagnostic;
-use crate::scenario::dist::parse_dist;
-use crate::scenario::model::Dist;
-use crate::scenario::units::Quantity;
-use crate::scenario::value::{self, SourceCtx, join, type_name};
+use crate::domain::Dist;
+use crate::input::dist::parse_dist;
+use crate::input::units::Quantity;
+use crate::input::value::{self, SourceCtx, join, type_name};
 
 mod condition;
 mod steps;

@@ -5,7 +5,7 @@
 //! and per-type properties) rather than the simulator's needs, so that `ts import`
 //! can print an export faithfully and `ts show` can display what the admin wrote.
 
-use crate::scenario::model::{Dist, UpdatesMode};
+use crate::domain::{Dist, UpdatesMode};
 
 /// Most retries a step may have (`retry_count`, `retryCount`). Each retry is at least
 /// one event at the same instant when the step takes no time, so an unbounded count

@@ -40,7 +40,7 @@ const NODES_LIMIT: u32 = 2_000_000;
 /// Reads an export from a file: UTF-8 (with or without a byte order mark) or UTF-16
 /// with a byte order mark, as PowerShell's `Out-File` writes by default.
 pub fn import_file(path: &Path) -> Result<TaskSequence, InputError> {
-    let bytes = crate::scenario::read_limited(path).map_err(|e| Diagnostic {
+    let bytes = crate::input::file::read_limited(path).map_err(|e| Diagnostic {
         file: path.to_path_buf(),
         line: 0,
         column: 0,

@@ -11,6 +11,7 @@ mod fuzz_regressions;
 mod golden;
 mod hardening;
 mod large_inputs;
+mod layering;
 mod load_faults;
 mod load_nginx;
 mod load_support;

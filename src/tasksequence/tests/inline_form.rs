@@ -2,7 +2,7 @@
 //! column, and printing back to the same tree.
 
 use super::*;
-use crate::scenario::model::{Dist, UpdatesMode};
+use crate::domain::{Dist, UpdatesMode};
 use crate::tasksequence::tree::{
     CheckReadiness, Condition, Node, RemoveWhat, StepKind, UpgradeOs, VarOp,
 };

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::scenario::model::{Arch, Dist, NetType, OsVersion, UpdatesMode};
+use crate::domain::{Arch, Dist, NetType, OsVersion, UpdatesMode};
 use crate::tasksequence::cond::{CompiledCondition, Machine};
 use crate::tasksequence::expand::{cmd_exit_code, expand};
 use crate::tasksequence::tree::{
