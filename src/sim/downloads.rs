@@ -5,18 +5,13 @@
 //! A client downloads one content item at a time (ConfigMgr transfers are
 //! sequential), so the client's state holds the download in progress and the network
 //! flow's tag is just the client id and epoch.
-#![allow(
-    clippy::indexing_slicing,
-    reason = "per-event hot path: every index is an id the world builder and program compiler \
-              assigned (client < fleet size, op < program length, content < catalogue, slot < \
-              variable table, link < links), in range by construction; user input reaches here \
-              only after scenario::check turned it into those ids"
-)]
 
 use smallvec::SmallVec;
 
+use super::interp::StepEnd;
 use super::program::OpKind;
-use super::state::{DlOwner, NEVER, Phase, flag};
+use super::result::Metric;
+use super::state::{Activity, FailPhase, Link, NEVER};
 use super::transport::FlowDone;
 use super::transport::FlowReq;
 use super::transport::Transport;
@@ -108,10 +103,14 @@ impl<T: Transport> World<'_, T> {
     }
 
     /// Starts pre-caching (available deployments with pre-cache on).
-    pub fn start_precache(&mut self, c: u32) {
-        self.st[c as usize].precache_at = self.now;
-        self.st[c as usize].sub = 0;
-        self.st[c as usize].owner = DlOwner::Precache;
+    pub(crate) fn start_precache(&mut self, c: u32) {
+        let st = &mut self.st[c as usize];
+        st.precache_at = self.now;
+        st.item = 0;
+        st.activity = Activity::PreCaching {
+            install_clicked: false,
+            link: Link::Idle,
+        };
         self.continue_precache(c);
     }
 
@@ -120,19 +119,19 @@ impl<T: Transport> World<'_, T> {
         let cache_size = self.s.client.cache_size;
         loop {
             let st = &self.st[c as usize];
-            let i = match self.precache_item(c, st.sub) {
+            let i = match self.precache_item(c, st.item) {
                 Ok(Some(i)) => i,
                 Ok(None) => {
                     let st = &mut self.st[c as usize];
-                    st.owner = DlOwner::None;
+                    st.activity = Activity::Notified;
                     let t = self.now - st.precache_at;
-                    self.stats.latency.record(0, t);
+                    self.stats.latency.record(Metric::Precache, t);
                     return;
                 }
                 Err(_) => {
                     // No OS package matches: nothing sensible to pre-cache; the task
                     // sequence will fail with NO_MATCHING_OS_PACKAGE when it needs it.
-                    self.st[c as usize].owner = DlOwner::None;
+                    self.st[c as usize].activity = Activity::Notified;
                     return;
                 }
             };
@@ -140,7 +139,7 @@ impl<T: Transport> World<'_, T> {
             // Content that is cached, or that does not fit in the client cache, is
             // skipped: the task sequence downloads it when it needs it.
             if self.cache.has(c, i) || st.cache_used.saturating_add(size) > cache_size {
-                self.st[c as usize].sub += 1;
+                self.st[c as usize].item += 1;
                 continue;
             }
             self.begin_download(c, i);
@@ -150,14 +149,16 @@ impl<T: Transport> World<'_, T> {
 
     /// Starts the task sequence proper (after Install, and after a pre-cache download
     /// in flight ended): download-all-first or straight to the interpreter.
-    pub fn begin_ts(&mut self, c: u32) {
+    pub(crate) fn begin_ts(&mut self, c: u32) {
+        let st = &mut self.st[c as usize];
+        st.activity = Activity::Stepping;
         if self.s.deployment.dp_option == DpOption::DownloadAllFirst {
-            let st = &mut self.st[c as usize];
-            st.set(flag::ALL_FIRST);
-            st.sub = 0;
+            st.activity = Activity::DownloadingAllFirst { link: Link::Idle };
+            st.item = 0;
             if !self.continue_all_first(c) {
                 return;
             }
+            self.st[c as usize].activity = Activity::Stepping;
         }
         self.run_ts(c);
     }
@@ -165,23 +166,29 @@ impl<T: Transport> World<'_, T> {
     /// Downloads the next referenced item before the first step; true when done.
     fn continue_all_first(&mut self, c: u32) -> bool {
         loop {
-            let sub = self.st[c as usize].sub as usize;
-            let Some(&i) = self.prog.referenced.get(sub) else {
-                self.st[c as usize].clear(flag::ALL_FIRST);
+            let item = self.st[c as usize].item as usize;
+            let Some(&i) = self.prog.referenced.get(item) else {
                 return true;
             };
             if self.cache.has(c, i) {
-                self.st[c as usize].sub += 1;
+                self.st[c as usize].item += 1;
                 continue;
             }
-            self.st[c as usize].owner = DlOwner::Step;
             self.begin_download(c, i);
             return false;
         }
     }
 
+    /// A download-all-first item is done: the next one, or the first step.
+    fn next_all_first_item(&mut self, c: u32) {
+        if self.continue_all_first(c) {
+            self.st[c as usize].activity = Activity::Stepping;
+            self.run_ts(c);
+        }
+    }
+
     /// Fetches what the step at the cursor needs.
-    pub fn fetch_step_content(&mut self, c: u32) -> Fetch {
+    pub(crate) fn fetch_step_content(&mut self, c: u32) -> Fetch {
         let op = &self.prog.ops[self.st[c as usize].pc as usize];
         // With "access content directly from a DP", steps other than Download Package
         // Content keep no local copy: they stream while they run (see execute).
@@ -191,45 +198,49 @@ impl<T: Transport> World<'_, T> {
             return Fetch::Ready;
         }
         loop {
-            let i = match self.needed_item(c, self.st[c as usize].sub) {
+            let i = match self.needed_item(c, self.st[c as usize].item) {
                 Ok(Some(i)) => i,
                 Ok(None) => return Fetch::Ready,
                 Err(code) => {
-                    self.set_fail_phase(c, "download");
-                    self.st[c as usize].exit_code = code;
-                    self.complete_step(c, code as i64);
+                    let blame = Some(FailPhase::Download);
+                    let end = StepEnd::Exit {
+                        code: code as i64,
+                        blame,
+                    };
+                    self.end_step(c, end);
                     return Fetch::Moved;
                 }
             };
             if self.cache.has(c, i) {
-                self.st[c as usize].sub += 1;
+                self.st[c as usize].item += 1;
                 continue;
             }
-            self.st[c as usize].owner = DlOwner::Step;
+            self.st[c as usize].activity = Activity::FetchingStep { link: Link::Idle };
             self.begin_download(c, i);
             return Fetch::Wait;
         }
     }
 
-    /// First attempt of a content download.
-    pub fn begin_download(&mut self, c: u32, content: u32) {
-        let pc = if self.st[c as usize].owner == DlOwner::Precache {
+    /// First attempt of a content download, for the client's current activity.
+    pub(crate) fn begin_download(&mut self, c: u32, content: u32) {
+        let st = &self.st[c as usize];
+        let pc = if matches!(st.activity, Activity::PreCaching { .. }) {
             u32::MAX
         } else {
-            self.st[c as usize].pc
+            st.pc
         };
         self.trace(c, "download", pc, || {
             self.s.content[content as usize].id.clone()
         });
         let st = &mut self.st[c as usize];
         st.dl_content = content;
-        st.dl_req_at = self.now;
+        st.since = self.now;
         st.attempt = 0;
         self.request_download(c);
     }
 
     /// Picks the DP (after boundary-group fallback if needed) and asks for a slot.
-    pub fn request_download(&mut self, c: u32) {
+    pub(crate) fn request_download(&mut self, c: u32) {
         let a = self.attrs[c as usize];
         let dp = if a.dp != u16::MAX {
             a.dp
@@ -240,7 +251,8 @@ impl<T: Transport> World<'_, T> {
                 .as_ref()
                 .filter(|f| !f.distribution_points.is_empty())
             else {
-                self.download_failed_for_good(c, codes::NO_CONTENT_LOCATION, "content_location");
+                let phase = FailPhase::ContentLocation;
+                self.download_failed_for_good(c, codes::NO_CONTENT_LOCATION, phase);
                 return;
             };
             let st = &mut self.st[c as usize];
@@ -267,7 +279,7 @@ impl<T: Transport> World<'_, T> {
         } else {
             d.queue.push_back(c);
             d.bucket_queued = d.bucket_queued.max(d.queue.len() as u32);
-            self.st[c as usize].set(flag::QUEUED);
+            self.st[c as usize].activity.set_link(Link::Queued);
         }
     }
 
@@ -276,11 +288,12 @@ impl<T: Transport> World<'_, T> {
         let seed = self.s.simulation.seed;
         let a = self.attrs[c as usize];
         let st = &mut self.st[c as usize];
-        st.clear(flag::QUEUED);
         let dp = st.dp as usize;
         let size = self.s.content[st.dl_content as usize].size;
-        let key =
-            (st.pc << 8) ^ (st.dl_content << 20) ^ (st.attempt as u32) ^ ((st.owner as u32) << 30);
+        let key = (st.pc << 8)
+            ^ (st.dl_content << 20)
+            ^ (st.attempt as u32)
+            ^ (st.activity.owner_key() << 30);
         let p_fail = self.s.client.transient_failure.for_net(a.network);
         let fails = p_fail > 0.0
             && rng::uniform01(seed, c as u64, rng::purpose(purpose::DL_FAIL, key)) < p_fail;
@@ -290,12 +303,7 @@ impl<T: Transport> World<'_, T> {
         } else {
             size
         };
-        if fails {
-            st.set(flag::ATTEMPT_FAILS);
-        } else {
-            st.clear(flag::ATTEMPT_FAILS);
-        }
-        st.dl_bytes = bytes;
+        st.activity.set_link(Link::Transferring { fails });
         let tag = (c as u64) | ((st.epoch as u64) << 32);
         let d = &mut self.dps[dp];
         d.active += 1;
@@ -326,9 +334,9 @@ impl<T: Transport> World<'_, T> {
     }
 
     /// Leaves a DP queue if the client is waiting in one (abort paths).
-    pub fn release_queue_slot(&mut self, c: u32) {
+    pub(crate) fn release_queue_slot(&mut self, c: u32) {
         let st = &self.st[c as usize];
-        if st.has(flag::QUEUED) {
+        if st.activity.link() == Some(Link::Queued) {
             let q = &mut self.dps[st.dp as usize].queue;
             q.retain(|&x| x != c);
         }
@@ -336,7 +344,7 @@ impl<T: Transport> World<'_, T> {
 
     /// A flow ended: free the DP slot, account bytes, admit the next queued client,
     /// then continue the client.
-    pub fn on_flow_done(&mut self, done: FlowDone) {
+    pub(crate) fn on_flow_done(&mut self, done: FlowDone) {
         let c = (done.tag & 0xFFFF_FFFF) as u32;
         let epoch = (done.tag >> 32) as u16;
         let st = self.st[c as usize];
@@ -349,7 +357,7 @@ impl<T: Transport> World<'_, T> {
         let kind = self.s.content[st.dl_content as usize].kind;
         self.stats.by_dp[dp] += done.bytes;
         self.stats.by_kind[kind as usize] += done.bytes;
-        if st.owner == DlOwner::Precache {
+        if matches!(st.activity, Activity::PreCaching { .. }) {
             self.stats.precache += done.bytes;
         } else {
             self.stats.on_demand += done.bytes;
@@ -364,7 +372,9 @@ impl<T: Transport> World<'_, T> {
         if let Some(class) = done.error {
             *self.stats.transfer_errors.entry(class).or_insert(0) += 1;
         }
-        if st.has(flag::ATTEMPT_FAILS) || done.error.is_some() {
+        let fails = st.activity.link() == Some(Link::Transferring { fails: true });
+        self.st[c as usize].activity.set_link(Link::Idle);
+        if fails || done.error.is_some() {
             // The variable is held to the bound the scenario reader enforces on
             // `download_retry_count`, so the 16-bit attempt counter cannot wrap.
             let retries = self
@@ -379,48 +389,40 @@ impl<T: Transport> World<'_, T> {
                     .unwrap_or(self.s.client.download_retry_delay);
                 self.schedule(self.now.saturating_add(delay), c, EvKind::Retry);
             } else {
-                self.download_failed_for_good(c, codes::DOWNLOAD_FAILED, "download");
+                self.download_failed_for_good(c, codes::DOWNLOAD_FAILED, FailPhase::Download);
             }
             return;
         }
         // Success. Streamed content (access from DP) leaves no local copy.
         let size = self.s.content[st.dl_content as usize].size;
         let stm = &mut self.st[c as usize];
-        if !st.has(flag::STREAMING) {
+        if !matches!(st.activity, Activity::RunningStep { .. }) {
             stm.cache_used = stm.cache_used.saturating_add(size);
             self.cache.insert(c, st.dl_content);
         }
         let stm = &mut self.st[c as usize];
-        stm.sub += 1;
-        let req = stm.dl_req_at;
-        self.stats.latency.record(2, self.now - req);
+        stm.item += 1;
+        let req = stm.since;
+        self.stats.latency.record(Metric::Download, self.now - req);
         self.after_download(c);
     }
 
     /// Continues whatever the client was downloading for.
     fn after_download(&mut self, c: u32) {
-        let st = self.st[c as usize];
-        match st.owner {
-            DlOwner::Precache => self.next_precache_item(c),
-            DlOwner::Step if st.has(flag::ALL_FIRST) => {
-                if self.continue_all_first(c) {
-                    self.run_ts(c);
-                }
-            }
-            DlOwner::Step if st.has(flag::STREAMING) => self.continue_stream(c),
-            DlOwner::Step => {
-                self.st[c as usize].owner = DlOwner::None;
-                match self.fetch_step_content(c) {
-                    Fetch::Ready => {
-                        if self.execute(c) {
-                            self.run_ts(c);
-                        }
+        match self.st[c as usize].activity {
+            Activity::PreCaching { .. } => self.next_precache_item(c),
+            Activity::DownloadingAllFirst { .. } => self.next_all_first_item(c),
+            Activity::RunningStep { .. } => self.continue_stream(c),
+            Activity::FetchingStep { .. } => match self.fetch_step_content(c) {
+                Fetch::Ready => {
+                    if self.execute(c) {
+                        self.run_ts(c);
                     }
-                    Fetch::Moved => self.run_ts(c),
-                    Fetch::Wait => {}
                 }
-            }
-            DlOwner::None => {}
+                Fetch::Moved => self.run_ts(c),
+                Fetch::Wait => {}
+            },
+            _ => {}
         }
     }
 
@@ -428,10 +430,11 @@ impl<T: Transport> World<'_, T> {
     /// clicked meanwhile, in which case pre-cache stops and the task sequence starts
     /// (what is not cached follows the deployment's DP option).
     fn next_precache_item(&mut self, c: u32) {
-        let stm = &mut self.st[c as usize];
-        if stm.has(flag::TS_PENDING) {
-            stm.clear(flag::TS_PENDING);
-            stm.owner = DlOwner::None;
+        if let Activity::PreCaching {
+            install_clicked: true,
+            ..
+        } = self.st[c as usize].activity
+        {
             self.begin_ts(c);
         } else {
             self.continue_precache(c);
@@ -439,50 +442,39 @@ impl<T: Transport> World<'_, T> {
     }
 
     /// All attempts failed (or no DP can serve the client).
-    fn download_failed_for_good(&mut self, c: u32, code: u32, phase: &str) {
-        let st = self.st[c as usize];
-        match st.owner {
-            DlOwner::Precache => {
-                // Pre-cache gives up on this item; the task sequence will try again.
-                self.st[c as usize].sub += 1;
-                self.next_precache_item(c);
-            }
-            _ => {
-                let stm = &mut self.st[c as usize];
-                stm.owner = DlOwner::None;
-                if stm.has(flag::STREAMING) {
-                    // The step's timer is still pending: the step ends now instead.
-                    stm.epoch = stm.epoch.wrapping_add(1);
-                }
-                stm.clear(flag::ALL_FIRST | flag::STREAMING | flag::STEP_TIMER_DONE);
-                self.set_fail_phase(c, phase);
-                if st.has(flag::ALL_FIRST) {
-                    // Nothing ran yet: the task sequence fails before its first step.
-                    let stm = &mut self.st[c as usize];
-                    stm.set(flag::TS_FAILED);
-                    stm.exit_code = code;
-                    stm.pc = self.prog.ops.len() as u32;
-                } else {
-                    self.st[c as usize].exit_code = code;
-                    self.complete_step(c, code as i64);
-                }
-                if self.st[c as usize].phase == Phase::Running {
-                    self.run_ts(c);
-                }
-            }
+    fn download_failed_for_good(&mut self, c: u32, code: u32, phase: FailPhase) {
+        let activity = self.st[c as usize].activity;
+        if let Activity::PreCaching { .. } = activity {
+            // Pre-cache gives up on this item; the task sequence will try again.
+            self.st[c as usize].item += 1;
+            self.next_precache_item(c);
+            return;
         }
+        let st = &mut self.st[c as usize];
+        st.activity = Activity::Stepping;
+        if let Activity::RunningStep { .. } = activity {
+            // The step's timer is still pending: the step ends now instead.
+            st.epoch = st.epoch.wrapping_add(1);
+        }
+        if let Activity::DownloadingAllFirst { .. } = activity {
+            // Nothing ran yet: the task sequence fails before its first step.
+            st.fail_phase = phase;
+            self.fail_ts(c, code);
+        } else {
+            let blame = Some(phase);
+            let end = StepEnd::Exit {
+                code: code as i64,
+                blame,
+            };
+            self.end_step(c, end);
+        }
+        self.run_ts(c);
     }
 
     /// A numeric task sequence variable of the client.
     pub fn var_u64(&self, c: u32, name: &str) -> Option<u64> {
         let slot = self.prog.vars.find(name)?;
-        let raw = self.vars.raw(c, slot);
-        let id = if raw == 0 {
-            self.prog.vars.initial(slot)
-        } else {
-            raw
-        };
-        self.prog.vars.strings.get(id)?.trim().parse().ok()
+        self.var_str_slot(c, slot)?.trim().parse().ok()
     }
 }
 

@@ -1,13 +1,63 @@
 //! The rollout simulation: a fleet receiving a deployment and running its task
 //! sequence, downloading content over a fairly shared network.
 //!
-//! - [`program`]: the task sequence compiled for execution.
-//! - [`world`]: state and event handlers; [`steps`]: what each step does;
-//!   [`downloads`]: DPs, queues, retries, pre-cache.
+//! # One client's lifecycle
+//!
+//! Each client is in exactly one [`state::Activity`]; events move it on. `Retry`
+//! and `Fallback` events and network completions only move the download inside an
+//! activity ([`state::Link`]: idle, queued for a connection, transferring).
+//!
+//! ```text
+//!  WaitingForPolicy --Policy--> WaitingForAvailable --Available--+
+//!         |  (already available)                                 |
+//!         +---------------------------------------------------> Notified
+//!                                                  pre-cache on |   ^ last item
+//!                                                               v   | (or no OS match)
+//!                                                          PreCaching
+//!                           Install/Deadline while downloading: install_clicked,
+//!                           the task sequence starts when this download ends
+//!
+//!  Notified --Install/Deadline--> Stepping (the interpreter, within one event)
+//!       download_all_first: DownloadingAllFirst --each item's completion--+
+//!                                                                       |
+//!  Stepping: skip / enter groups / start the step at the cursor <--------+
+//!     - content missing ............. FetchingStep --completion--> Stepping
+//!     - a run of fixed steps ........ RunningChain --StepTimer--> Stepping
+//!     - a timed step ................ RunningStep  --StepTimer (and the stream, when
+//!                                       access_from_dp streams its content)
+//!                                       --> StepEnd applied --> Stepping
+//!     - an instant step ............. StepEnd applied, next step
+//!     - past the last step .......... Done (verdict: succeeded, failed, rolled back)
+//!
+//!  any running activity --Timeout--> Done (failed, phase timeout)
+//! ```
+//!
+//! Windows Setup (Upgrade OS) is one timed step: its plan (`setup::model::plan`)
+//! decides at the start how long it takes and in which phase it ends, so a client
+//! "in Setup phase X" is in `RunningStep` on that step; a rollback is the
+//! [`interp::StepEnd::RolledBack`] applied at its end.
+//!
+//! # Where the code is
+//!
+//! - [`program`]: the task sequence compiled for execution; [`chain`]: runs of fixed
+//!   steps as one event.
+//! - [`world`]: state, the event dispatch and the entry of a client (policy,
+//!   notification, Install); [`interp`]: the interpreter and [`interp::StepEnd`];
+//!   [`kinds`]: what each step kind does; [`steps`]: the machine and variables steps
+//!   see; [`downloads`]: DPs, queues, retries, pre-cache.
 //! - [`result`]: the record every output is written from.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "per-event hot path: every index is an id the world builder and program compiler \
+              assigned (client < fleet size, op < program length, content < catalogue, slot < \
+              variable table, link < links), in range by construction; user input reaches here \
+              only after scenario::check turned it into those ids"
+)]
 
 pub mod chain;
 pub mod downloads;
+pub mod interp;
+pub mod kinds;
 pub mod program;
 pub mod result;
 pub mod state;

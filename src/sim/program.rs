@@ -5,13 +5,6 @@
 //! subtree is `ops[i..ops[i].end]`, so "skip this group" is `pc = end`, "enter" is
 //! `pc + 1`, and leaving a group needs no stack. Failure handling walks `parent`
 //! links, which only happens on the (rare) failure path.
-#![allow(
-    clippy::indexing_slicing,
-    reason = "per-event hot path: every index is an id the world builder and program compiler \
-              assigned (client < fleet size, op < program length, content < catalogue, slot < \
-              variable table, link < links), in range by construction; user input reaches here \
-              only after scenario::check turned it into those ids"
-)]
 
 use std::collections::HashMap;
 

@@ -1,76 +1,240 @@
-//! Per-client mutable state, packed: the interpreter cursor, timestamps and the
-//! download in progress. About 96 bytes per client.
-#![allow(
-    clippy::indexing_slicing,
-    reason = "per-event hot path: every index is an id the world builder and program compiler \
-              assigned (client < fleet size, op < program length, content < catalogue, slot < \
-              variable table, link < links), in range by construction; user input reaches here \
-              only after scenario::check turned it into those ids"
-)]
+//! Per-client mutable state, packed: what the client is doing ([`Activity`]), the
+//! interpreter cursor, timestamps, the download in progress and what its history
+//! decided ([`Facts`], [`Verdict`], [`FailPhase`]). 104 bytes per client.
 
+use super::result::Outcome;
 use crate::engine::time::SimTime;
+use crate::setup::model::SetupPhase;
 
 /// "Never happened" timestamp.
 pub const NEVER: SimTime = SimTime::MAX;
 
-/// Where a client is in the rollout.
+/// What a client is doing now: the one state of its lifecycle (the diagram is in
+/// [`crate::sim`]). Every handler reads it to decide what an event means and sets
+/// it when the client moves on; nothing else says where a client is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Phase {
-    /// Has not received the policy yet.
-    Idle,
-    /// Has the policy, waiting for the available time.
-    WaitAvailable,
-    /// Notified; waiting for Install (possibly pre-caching meanwhile).
-    WaitUser,
-    /// Running the task sequence.
-    Running,
-    /// Finished (outcome decided).
+pub enum Activity {
+    /// Has not received the deployment policy yet.
+    WaitingForPolicy,
+    /// Has the policy; the deployment is not available yet.
+    WaitingForAvailable,
+    /// Notified; waiting for Install (or the deadline), nothing being downloaded.
+    Notified,
+    /// Notified and pre-caching item `item` of its pre-cache list. When Install was
+    /// clicked meanwhile (`install_clicked`), the task sequence has started and runs
+    /// once this download ends (it is the same BITS job the step would start).
+    PreCaching {
+        /// Install was clicked during this download.
+        install_clicked: bool,
+        /// The download of the current item.
+        link: Link,
+    },
+    /// The task sequence runs and the interpreter is moving the cursor: a state held
+    /// only inside one event's handling, until the next step starts or waits.
+    Stepping,
+    /// The task sequence started with download-all-first: downloading referenced
+    /// item `item` before the first step.
+    DownloadingAllFirst {
+        /// The download of the current item.
+        link: Link,
+    },
+    /// Downloading item `item` of the content of the step at the cursor, before it
+    /// runs.
+    FetchingStep {
+        /// The download of the current item.
+        link: Link,
+    },
+    /// The step at the cursor runs until its timer fires.
+    RunningStep {
+        /// Whether its content streams from a DP meanwhile (access content
+        /// directly from a DP): the step ends when both are done.
+        stream: Stream,
+    },
+    /// Running the chain of fixed steps that starts at the cursor, as one event
+    /// (`sim::chain`); it began at `since`.
+    RunningChain,
+    /// The task sequence ended; the [`Verdict`] says how.
     Done,
 }
 
-/// What a client's current download is for.
+/// The content stream of a running step (access content directly from a DP).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum DlOwner {
-    /// No download.
-    None,
-    /// Pre-cache before Install.
-    Precache,
-    /// A step's content (on demand or all-first).
-    Step,
+pub enum Stream {
+    /// Nothing streams (any more): the step ends at its timer.
+    Off,
+    /// Streaming item `item`; `timer_fired`: the step's timed part already ended and
+    /// the step ends with the stream.
+    On {
+        /// The step's timer has fired.
+        timer_fired: bool,
+        /// The download of the current item.
+        link: Link,
+    },
 }
 
-/// Flag bits of [`ClientState::flags`].
-pub mod flag {
-    /// The current download attempt will fail part-way.
-    pub const ATTEMPT_FAILS: u16 = 1;
+/// Where the current download attempt stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// No attempt in flight: before the first request, or waiting for a retry or
+    /// for boundary-group fallback.
+    Idle,
+    /// Waiting in the DP's queue for a connection.
+    Queued,
+    /// Transferring; `fails`: the attempt will fail part-way (a transient failure
+    /// drawn when it started).
+    Transferring {
+        /// The attempt ends in a transient failure.
+        fails: bool,
+    },
+}
+
+impl Activity {
+    /// Whether the task sequence has started and not ended (outcome in progress).
+    pub fn running(self) -> bool {
+        matches!(
+            self,
+            Activity::PreCaching {
+                install_clicked: true,
+                ..
+            } | Activity::Stepping
+                | Activity::DownloadingAllFirst { .. }
+                | Activity::FetchingStep { .. }
+                | Activity::RunningStep { .. }
+                | Activity::RunningChain
+        )
+    }
+
+    /// The download in progress, if this activity downloads.
+    pub fn link(self) -> Option<Link> {
+        match self {
+            Activity::PreCaching { link, .. }
+            | Activity::DownloadingAllFirst { link }
+            | Activity::FetchingStep { link }
+            | Activity::RunningStep {
+                stream: Stream::On { link, .. },
+            } => Some(link),
+            _ => None,
+        }
+    }
+
+    /// Sets the state of the download in progress (no effect when none is).
+    pub fn set_link(&mut self, new: Link) {
+        match self {
+            Activity::PreCaching { link, .. }
+            | Activity::DownloadingAllFirst { link }
+            | Activity::FetchingStep { link }
+            | Activity::RunningStep {
+                stream: Stream::On { link, .. },
+            } => *link = new,
+            _ => {}
+        }
+    }
+
+    /// What the download is for, as the random-stream key of its attempts has
+    /// always spelled it: 1 for pre-cache, 2 for the task sequence, 0 for none.
+    pub fn owner_key(self) -> u32 {
+        match self {
+            Activity::PreCaching { .. } => 1,
+            a if a.link().is_some() => 2,
+            _ => 0,
+        }
+    }
+}
+
+/// What the client's history decided, in one byte: changes a step made to the
+/// machine, and whether Install found everything pre-cached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Facts(u8);
+
+impl Facts {
     /// `remove incompatible_apps` ran.
-    pub const REMOVED_APPS: u16 = 2;
+    pub const REMOVED_APPS: Facts = Facts(1);
     /// `remove incompatible_drivers` ran.
-    pub const REMOVED_DRIVERS: u16 = 4;
+    pub const REMOVED_DRIVERS: Facts = Facts(2);
     /// `remove third_party_security` ran.
-    pub const SUSPENDED_SECURITY: u16 = 8;
+    pub const SUSPENDED_SECURITY: Facts = Facts(4);
     /// Everything needed was cached when Install was clicked.
-    pub const PRECACHED: u16 = 16;
-    /// Windows Setup rolled back.
-    pub const ROLLED_BACK: u16 = 32;
-    /// The task sequence failed (outcome failed unless rolled back).
-    pub const TS_FAILED: u16 = 64;
-    /// Waiting in a DP queue.
-    pub const QUEUED: u16 = 128;
-    /// The running step streams its content from the DP (access_from_dp).
-    pub const STREAMING: u16 = 256;
-    /// The step's timed part has ended (access_from_dp: waiting for the stream).
-    pub const STEP_TIMER_DONE: u16 = 512;
-    /// Install was clicked while a pre-cache download was in flight: the task sequence
-    /// starts when that download ends.
-    pub const TS_PENDING: u16 = 1024;
-    /// Downloading everything before the first step (download_all_first).
-    pub const ALL_FIRST: u16 = 2048;
-    /// Running a chain of fixed steps as one event (`sim::chain`); `dl_req_at` holds
-    /// the chain's start meanwhile.
-    pub const CHAIN: u16 = 4096;
+    pub const PRECACHED: Facts = Facts(8);
+
+    /// Whether `f` holds.
+    pub fn has(self, f: Facts) -> bool {
+        self.0 & f.0 != 0
+    }
+
+    /// Records `f`.
+    pub fn insert(&mut self, f: Facts) {
+        self.0 |= f.0;
+    }
+}
+
+/// How the task sequence is going to end, decided as it runs: a rollback outranks
+/// a later failure (the outcome is `rolled_back`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verdict {
+    /// Nothing failed so far.
+    #[default]
+    Succeeding,
+    /// The task sequence failed.
+    Failed,
+    /// Windows Setup rolled back (whatever happened after).
+    RolledBack,
+}
+
+impl Verdict {
+    /// The outcome of a task sequence that ended with this verdict.
+    pub fn outcome(self) -> Outcome {
+        match self {
+            Verdict::Succeeding => Outcome::Succeeded,
+            Verdict::Failed => Outcome::Failed,
+            Verdict::RolledBack => Outcome::RolledBack,
+        }
+    }
+
+    /// Records a task sequence failure (a rollback stays a rollback).
+    pub fn fail(&mut self) {
+        if *self != Verdict::RolledBack {
+            *self = Verdict::Failed;
+        }
+    }
+}
+
+/// Where a failure happened, for `failures.csv` (and the order of its rows at equal
+/// exit codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum FailPhase {
+    /// Not attributed to a step.
+    #[default]
+    TaskSequence,
+    /// Downloading content.
+    Download,
+    /// A Run Command Line or PowerShell step.
+    Run,
+    /// Check Readiness.
+    CheckReadiness,
+    /// A phase of Windows Setup.
+    Setup(SetupPhase),
+    /// A step without a model of its own (install steps, timed steps).
+    Install,
+    /// The deployment's timeout.
+    Timeout,
+    /// No distribution point can serve the client.
+    ContentLocation,
+}
+
+impl FailPhase {
+    /// The name in `failures.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailPhase::TaskSequence => "task_sequence",
+            FailPhase::Download => "download",
+            FailPhase::Run => "run",
+            FailPhase::CheckReadiness => "check_readiness",
+            FailPhase::Setup(p) => p.as_str(),
+            FailPhase::Install => "install",
+            FailPhase::Timeout => "timeout",
+            FailPhase::ContentLocation => "content_location",
+        }
+    }
 }
 
 /// One client's state.
@@ -84,9 +248,10 @@ pub struct ClientState {
     pub ts_start: SimTime,
     /// Task sequence ended.
     pub end_at: SimTime,
-    /// First request of the current content (download latency includes retries);
-    /// the start of the chain while [`flag::CHAIN`] is set (no download runs then).
-    pub dl_req_at: SimTime,
+    /// When the current unit of work began: the first request of the content being
+    /// downloaded (download latency includes retries), or the start of the chain in
+    /// [`Activity::RunningChain`].
+    pub since: SimTime,
     /// Boundary-group fallback allowed from (NEVER: not yet needed).
     pub fallback_at: SimTime,
     /// Pre-cache started.
@@ -101,29 +266,32 @@ pub struct ClientState {
     pub pc: u32,
     /// Content index being downloaded.
     pub dl_content: u32,
-    /// Bytes of the current attempt.
-    pub dl_bytes: u64,
-    /// Position in the current step's content list / precache list (32 bits: a
-    /// step may list more than 65,535 items).
-    pub sub: u32,
-    /// Download attempt (0 = first).
-    pub attempt: u16,
+    /// Position in the list the activity walks: the pre-cache list, the referenced
+    /// content (download-all-first), or the step's content (fetched or streamed). 32
+    /// bits: a step may list more than 65,535 items (issue 13).
+    pub item: u32,
     /// Step attempt (retryCount; 32 bits like `Node::retry_count`, so it cannot
     /// wrap before reaching it).
     pub step_try: u32,
+    /// Download attempt (0 = first); at most `MAX_DOWNLOAD_RETRIES`.
+    pub attempt: u16,
     /// DP used for the current / last download.
     pub dp: u16,
     /// Guards stale events and flows after an abort.
     pub epoch: u16,
-    /// [`flag`] bits.
-    pub flags: u16,
-    /// Rollout phase.
-    pub phase: Phase,
-    /// Download owner.
-    pub owner: DlOwner,
-    /// Phase of the failure, index into `world::PHASES`.
-    pub fail_phase: u8,
+    /// What the client is doing.
+    pub activity: Activity,
+    /// How the task sequence is going to end.
+    pub verdict: Verdict,
+    /// Phase of the failure.
+    pub fail_phase: FailPhase,
+    /// What the history decided.
+    pub facts: Facts,
 }
+
+// Millions of clients: the state must not grow unnoticed (it was 112 bytes before
+// the lifecycle became one enum).
+const _: () = assert!(std::mem::size_of::<ClientState>() <= 104);
 
 impl Default for ClientState {
     fn default() -> Self {
@@ -132,7 +300,7 @@ impl Default for ClientState {
             install_at: NEVER,
             ts_start: NEVER,
             end_at: NEVER,
-            dl_req_at: NEVER,
+            since: NEVER,
             fallback_at: NEVER,
             precache_at: NEVER,
             bytes: 0,
@@ -140,32 +308,16 @@ impl Default for ClientState {
             exit_code: 0,
             pc: 0,
             dl_content: u32::MAX,
-            dl_bytes: 0,
-            sub: 0,
-            attempt: 0,
+            item: 0,
             step_try: 0,
+            attempt: 0,
             dp: u16::MAX,
             epoch: 0,
-            flags: 0,
-            phase: Phase::Idle,
-            owner: DlOwner::None,
-            fail_phase: 0,
+            activity: Activity::WaitingForPolicy,
+            verdict: Verdict::Succeeding,
+            fail_phase: FailPhase::TaskSequence,
+            facts: Facts::default(),
         }
-    }
-}
-
-impl ClientState {
-    /// Whether a flag is set.
-    pub fn has(&self, f: u16) -> bool {
-        self.flags & f != 0
-    }
-    /// Sets a flag.
-    pub fn set(&mut self, f: u16) {
-        self.flags |= f;
-    }
-    /// Clears a flag.
-    pub fn clear(&mut self, f: u16) {
-        self.flags &= !f;
     }
 }
 

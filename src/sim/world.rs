@@ -6,21 +6,14 @@
 //! completions). At equal times, network completions are handled first, then queued
 //! events in FIFO order; both orders are deterministic, so a run is a pure function
 //! of the scenario and the seed.
-#![allow(
-    clippy::indexing_slicing,
-    reason = "per-event hot path: every index is an id the world builder and program compiler \
-              assigned (client < fleet size, op < program length, content < catalogue, slot < \
-              variable table, link < links), in range by construction; user input reaches here \
-              only after scenario::check turned it into those ids"
-)]
 
 use std::collections::VecDeque;
 
-use super::program::{NONE, OpKind, Program};
+use super::program::Program;
 use super::result::{Latencies, Outcome, Outcomes};
-use super::state::{CacheBits, ClientState, DlOwner, Phase, flag};
+use super::state::{Activity, CacheBits, ClientState, FailPhase};
 use super::transport::Transport;
-use super::vars::{VarStore, builtin};
+use super::vars::VarStore;
 use crate::engine::queue::EventQueue;
 use crate::engine::rng;
 use crate::engine::time::SimTime;
@@ -28,29 +21,6 @@ use crate::fleet::ClientAttrs;
 use crate::net::LinkId;
 use crate::scenario::model::{ContentKind, Purpose, Scenario};
 use crate::setup::codes;
-
-/// Failure phases, indexed by `ClientState::fail_phase`.
-pub const PHASES: [&str; 14] = [
-    "task_sequence",
-    "download",
-    "run",
-    "check_readiness",
-    "compat_scan",
-    "downlevel",
-    "safeos",
-    "first_boot",
-    "second_boot",
-    "install",
-    "precache",
-    "timeout",
-    "cache",
-    "content_location",
-];
-
-/// Index of a phase name in [`PHASES`].
-pub fn phase_ix(name: &str) -> u8 {
-    PHASES.iter().position(|p| *p == name).unwrap_or(0) as u8
-}
 
 /// Random-stream purposes of the simulation (fleet uses 1..=9).
 pub mod purpose {
@@ -137,8 +107,8 @@ pub struct SiteRun {
 pub struct Stats {
     /// Latencies.
     pub latency: Latencies,
-    /// Failures by (code, phase index).
-    pub failures: std::collections::BTreeMap<(u32, u8), u64>,
+    /// Failures by (code, phase).
+    pub failures: std::collections::BTreeMap<(u32, FailPhase), u64>,
     /// Bytes by DP.
     pub by_dp: Vec<u64>,
     /// Bytes by content kind.
@@ -151,20 +121,21 @@ pub struct Stats {
     pub completions: Vec<(SimTime, Outcome)>,
     /// Failed transfer attempts by transport error class (real transports only).
     pub transfer_errors: std::collections::BTreeMap<u32, u64>,
-    /// Per node: `[ran, skipped, succeeded, failed]`.
-    pub steps: Vec<[u64; 4]>,
+    /// Per node of the task sequence, what it did over the fleet.
+    pub steps: Vec<StepCounts>,
 }
 
-/// Indices into `Stats::steps` entries.
-pub mod count {
-    /// Started (groups: entered).
-    pub const RAN: usize = 0;
+/// What one node of the task sequence did over the fleet (`steps.csv`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StepCounts {
+    /// Started (groups: entered); retries count again.
+    pub ran: u64,
     /// Skipped by its condition or disabled.
-    pub const SKIPPED: usize = 1;
+    pub skipped: u64,
     /// Ended with a success code.
-    pub const SUCCEEDED: usize = 2;
+    pub succeeded: u64,
     /// Ended with a failure (after its retries).
-    pub const FAILED: usize = 3;
+    pub failed: u64,
 }
 
 /// The world.
@@ -264,7 +235,7 @@ impl<'s, T: Transport> World<'s, T> {
                 on_demand: 0,
                 completions: Vec::new(),
                 transfer_errors: Default::default(),
-                steps: vec![[0; 4]; prog.ops.len()],
+                steps: vec![StepCounts::default(); prog.ops.len()],
             },
             prog,
             events: 0,
@@ -331,7 +302,7 @@ impl<'s, T: Transport> World<'s, T> {
                 self.st[c as usize].policy_at = self.now;
                 let avail = self.s.deployment.available_at;
                 if self.now < avail {
-                    self.st[c as usize].phase = Phase::WaitAvailable;
+                    self.st[c as usize].activity = Activity::WaitingForAvailable;
                     self.schedule(avail, c, EvKind::Available);
                 } else {
                     self.on_available(c);
@@ -342,8 +313,8 @@ impl<'s, T: Transport> World<'s, T> {
             EvKind::StepTimer => self.on_step_timer(c),
             EvKind::Retry | EvKind::Fallback => self.request_download(c),
             EvKind::Timeout => {
-                if self.st[c as usize].phase == Phase::Running {
-                    self.abort(c, codes::TIMEOUT, "timeout");
+                if self.st[c as usize].activity.running() {
+                    self.abort(c, codes::TIMEOUT, FailPhase::Timeout);
                 }
             }
         }
@@ -352,8 +323,7 @@ impl<'s, T: Transport> World<'s, T> {
     /// The deployment is visible to the client: notification, pre-cache, timers.
     fn on_available(&mut self, c: u32) {
         let s = self.s;
-        let st = &mut self.st[c as usize];
-        st.phase = Phase::WaitUser;
+        self.st[c as usize].activity = Activity::Notified;
         let mut r = rng::stream(
             s.simulation.seed,
             c as u64,
@@ -378,187 +348,48 @@ impl<'s, T: Transport> World<'s, T> {
 
     /// Install clicked (or deadline): start the task sequence unless already started.
     fn on_install(&mut self, c: u32) {
-        let st = &mut self.st[c as usize];
-        if st.phase != Phase::WaitUser {
-            return;
-        }
-        st.install_at = self.now;
-        st.phase = Phase::Running;
+        let precaching = match self.st[c as usize].activity {
+            Activity::Notified => false,
+            Activity::PreCaching {
+                install_clicked: false,
+                ..
+            } => true,
+            _ => return,
+        };
+        self.st[c as usize].install_at = self.now;
         self.trace(c, "install", u32::MAX, String::new);
         let st = &mut self.st[c as usize];
         st.ts_start = self.now;
         st.pc = 0;
         st.step_try = 0;
         if self.s.deployment.precache && self.precache_complete(c) {
-            self.st[c as usize].set(flag::PRECACHED);
+            self.st[c as usize]
+                .facts
+                .insert(super::state::Facts::PRECACHED);
         }
         if let Some(t) = self.s.deployment.timeout {
             self.schedule(self.now.saturating_add(t), c, EvKind::Timeout);
         }
         // A pre-cache download in flight is not abandoned (it is the same BITS job the
         // task sequence would start); the task sequence starts when it ends.
-        if self.st[c as usize].owner == DlOwner::Precache {
-            self.st[c as usize].set(flag::TS_PENDING);
+        if precaching {
+            if let Activity::PreCaching {
+                install_clicked, ..
+            } = &mut self.st[c as usize].activity
+            {
+                *install_clicked = true;
+            }
             return;
         }
         self.begin_ts(c);
     }
 
-    /// Runs the interpreter from the client's cursor until it has to wait.
-    pub fn run_ts(&mut self, c: u32) {
-        loop {
-            let pc = self.st[c as usize].pc;
-            if pc as usize >= self.prog.ops.len() {
-                self.finish_ts(c);
-                return;
-            }
-            if self.start_chain(c) {
-                return; // one event at the chain's end
-            }
-            let op = &self.prog.ops[pc as usize];
-            let skip = op.disabled || (op.cond != NONE && !self.eval_cond(c, op.cond));
-            if skip {
-                let why = if op.disabled {
-                    "disabled"
-                } else {
-                    "condition false"
-                };
-                self.st[c as usize].pc = op.end;
-                self.stats.steps[pc as usize][count::SKIPPED] += 1;
-                self.trace(c, "skip", pc, || why.to_string());
-                continue;
-            }
-            self.stats.steps[pc as usize][count::RAN] += 1;
-            if matches!(op.kind, OpKind::Group) {
-                self.st[c as usize].pc = pc + 1;
-                self.trace(c, "enter", pc, String::new);
-                continue;
-            }
-            self.trace(c, "start", pc, String::new);
-            let st = &mut self.st[c as usize];
-            st.sub = 0;
-            st.attempt = 0;
-            st.clear(flag::STEP_TIMER_DONE);
-            match self.fetch_step_content(c) {
-                super::downloads::Fetch::Ready => {}
-                super::downloads::Fetch::Wait => return,
-                super::downloads::Fetch::Moved => continue,
-            }
-            if !self.execute(c) {
-                return; // waiting for a timer
-            }
-        }
-    }
-
-    /// Ends the task sequence: outcome from the flags, statistics.
-    fn finish_ts(&mut self, c: u32) {
-        let st = &mut self.st[c as usize];
-        st.phase = Phase::Done;
-        st.end_at = self.now;
-        let outcome = if st.has(flag::ROLLED_BACK) {
-            Outcome::RolledBack
-        } else if st.has(flag::TS_FAILED) {
-            Outcome::Failed
-        } else {
-            Outcome::Succeeded
-        };
-        let (ts_start, fail_phase, code) = (st.ts_start, st.fail_phase, st.exit_code);
-        if outcome == Outcome::Succeeded {
-            st.exit_code = 0;
-            let ttc = self.now.saturating_sub(self.s.deployment.available_at);
-            self.stats.latency.record(4, ttc);
-        } else {
-            *self.stats.failures.entry((code, fail_phase)).or_insert(0) += 1;
-        }
-        self.stats.latency.record(3, self.now - ts_start);
-        self.stats.completions.push((self.now, outcome));
-        let shown = if outcome == Outcome::Succeeded {
-            0
-        } else {
-            code
-        };
-        self.trace(c, "finish", u32::MAX, || {
-            format!("{} {shown}", outcome.as_str())
-        });
-    }
-
-    /// A step ended with `code`: success, retry, continue on error or fail upwards.
-    pub fn complete_step(&mut self, c: u32, code: i64) {
-        let pc = self.st[c as usize].pc as usize;
-        let id = self.prog.vars.strings.intern_int(code);
-        let last = builtin::LAST_RET_SLOT;
-        self.vars.set(c, last, id);
-        self.trace(c, "end", pc as u32, || code.to_string());
-        let op = &self.prog.ops[pc];
-        if op.success_codes.contains(&code) {
-            self.st[c as usize].pc = op.end;
-            self.st[c as usize].step_try = 0;
-            self.stats.steps[pc][count::SUCCEEDED] += 1;
-            return;
-        }
-        let st = &mut self.st[c as usize];
-        if st.step_try < op.retry_count {
-            st.step_try += 1;
-            return; // pc unchanged: the interpreter runs the step again
-        }
-        st.step_try = 0;
-        self.stats.steps[pc][count::FAILED] += 1;
-        if op.continue_on_error {
-            st.pc = op.end;
-            return;
-        }
-        self.fail_upwards(c, code as u32);
-    }
-
-    /// A failure not absorbed by the step: the innermost enclosing group with continue
-    /// on error absorbs it; otherwise the task sequence fails.
-    pub fn fail_upwards(&mut self, c: u32, code: u32) {
-        let mut g = self.prog.ops[self.st[c as usize].pc as usize].parent;
-        while g != NONE {
-            let op = &self.prog.ops[g as usize];
-            if op.continue_on_error {
-                self.st[c as usize].pc = op.end;
-                return;
-            }
-            g = op.parent;
-        }
-        let st = &mut self.st[c as usize];
-        st.set(flag::TS_FAILED);
-        st.exit_code = code;
-        st.pc = self.prog.ops.len() as u32;
-    }
-
-    /// Records the failure phase for the report.
-    pub fn set_fail_phase(&mut self, c: u32, phase: &str) {
-        self.st[c as usize].fail_phase = phase_ix(phase);
-    }
-
-    /// Stops a running task sequence now with `code` (timeout).
-    fn abort(&mut self, c: u32, code: u32, phase: &str) {
-        self.release_queue_slot(c);
-        let st = &mut self.st[c as usize];
-        st.epoch = st.epoch.wrapping_add(1);
-        st.owner = DlOwner::None;
-        st.set(flag::TS_FAILED);
-        st.exit_code = code;
-        self.set_fail_phase(c, phase);
-        self.finish_ts(c);
-    }
-
     /// Outcome of a client at the end of the run.
     pub fn outcome(&self, c: u32) -> Outcome {
         let st = &self.st[c as usize];
-        match st.phase {
-            Phase::Done => {
-                if st.has(flag::ROLLED_BACK) {
-                    Outcome::RolledBack
-                } else if st.has(flag::TS_FAILED) {
-                    Outcome::Failed
-                } else {
-                    Outcome::Succeeded
-                }
-            }
-            Phase::Running => Outcome::InProgress,
+        match st.activity {
+            Activity::Done => st.verdict.outcome(),
+            a if a.running() => Outcome::InProgress,
             _ => Outcome::NotStarted,
         }
     }
