@@ -34,12 +34,12 @@ const MIN_STEPS: u32 = 2;
 
 /// The chains of a compiled task sequence, indexed by op.
 #[derive(Debug, Default)]
-pub struct Chains {
+pub(crate) struct Chains {
     /// One past the last op of the chain starting here, or [`NONE`] when no chain
     /// worth taking starts here.
-    pub end: Vec<u32>,
+    pub(crate) end: Vec<u32>,
     /// Time from here to the end of the chain.
-    pub total: Vec<SimTime>,
+    pub(crate) total: Vec<SimTime>,
     /// The op's own duration (0 for groups) when it can be in a chain.
     dur: Vec<SimTime>,
     /// The op's exit code when it can be in a chain and is a step.
@@ -106,7 +106,7 @@ impl Chains {
     /// fixed step the cursor moves to `end` (its next op in pre-order, since a step
     /// has no children); entering a fixed group moves it to the group's first child;
     /// so a chain is a contiguous range of ops.
-    pub fn find(s: &Scenario, ops: &[Op]) -> Chains {
+    pub(crate) fn find(s: &Scenario, ops: &[Op]) -> Chains {
         let n = ops.len();
         let mut ch = Chains {
             end: vec![NONE; n],
@@ -148,7 +148,7 @@ impl Chains {
 impl<T: Transport> World<'_, T> {
     /// Starts the chain at the client's cursor as one event, if one starts there and
     /// taking it cannot be observed. Returns false to step normally.
-    pub fn start_chain(&mut self, c: u32) -> bool {
+    pub(crate) fn start_chain(&mut self, c: u32) -> bool {
         let pc = self.st[c as usize].pc as usize;
         let Some(&end) = self.prog.chains.end.get(pc) else {
             return false;
@@ -215,7 +215,7 @@ impl<T: Transport> World<'_, T> {
     }
 
     /// The chain's end event: every step of it ended; the interpreter goes on.
-    pub fn finish_chain(&mut self, c: u32) {
+    pub(crate) fn finish_chain(&mut self, c: u32) {
         self.apply_chain(c, SimTime::MAX);
         self.run_ts(c);
     }
@@ -223,7 +223,7 @@ impl<T: Transport> World<'_, T> {
     /// A run stopped early (Ctrl-C) at `now`: every client inside a chain gets the
     /// steps that ended by then, and is left in the step running at that time, as if
     /// it had stepped.
-    pub fn settle_chains(&mut self, now: SimTime) {
+    pub(crate) fn settle_chains(&mut self, now: SimTime) {
         for c in 0..self.st.len() as u32 {
             if self.st[c as usize].activity == Activity::RunningChain {
                 self.apply_chain(c, now);

@@ -26,7 +26,7 @@ use crate::setup::codes;
 impl<T: Transport> World<'_, T> {
     /// The OS upgrade package among `candidates` that matches client `c`
     /// (architecture and language); a single untagged candidate matches everyone.
-    pub fn matching_os(&self, c: u32, candidates: &[u32]) -> Option<u32> {
+    pub(crate) fn matching_os(&self, c: u32, candidates: &[u32]) -> Option<u32> {
         let a = &self.attrs[c as usize];
         let lang = self.s.fleet.language.items[a.language as usize].0;
         candidates.iter().copied().find(|&i| {
@@ -40,7 +40,7 @@ impl<T: Transport> World<'_, T> {
     /// (no OS package matches the client). Read item by item, never built as a
     /// list: a step may list tens of thousands of items, and rebuilding the list at
     /// each finished download was quadratic.
-    pub fn needed_item(&self, c: u32, sub: u32) -> Result<Option<u32>, u32> {
+    pub(crate) fn needed_item(&self, c: u32, sub: u32) -> Result<Option<u32>, u32> {
         let op = &self.prog.ops[self.st[c as usize].pc as usize];
         let sub = sub as usize;
         Ok(match &op.kind {
@@ -76,7 +76,7 @@ impl<T: Transport> World<'_, T> {
     /// (by architecture and language) first, then every other referenced content,
     /// whatever the step conditions (article, "Configure pre-cache content").
     /// `Err(code)` when the deployment references OS packages and none matches.
-    pub fn precache_item(&self, c: u32, sub: u32) -> Result<Option<u32>, u32> {
+    pub(crate) fn precache_item(&self, c: u32, sub: u32) -> Result<Option<u32>, u32> {
         let sub = sub as usize;
         if self.referenced_os.is_empty() {
             return Ok(self.precache_common.get(sub).copied());
@@ -91,7 +91,7 @@ impl<T: Transport> World<'_, T> {
     }
 
     /// Whether everything pre-cache wanted is cached.
-    pub fn precache_complete(&self, c: u32) -> bool {
+    pub(crate) fn precache_complete(&self, c: u32) -> bool {
         let mut sub = 0;
         loop {
             match self.precache_item(c, sub) {
@@ -472,7 +472,7 @@ impl<T: Transport> World<'_, T> {
     }
 
     /// A numeric task sequence variable of the client.
-    pub fn var_u64(&self, c: u32, name: &str) -> Option<u64> {
+    pub(crate) fn var_u64(&self, c: u32, name: &str) -> Option<u64> {
         let slot = self.prog.vars.find(name)?;
         self.var_str_slot(c, slot)?.trim().parse().ok()
     }
@@ -480,7 +480,7 @@ impl<T: Transport> World<'_, T> {
 
 /// What fetching a step's content led to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fetch {
+pub(crate) enum Fetch {
     /// Everything is local (or streamed): execute the step.
     Ready,
     /// A download is under way.

@@ -14,7 +14,7 @@ use crate::setup::model::SetupPhase;
 
 /// How a step ended: the one value [`World::end_step`] applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StepEnd {
+pub(crate) enum StepEnd {
     /// The step exited with `code`. `blame`, when the code is a failure the step
     /// reports, is the phase `failures.csv` gives it; the code then becomes the
     /// client's exit code. Success codes, retries and continue-on-error decide the
@@ -38,7 +38,7 @@ pub enum StepEnd {
 
 impl StepEnd {
     /// A plain exit that blames nothing.
-    pub fn code(code: i64) -> StepEnd {
+    pub(crate) fn code(code: i64) -> StepEnd {
         StepEnd::Exit { code, blame: None }
     }
 }

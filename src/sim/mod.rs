@@ -3,9 +3,9 @@
 //!
 //! # One client's lifecycle
 //!
-//! Each client is in exactly one [`state::Activity`]; events move it on. `Retry`
-//! and `Fallback` events and network completions only move the download inside an
-//! activity ([`state::Link`]: idle, queued for a connection, transferring).
+//! Each client is in exactly one `state::Activity`; events move it on. `Retry` and
+//! `Fallback` events and network completions only move the download inside an
+//! activity (`state::Link`: idle, queued for a connection, transferring).
 //!
 //! ```text
 //!  WaitingForPolicy --Policy--> WaitingForAvailable --Available--+
@@ -35,17 +35,23 @@
 //! Windows Setup (Upgrade OS) is one timed step: its plan (`setup::model::plan`)
 //! decides at the start how long it takes and in which phase it ends, so a client
 //! "in Setup phase X" is in `RunningStep` on that step; a rollback is the
-//! [`interp::StepEnd::RolledBack`] applied at its end.
+//! `interp::StepEnd::RolledBack` applied at its end.
 //!
 //! # Where the code is
 //!
-//! - [`program`]: the task sequence compiled for execution; [`chain`]: runs of fixed
+//! - [`program`]: the task sequence compiled for execution; `chain`: runs of fixed
 //!   steps as one event.
-//! - [`world`]: state, the event dispatch and the entry of a client (policy,
-//!   notification, Install); [`interp`]: the interpreter and [`interp::StepEnd`];
-//!   [`kinds`]: what each step kind does; [`steps`]: the machine and variables steps
-//!   see; [`downloads`]: DPs, queues, retries, pre-cache.
-//! - [`result`]: the record every output is written from.
+//! - `world`: the world's state, the event dispatch and the entry of a client
+//!   (policy, notification, Install); `state`: one client's state; `interp`: the
+//!   interpreter and `StepEnd`; `kinds`: what each step kind does; `steps`: the
+//!   machine and variables steps see; `downloads`: DPs, queues, retries, pre-cache;
+//!   `vars`: task sequence variables for millions of clients.
+//! - [`result`]: the record every output is written from; [`trace`]: per-client
+//!   traces; [`transport`]: the seam between the model and how bytes move.
+//!
+//! Only what other layers use is public (the run, its options and result, the
+//! transport seam, the compiler's entry); the rest is crate-private, so the compiler
+//! reports what nothing reads.
 #![allow(
     clippy::indexing_slicing,
     reason = "per-event hot path: every index is an id the world builder and program compiler \
@@ -54,18 +60,18 @@
               only after scenario::check turned it into those ids"
 )]
 
-pub mod chain;
-pub mod downloads;
-pub mod interp;
-pub mod kinds;
+mod chain;
+mod downloads;
+mod interp;
+mod kinds;
 pub mod program;
 pub mod result;
-pub mod state;
-pub mod steps;
+mod state;
+mod steps;
 pub mod trace;
 pub mod transport;
-pub mod vars;
-pub mod world;
+mod vars;
+mod world;
 
 mod run;
 

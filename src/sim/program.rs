@@ -14,44 +14,42 @@ use crate::tasksequence::cond::CompiledCondition;
 use crate::tasksequence::tree::{CheckReadiness, Node, RemoveWhat, StepKind, TaskSequence};
 
 /// Index of "no node" / "no condition".
-pub const NONE: u32 = u32::MAX;
+pub(crate) const NONE: u32 = u32::MAX;
 
 /// One compiled node.
 #[derive(Debug)]
-pub struct Op {
-    /// Name as written (for reports and `ts show`).
-    pub name: String,
+pub(crate) struct Op {
     /// Names of the enclosing groups and this node, joined with ` / `.
-    pub path: String,
+    pub(crate) path: String,
     /// Step type as the inline form spells it (`group`, `run`, `upgrade_os`...).
-    pub type_name: &'static str,
+    pub(crate) type_name: &'static str,
     /// `[[task_sequence.overrides]]`: duration replacing the step's own.
-    pub duration_override: Option<Dist>,
+    pub(crate) duration_override: Option<Dist>,
     /// `[[task_sequence.overrides]]`: cumulative exit-code weights (empty: none).
-    pub exit_override: Vec<(i64, f64)>,
+    pub(crate) exit_override: Vec<(i64, f64)>,
     /// `[[task_sequence.overrides]]`: PowerShell output value.
-    pub output_override: Option<String>,
+    pub(crate) output_override: Option<String>,
     /// One past the last node of this subtree.
-    pub end: u32,
+    pub(crate) end: u32,
     /// Enclosing group, or [`NONE`].
-    pub parent: u32,
+    pub(crate) parent: u32,
     /// Index into [`Program::conds`], or [`NONE`].
-    pub cond: u32,
+    pub(crate) cond: u32,
     /// Continue on error.
-    pub continue_on_error: bool,
+    pub(crate) continue_on_error: bool,
     /// Skipped.
-    pub disabled: bool,
+    pub(crate) disabled: bool,
     /// Extra attempts after a failure.
-    pub retry_count: u32,
+    pub(crate) retry_count: u32,
     /// Exit codes meaning success.
-    pub success_codes: Vec<i64>,
+    pub(crate) success_codes: Vec<i64>,
     /// What it does.
-    pub kind: OpKind,
+    pub(crate) kind: OpKind,
 }
 
 /// Compiled step kinds (content ids are indices into `Scenario::content`).
 #[derive(Debug)]
-pub enum OpKind {
+pub(crate) enum OpKind {
     /// A group.
     Group,
     /// Download Package Content; `slots[i]` receives the path of `content[i]`.
@@ -105,8 +103,6 @@ pub enum OpKind {
     InstallApplications {
         /// Applications.
         apps: Vec<u32>,
-        /// Continue with the next app when one fails.
-        continue_per_app: bool,
     },
     /// Install Package.
     InstallPackage {
@@ -138,16 +134,24 @@ pub enum OpKind {
 /// A compiled task sequence.
 pub struct Program {
     /// Nodes in pre-order.
-    pub ops: Vec<Op>,
+    pub(crate) ops: Vec<Op>,
     /// Compiled conditions.
-    pub conds: Vec<CompiledCondition>,
+    pub(crate) conds: Vec<CompiledCondition>,
     /// Variable names and initial values.
-    pub vars: VarTable,
+    pub(crate) vars: VarTable,
     /// Every content index referenced anywhere (for pre-cache and download-all-first),
     /// in first-reference order.
-    pub referenced: Vec<u32>,
+    pub(crate) referenced: Vec<u32>,
     /// Runs of fixed steps that run as one event.
-    pub chains: super::chain::Chains,
+    pub(crate) chains: super::chain::Chains,
+}
+
+impl Program {
+    /// Distinct task sequence variables, built-ins included: each costs every
+    /// client a slot ([`crate::sim::bytes_per_client`]).
+    pub fn variables(&self) -> usize {
+        self.vars.len()
+    }
 }
 
 /// A problem that makes a task sequence impossible to run.
@@ -333,12 +337,10 @@ impl<'a> Compiler<'a> {
                 ignore_dismissable: u.ignore_dismissable,
                 additional_options: u.additional_options.clone(),
             },
-            StepKind::InstallApplications {
-                applications,
-                continue_on_error_per_app,
-            } => OpKind::InstallApplications {
+            // `continue_on_error_per_app` is not modelled: an application's failure
+            // is not drawn on its own, so there is nothing to continue past.
+            StepKind::InstallApplications { applications, .. } => OpKind::InstallApplications {
                 apps: self.contents(&n.name, applications)?,
-                continue_per_app: *continue_on_error_per_app,
             },
             StepKind::InstallPackage { package, .. } => OpKind::InstallPackage {
                 package: if package.is_empty() {
@@ -392,7 +394,6 @@ impl<'a> Compiler<'a> {
             }
         }
         self.ops.push(Op {
-            name: n.name.clone(),
             path,
             type_name: crate::tasksequence::print::type_name(&n.kind),
             duration_override,
@@ -416,7 +417,7 @@ pub fn compile(s: &Scenario) -> Result<Program, CompileError> {
 }
 
 /// Compiles a task sequence against a scenario's content and settings.
-pub fn compile_ts(s: &Scenario, ts: &TaskSequence) -> Result<Program, CompileError> {
+pub(crate) fn compile_ts(s: &Scenario, ts: &TaskSequence) -> Result<Program, CompileError> {
     let mut c = Compiler {
         content_ix: s
             .content

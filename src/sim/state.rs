@@ -7,13 +7,13 @@ use crate::engine::time::SimTime;
 use crate::setup::model::SetupPhase;
 
 /// "Never happened" timestamp.
-pub const NEVER: SimTime = SimTime::MAX;
+pub(crate) const NEVER: SimTime = SimTime::MAX;
 
 /// What a client is doing now: the one state of its lifecycle (the diagram is in
 /// [`crate::sim`]). Every handler reads it to decide what an event means and sets
 /// it when the client moves on; nothing else says where a client is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Activity {
+pub(crate) enum Activity {
     /// Has not received the deployment policy yet.
     WaitingForPolicy,
     /// Has the policy; the deployment is not available yet.
@@ -59,7 +59,7 @@ pub enum Activity {
 
 /// The content stream of a running step (access content directly from a DP).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
+pub(crate) enum Stream {
     /// Nothing streams (any more): the step ends at its timer.
     Off,
     /// Streaming item `item`; `timer_fired`: the step's timed part already ended and
@@ -74,7 +74,7 @@ pub enum Stream {
 
 /// Where the current download attempt stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Link {
+pub(crate) enum Link {
     /// No attempt in flight: before the first request, or waiting for a retry or
     /// for boundary-group fallback.
     Idle,
@@ -90,7 +90,7 @@ pub enum Link {
 
 impl Activity {
     /// Whether the task sequence has started and not ended (outcome in progress).
-    pub fn running(self) -> bool {
+    pub(crate) fn running(self) -> bool {
         matches!(
             self,
             Activity::PreCaching {
@@ -105,7 +105,7 @@ impl Activity {
     }
 
     /// The download in progress, if this activity downloads.
-    pub fn link(self) -> Option<Link> {
+    pub(crate) fn link(self) -> Option<Link> {
         match self {
             Activity::PreCaching { link, .. }
             | Activity::DownloadingAllFirst { link }
@@ -118,7 +118,7 @@ impl Activity {
     }
 
     /// Sets the state of the download in progress (no effect when none is).
-    pub fn set_link(&mut self, new: Link) {
+    pub(crate) fn set_link(&mut self, new: Link) {
         match self {
             Activity::PreCaching { link, .. }
             | Activity::DownloadingAllFirst { link }
@@ -132,7 +132,7 @@ impl Activity {
 
     /// What the download is for, as the random-stream key of its attempts has
     /// always spelled it: 1 for pre-cache, 2 for the task sequence, 0 for none.
-    pub fn owner_key(self) -> u32 {
+    pub(crate) fn owner_key(self) -> u32 {
         match self {
             Activity::PreCaching { .. } => 1,
             a if a.link().is_some() => 2,
@@ -144,25 +144,25 @@ impl Activity {
 /// What the client's history decided, in one byte: changes a step made to the
 /// machine, and whether Install found everything pre-cached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Facts(u8);
+pub(crate) struct Facts(u8);
 
 impl Facts {
     /// `remove incompatible_apps` ran.
-    pub const REMOVED_APPS: Facts = Facts(1);
+    pub(crate) const REMOVED_APPS: Facts = Facts(1);
     /// `remove incompatible_drivers` ran.
-    pub const REMOVED_DRIVERS: Facts = Facts(2);
+    pub(crate) const REMOVED_DRIVERS: Facts = Facts(2);
     /// `remove third_party_security` ran.
-    pub const SUSPENDED_SECURITY: Facts = Facts(4);
+    pub(crate) const SUSPENDED_SECURITY: Facts = Facts(4);
     /// Everything needed was cached when Install was clicked.
-    pub const PRECACHED: Facts = Facts(8);
+    pub(crate) const PRECACHED: Facts = Facts(8);
 
     /// Whether `f` holds.
-    pub fn has(self, f: Facts) -> bool {
+    pub(crate) fn has(self, f: Facts) -> bool {
         self.0 & f.0 != 0
     }
 
     /// Records `f`.
-    pub fn insert(&mut self, f: Facts) {
+    pub(crate) fn insert(&mut self, f: Facts) {
         self.0 |= f.0;
     }
 }
@@ -170,7 +170,7 @@ impl Facts {
 /// How the task sequence is going to end, decided as it runs: a rollback outranks
 /// a later failure (the outcome is `rolled_back`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Nothing failed so far.
     #[default]
     Succeeding,
@@ -182,7 +182,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// The outcome of a task sequence that ended with this verdict.
-    pub fn outcome(self) -> Outcome {
+    pub(crate) fn outcome(self) -> Outcome {
         match self {
             Verdict::Succeeding => Outcome::Succeeded,
             Verdict::Failed => Outcome::Failed,
@@ -191,7 +191,7 @@ impl Verdict {
     }
 
     /// Records a task sequence failure (a rollback stays a rollback).
-    pub fn fail(&mut self) {
+    pub(crate) fn fail(&mut self) {
         if *self != Verdict::RolledBack {
             *self = Verdict::Failed;
         }
@@ -201,7 +201,7 @@ impl Verdict {
 /// Where a failure happened, for `failures.csv` (and the order of its rows at equal
 /// exit codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub enum FailPhase {
+pub(crate) enum FailPhase {
     /// Not attributed to a step.
     #[default]
     TaskSequence,
@@ -223,7 +223,7 @@ pub enum FailPhase {
 
 impl FailPhase {
     /// The name in `failures.csv`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             FailPhase::TaskSequence => "task_sequence",
             FailPhase::Download => "download",
@@ -239,54 +239,54 @@ impl FailPhase {
 
 /// One client's state.
 #[derive(Debug, Clone, Copy)]
-pub struct ClientState {
+pub(crate) struct ClientState {
     /// Policy received.
-    pub policy_at: SimTime,
+    pub(crate) policy_at: SimTime,
     /// Install clicked / deadline.
-    pub install_at: SimTime,
+    pub(crate) install_at: SimTime,
     /// Task sequence started.
-    pub ts_start: SimTime,
+    pub(crate) ts_start: SimTime,
     /// Task sequence ended.
-    pub end_at: SimTime,
+    pub(crate) end_at: SimTime,
     /// When the current unit of work began: the first request of the content being
     /// downloaded (download latency includes retries), or the start of the chain in
     /// [`Activity::RunningChain`].
-    pub since: SimTime,
+    pub(crate) since: SimTime,
     /// Boundary-group fallback allowed from (NEVER: not yet needed).
-    pub fallback_at: SimTime,
+    pub(crate) fallback_at: SimTime,
     /// Pre-cache started.
-    pub precache_at: SimTime,
+    pub(crate) precache_at: SimTime,
     /// Bytes downloaded.
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     /// Bytes in the cache.
-    pub cache_used: u64,
+    pub(crate) cache_used: u64,
     /// Exit code of the failure (or of the last step).
-    pub exit_code: u32,
+    pub(crate) exit_code: u32,
     /// Interpreter cursor (node index).
-    pub pc: u32,
+    pub(crate) pc: u32,
     /// Content index being downloaded.
-    pub dl_content: u32,
+    pub(crate) dl_content: u32,
     /// Position in the list the activity walks: the pre-cache list, the referenced
     /// content (download-all-first), or the step's content (fetched or streamed). 32
     /// bits: a step may list more than 65,535 items (issue 13).
-    pub item: u32,
+    pub(crate) item: u32,
     /// Step attempt (retryCount; 32 bits like `Node::retry_count`, so it cannot
     /// wrap before reaching it).
-    pub step_try: u32,
+    pub(crate) step_try: u32,
     /// Download attempt (0 = first); at most `MAX_DOWNLOAD_RETRIES`.
-    pub attempt: u16,
+    pub(crate) attempt: u16,
     /// DP used for the current / last download.
-    pub dp: u16,
+    pub(crate) dp: u16,
     /// Guards stale events and flows after an abort.
-    pub epoch: u16,
+    pub(crate) epoch: u16,
     /// What the client is doing.
-    pub activity: Activity,
+    pub(crate) activity: Activity,
     /// How the task sequence is going to end.
-    pub verdict: Verdict,
+    pub(crate) verdict: Verdict,
     /// Phase of the failure.
-    pub fail_phase: FailPhase,
+    pub(crate) fail_phase: FailPhase,
     /// What the history decided.
-    pub facts: Facts,
+    pub(crate) facts: Facts,
 }
 
 // Millions of clients: the state must not grow unnoticed (it was 112 bytes before
@@ -323,14 +323,14 @@ impl Default for ClientState {
 
 /// Cached-content bitsets for all clients, `words` u64 per client.
 #[derive(Debug)]
-pub struct CacheBits {
+pub(crate) struct CacheBits {
     words: usize,
     bits: Vec<u64>,
 }
 
 impl CacheBits {
     /// Room for `clients` clients and `content` items.
-    pub fn new(clients: usize, content: usize) -> Self {
+    pub(crate) fn new(clients: usize, content: usize) -> Self {
         let words = content.div_ceil(64).max(1);
         CacheBits {
             words,
@@ -338,17 +338,17 @@ impl CacheBits {
         }
     }
     /// Whether client `c` has content `i`.
-    pub fn has(&self, c: u32, i: u32) -> bool {
+    pub(crate) fn has(&self, c: u32, i: u32) -> bool {
         self.bits[c as usize * self.words + (i / 64) as usize] & (1 << (i % 64)) != 0
     }
     /// Prefetch hint for client `c`'s bits.
-    pub fn prefetch(&self, c: u32) {
+    pub(crate) fn prefetch(&self, c: u32) {
         if let Some(w) = self.bits.get(c as usize * self.words) {
             crate::engine::prefetch::prefetch(w);
         }
     }
     /// Marks content `i` cached for `c`.
-    pub fn insert(&mut self, c: u32, i: u32) {
+    pub(crate) fn insert(&mut self, c: u32, i: u32) {
         self.bits[c as usize * self.words + (i / 64) as usize] |= 1 << (i % 64);
     }
 }

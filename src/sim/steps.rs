@@ -12,7 +12,7 @@ use crate::tasksequence::cond::{Machine, Vars};
 use crate::tasksequence::expand;
 
 /// A client's variables as the condition evaluator sees them.
-pub struct ClientVars<'a> {
+pub(crate) struct ClientVars<'a> {
     table: &'a VarTable,
     store: &'a VarStore,
     client: u32,
@@ -33,7 +33,7 @@ impl Vars for ClientVars<'_> {
 
 impl<T: Transport> World<'_, T> {
     /// The client's machine facts.
-    pub fn machine(&self, c: u32) -> Machine<'_> {
+    pub(crate) fn machine(&self, c: u32) -> Machine<'_> {
         let a = &self.attrs[c as usize];
         Machine {
             arch: a.arch,
@@ -55,7 +55,7 @@ impl<T: Transport> World<'_, T> {
     }
 
     /// Evaluates condition `i` for client `c`.
-    pub fn eval_cond(&self, c: u32, i: u32) -> bool {
+    pub(crate) fn eval_cond(&self, c: u32, i: u32) -> bool {
         let vars = ClientVars {
             table: &self.prog.vars,
             store: &self.vars,
@@ -65,7 +65,7 @@ impl<T: Transport> World<'_, T> {
     }
 
     /// Sets a variable of the client.
-    pub fn set_var(&mut self, c: u32, slot: u16, value: &str) {
+    pub(crate) fn set_var(&mut self, c: u32, slot: u16, value: &str) {
         let id = self.prog.vars.strings.intern(value);
         self.vars.set(c, slot, id);
     }
@@ -77,7 +77,7 @@ impl<T: Transport> World<'_, T> {
     }
 
     /// `%VAR%` expansion with the client's variables.
-    pub fn expand(&self, c: u32, s: &str) -> String {
+    pub(crate) fn expand(&self, c: u32, s: &str) -> String {
         let vars = ClientVars {
             table: &self.prog.vars,
             store: &self.vars,
@@ -113,7 +113,7 @@ impl<T: Transport> World<'_, T> {
     }
 
     /// A string variable of the client by slot (no name lookup).
-    pub fn var_str_slot(&self, c: u32, slot: u16) -> Option<&str> {
+    pub(crate) fn var_str_slot(&self, c: u32, slot: u16) -> Option<&str> {
         let raw = self.vars.raw(c, slot);
         let id = if raw == 0 {
             self.prog.vars.initial(slot)
@@ -123,8 +123,9 @@ impl<T: Transport> World<'_, T> {
         self.prog.vars.strings.get(id)
     }
 
-    /// A string variable of the client.
-    pub fn var_str(&self, c: u32, name: &str) -> Option<&str> {
+    /// A string variable of the client (tests read variables by name).
+    #[cfg(test)]
+    pub(crate) fn var_str(&self, c: u32, name: &str) -> Option<&str> {
         let slot = self.prog.vars.find(name)?;
         self.var_str_slot(c, slot)
     }

@@ -23,29 +23,29 @@ use crate::scenario::model::{ContentKind, Purpose, Scenario};
 use crate::setup::codes;
 
 /// Random-stream purposes of the simulation (fleet uses 1..=9).
-pub mod purpose {
+pub(crate) mod purpose {
     /// Policy arrival delay.
-    pub const POLICY: u32 = 10;
+    pub(crate) const POLICY: u32 = 10;
     /// Delay until the user clicks Install.
-    pub const USER_START: u32 = 11;
+    pub(crate) const USER_START: u32 = 11;
     /// Step duration, index = pc, try.
-    pub const STEP_DURATION: u32 = 12;
+    pub(crate) const STEP_DURATION: u32 = 12;
     /// Step exit code.
-    pub const EXIT_CODE: u32 = 13;
+    pub(crate) const EXIT_CODE: u32 = 13;
     /// Transient download failure of an attempt.
-    pub const DL_FAIL: u32 = 14;
+    pub(crate) const DL_FAIL: u32 = 14;
     /// Fraction downloaded before a transient failure.
-    pub const DL_FAIL_AT: u32 = 15;
+    pub(crate) const DL_FAIL_AT: u32 = 15;
     /// Choice of a fallback DP.
-    pub const FALLBACK_DP: u32 = 16;
+    pub(crate) const FALLBACK_DP: u32 = 16;
     /// Windows Setup phase durations and outcomes.
-    pub const SETUP: u32 = 17;
+    pub(crate) const SETUP: u32 = 17;
 }
 
 /// Kinds of queued events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
-pub enum EvKind {
+pub(crate) enum EvKind {
     /// The client receives the deployment policy.
     Policy,
     /// The deployment becomes available to a client that already has the policy.
@@ -66,126 +66,126 @@ pub enum EvKind {
 
 /// A queued event: 8 bytes, copied, never allocated.
 #[derive(Debug, Clone, Copy)]
-pub struct Event {
+pub(crate) struct Event {
     /// Client.
-    pub client: u32,
+    pub(crate) client: u32,
     /// Epoch of the client when scheduled (stale events are dropped).
-    pub epoch: u16,
+    pub(crate) epoch: u16,
     /// Kind.
-    pub kind: EvKind,
+    pub(crate) kind: EvKind,
 }
 
 /// A distribution point at run time.
-pub struct DpRun {
+pub(crate) struct DpRun {
     /// Its uplink.
-    pub link: LinkId,
+    pub(crate) link: LinkId,
     /// Site index.
-    pub site: u16,
+    pub(crate) site: u16,
     /// Downloads in progress.
-    pub active: u32,
+    pub(crate) active: u32,
     /// Connection limit.
-    pub max: u32,
+    pub(crate) max: u32,
     /// Clients waiting for a connection, FIFO.
-    pub queue: VecDeque<u32>,
+    pub(crate) queue: VecDeque<u32>,
     /// Most active during the current bandwidth bucket.
-    pub bucket_active: u32,
+    pub(crate) bucket_active: u32,
     /// Longest queue during the current bucket.
-    pub bucket_queued: u32,
+    pub(crate) bucket_queued: u32,
 }
 
 /// A site at run time.
-pub struct SiteRun {
+pub(crate) struct SiteRun {
     /// WAN link, if constrained.
-    pub wan: Option<LinkId>,
+    pub(crate) wan: Option<LinkId>,
     /// Downloads crossing the WAN now.
-    pub wan_active: u32,
+    pub(crate) wan_active: u32,
     /// Most during the current bucket.
-    pub bucket_active: u32,
+    pub(crate) bucket_active: u32,
 }
 
 /// Aggregates collected during the run.
-pub struct Stats {
+pub(crate) struct Stats {
     /// Latencies.
-    pub latency: Latencies,
+    pub(crate) latency: Latencies,
     /// Failures by (code, phase).
-    pub failures: std::collections::BTreeMap<(u32, FailPhase), u64>,
+    pub(crate) failures: std::collections::BTreeMap<(u32, FailPhase), u64>,
     /// Bytes by DP.
-    pub by_dp: Vec<u64>,
+    pub(crate) by_dp: Vec<u64>,
     /// Bytes by content kind.
-    pub by_kind: [u64; 5],
+    pub(crate) by_kind: [u64; 5],
     /// Pre-cache bytes.
-    pub precache: u64,
+    pub(crate) precache: u64,
     /// On-demand bytes.
-    pub on_demand: u64,
+    pub(crate) on_demand: u64,
     /// Task sequence ends by outcome.
-    pub completions: Vec<(SimTime, Outcome)>,
+    pub(crate) completions: Vec<(SimTime, Outcome)>,
     /// Failed transfer attempts by transport error class (real transports only).
-    pub transfer_errors: std::collections::BTreeMap<u32, u64>,
+    pub(crate) transfer_errors: std::collections::BTreeMap<u32, u64>,
     /// Per node of the task sequence, what it did over the fleet.
-    pub steps: Vec<StepCounts>,
+    pub(crate) steps: Vec<StepCounts>,
 }
 
 /// What one node of the task sequence did over the fleet (`steps.csv`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct StepCounts {
+pub(crate) struct StepCounts {
     /// Started (groups: entered); retries count again.
-    pub ran: u64,
+    pub(crate) ran: u64,
     /// Skipped by its condition or disabled.
-    pub skipped: u64,
+    pub(crate) skipped: u64,
     /// Ended with a success code.
-    pub succeeded: u64,
+    pub(crate) succeeded: u64,
     /// Ended with a failure (after its retries).
-    pub failed: u64,
+    pub(crate) failed: u64,
 }
 
 /// The world.
-pub struct World<'s, T: Transport> {
+pub(crate) struct World<'s, T: Transport> {
     /// The scenario.
-    pub s: &'s Scenario,
+    pub(crate) s: &'s Scenario,
     /// Compiled task sequence.
-    pub prog: Program,
+    pub(crate) prog: Program,
     /// Client attributes.
-    pub attrs: Vec<ClientAttrs>,
+    pub(crate) attrs: Vec<ClientAttrs>,
     /// Client states.
-    pub st: Vec<ClientState>,
+    pub(crate) st: Vec<ClientState>,
     /// Variables.
-    pub vars: VarStore,
+    pub(crate) vars: VarStore,
     /// Cache contents.
-    pub cache: CacheBits,
+    pub(crate) cache: CacheBits,
     /// Timers.
-    pub queue: EventQueue<Event>,
+    pub(crate) queue: EventQueue<Event>,
     /// How bytes move (fluid model or real HTTP).
-    pub net: T,
+    pub(crate) net: T,
     /// DPs.
-    pub dps: Vec<DpRun>,
+    pub(crate) dps: Vec<DpRun>,
     /// Sites.
-    pub sites: Vec<SiteRun>,
+    pub(crate) sites: Vec<SiteRun>,
     /// Aggregates.
-    pub stats: Stats,
+    pub(crate) stats: Stats,
     /// Events handled.
-    pub events: u64,
+    pub(crate) events: u64,
     /// Current time.
-    pub now: SimTime,
+    pub(crate) now: SimTime,
     /// Content indices downloaded by pre-cache for each (arch, language index) pair is
     /// computed per client; this is the non-OS part, shared by all.
-    pub precache_common: Vec<u32>,
+    pub(crate) precache_common: Vec<u32>,
     /// The OS upgrade packages among the referenced content, in reference order: the
     /// candidates for the first pre-cache item.
-    pub referenced_os: Vec<u32>,
+    pub(crate) referenced_os: Vec<u32>,
     /// Every software update in the catalogue, in catalogue order: what Install
     /// Software Updates installs.
-    pub updates: Vec<u32>,
+    pub(crate) updates: Vec<u32>,
     /// Which clients this run simulates (`id % shard_n == shard_i`).
-    pub shard: (u64, u64),
+    pub(crate) shard: (u64, u64),
     /// Clients to trace, sorted.
-    pub trace_clients: Vec<u32>,
+    pub(crate) trace_clients: Vec<u32>,
     /// Trace lines recorded so far.
-    pub trace_rows: Vec<super::trace::TraceRow>,
+    pub(crate) trace_rows: Vec<super::trace::TraceRow>,
 }
 
 impl<'s, T: Transport> World<'s, T> {
     /// Builds the world: generates the fleet and schedules every policy arrival.
-    pub fn new(s: &'s Scenario, prog: Program, attrs: Vec<ClientAttrs>, mut net: T) -> Self {
+    pub(crate) fn new(s: &'s Scenario, prog: Program, attrs: Vec<ClientAttrs>, mut net: T) -> Self {
         let n = attrs.len();
         let dps: Vec<DpRun> = s
             .distribution_points
@@ -250,7 +250,7 @@ impl<'s, T: Transport> World<'s, T> {
     }
 
     /// Schedules the first event of every client: receiving the policy.
-    pub fn schedule_policies(&mut self) {
+    pub(crate) fn schedule_policies(&mut self) {
         let seed = self.s.simulation.seed;
         let (i, n) = self.shard;
         for c in (0..self.attrs.len() as u32).filter(|&c| c as u64 % n == i) {
@@ -262,7 +262,7 @@ impl<'s, T: Transport> World<'s, T> {
     }
 
     /// Schedules an event for a client at its current epoch.
-    pub fn schedule(&mut self, t: SimTime, c: u32, kind: EvKind) {
+    pub(crate) fn schedule(&mut self, t: SimTime, c: u32, kind: EvKind) {
         let epoch = self.st[c as usize].epoch;
         self.queue.push(
             t,
@@ -278,7 +278,7 @@ impl<'s, T: Transport> World<'s, T> {
     /// variables: the event loop calls it for the next event while it handles the
     /// current one, because these random accesses dominate a large run's time.
     #[inline]
-    pub fn prefetch_client(&self, c: u32) {
+    pub(crate) fn prefetch_client(&self, c: u32) {
         use crate::engine::prefetch::{prefetch, prefetch_all};
         if let Some(st) = self.st.get(c as usize) {
             prefetch_all(st);
@@ -291,7 +291,7 @@ impl<'s, T: Transport> World<'s, T> {
     }
 
     /// Handles one queued event.
-    pub fn handle(&mut self, ev: Event) {
+    pub(crate) fn handle(&mut self, ev: Event) {
         let c = ev.client;
         if self.st[c as usize].epoch != ev.epoch {
             return;
@@ -385,7 +385,7 @@ impl<'s, T: Transport> World<'s, T> {
     }
 
     /// Outcome of a client at the end of the run.
-    pub fn outcome(&self, c: u32) -> Outcome {
+    pub(crate) fn outcome(&self, c: u32) -> Outcome {
         let st = &self.st[c as usize];
         match st.activity {
             Activity::Done => st.verdict.outcome(),
@@ -395,14 +395,14 @@ impl<'s, T: Transport> World<'s, T> {
     }
 
     /// Clients of this run's shard (the whole fleet unless sharded).
-    pub fn in_shard_count(&self) -> u64 {
+    pub(crate) fn in_shard_count(&self) -> u64 {
         let (i, n) = self.shard;
         let len = self.st.len() as u64;
         len / n + u64::from(len % n > i)
     }
 
     /// Outcome counts of the shard's clients.
-    pub fn outcomes(&self) -> Outcomes {
+    pub(crate) fn outcomes(&self) -> Outcomes {
         let mut o = Outcomes::default();
         let (i, n) = self.shard;
         for c in (0..self.st.len() as u32).filter(|&c| c as u64 % n == i) {
