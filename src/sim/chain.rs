@@ -21,7 +21,7 @@
 //! both cases; only the queuing moment differs.
 
 use super::program::{NONE, Op, OpKind};
-use super::state::{Activity, Stream};
+use super::state::Activity;
 use super::transport::Transport;
 use super::vars::builtin;
 use super::world::{EvKind, World};
@@ -208,9 +208,7 @@ impl<T: Transport> World<'_, T> {
         st.step_try = 0;
         // Left in the step running at `limit` (or between steps, at the chain's end
         // event, until the interpreter moves on).
-        st.activity = Activity::RunningStep {
-            stream: Stream::Off,
-        };
+        st.activity = Activity::RunningStep;
         pc == end
     }
 

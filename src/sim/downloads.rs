@@ -107,10 +107,7 @@ impl<T: Transport> World<'_, T> {
         let st = &mut self.st[c as usize];
         st.precache_at = self.now;
         st.item = 0;
-        st.activity = Activity::PreCaching {
-            install_clicked: false,
-            link: Link::Idle,
-        };
+        st.activity = Activity::PreCaching(Link::Idle);
         self.continue_precache(c);
     }
 
@@ -153,7 +150,7 @@ impl<T: Transport> World<'_, T> {
         let st = &mut self.st[c as usize];
         st.activity = Activity::Stepping;
         if self.s.deployment.dp_option == DpOption::DownloadAllFirst {
-            st.activity = Activity::DownloadingAllFirst { link: Link::Idle };
+            st.activity = Activity::DownloadingAllFirst(Link::Idle);
             st.item = 0;
             if !self.continue_all_first(c) {
                 return;
@@ -215,7 +212,7 @@ impl<T: Transport> World<'_, T> {
                 self.st[c as usize].item += 1;
                 continue;
             }
-            self.st[c as usize].activity = Activity::FetchingStep { link: Link::Idle };
+            self.st[c as usize].activity = Activity::FetchingStep(Link::Idle);
             self.begin_download(c, i);
             return Fetch::Wait;
         }
@@ -224,7 +221,7 @@ impl<T: Transport> World<'_, T> {
     /// First attempt of a content download, for the client's current activity.
     pub(crate) fn begin_download(&mut self, c: u32, content: u32) {
         let st = &self.st[c as usize];
-        let pc = if matches!(st.activity, Activity::PreCaching { .. }) {
+        let pc = if st.activity.precaching() {
             u32::MAX
         } else {
             st.pc
@@ -346,7 +343,7 @@ impl<T: Transport> World<'_, T> {
     /// then continue the client.
     pub(crate) fn on_flow_done(&mut self, done: FlowDone) {
         let c = (done.tag & 0xFFFF_FFFF) as u32;
-        let epoch = (done.tag >> 32) as u16;
+        let epoch = (done.tag >> 32) as u32;
         let st = self.st[c as usize];
         let dp = st.dp as usize;
         let a = self.attrs[c as usize];
@@ -357,7 +354,7 @@ impl<T: Transport> World<'_, T> {
         let kind = self.s.content[st.dl_content as usize].kind;
         self.stats.by_dp[dp] += done.bytes;
         self.stats.by_kind[kind as usize] += done.bytes;
-        if matches!(st.activity, Activity::PreCaching { .. }) {
+        if st.activity.precaching() {
             self.stats.precache += done.bytes;
         } else {
             self.stats.on_demand += done.bytes;
@@ -396,7 +393,7 @@ impl<T: Transport> World<'_, T> {
         // Success. Streamed content (access from DP) leaves no local copy.
         let size = self.s.content[st.dl_content as usize].size;
         let stm = &mut self.st[c as usize];
-        if !matches!(st.activity, Activity::RunningStep { .. }) {
+        if !st.activity.streaming() {
             stm.cache_used = stm.cache_used.saturating_add(size);
             self.cache.insert(c, st.dl_content);
         }
@@ -410,10 +407,10 @@ impl<T: Transport> World<'_, T> {
     /// Continues whatever the client was downloading for.
     fn after_download(&mut self, c: u32) {
         match self.st[c as usize].activity {
-            Activity::PreCaching { .. } => self.next_precache_item(c),
-            Activity::DownloadingAllFirst { .. } => self.next_all_first_item(c),
-            Activity::RunningStep { .. } => self.continue_stream(c),
-            Activity::FetchingStep { .. } => match self.fetch_step_content(c) {
+            Activity::PreCaching(_) | Activity::FinishingPreCache(_) => self.next_precache_item(c),
+            Activity::DownloadingAllFirst(_) => self.next_all_first_item(c),
+            Activity::Streaming(_) | Activity::StreamingAfterTimer(_) => self.continue_stream(c),
+            Activity::FetchingStep(_) => match self.fetch_step_content(c) {
                 Fetch::Ready => {
                     if self.execute(c) {
                         self.run_ts(c);
@@ -430,11 +427,7 @@ impl<T: Transport> World<'_, T> {
     /// clicked meanwhile, in which case pre-cache stops and the task sequence starts
     /// (what is not cached follows the deployment's DP option).
     fn next_precache_item(&mut self, c: u32) {
-        if let Activity::PreCaching {
-            install_clicked: true,
-            ..
-        } = self.st[c as usize].activity
-        {
+        if let Activity::FinishingPreCache(_) = self.st[c as usize].activity {
             self.begin_ts(c);
         } else {
             self.continue_precache(c);
@@ -444,7 +437,7 @@ impl<T: Transport> World<'_, T> {
     /// All attempts failed (or no DP can serve the client).
     fn download_failed_for_good(&mut self, c: u32, code: u32, phase: FailPhase) {
         let activity = self.st[c as usize].activity;
-        if let Activity::PreCaching { .. } = activity {
+        if activity.precaching() {
             // Pre-cache gives up on this item; the task sequence will try again.
             self.st[c as usize].item += 1;
             self.next_precache_item(c);
@@ -452,11 +445,11 @@ impl<T: Transport> World<'_, T> {
         }
         let st = &mut self.st[c as usize];
         st.activity = Activity::Stepping;
-        if let Activity::RunningStep { .. } = activity {
+        if activity.streaming() {
             // The step's timer is still pending: the step ends now instead.
             st.epoch = st.epoch.wrapping_add(1);
         }
-        if let Activity::DownloadingAllFirst { .. } = activity {
+        if let Activity::DownloadingAllFirst(_) = activity {
             // Nothing ran yet: the task sequence fails before its first step.
             st.fail_phase = phase;
             self.fail_ts(c, code);

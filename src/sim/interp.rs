@@ -211,12 +211,13 @@ impl<T: Transport> World<'_, T> {
 
     /// The running step's timer fired.
     pub(crate) fn on_step_timer(&mut self, c: u32) {
-        match &mut self.st[c as usize].activity {
+        match self.st[c as usize].activity {
             Activity::RunningChain => self.finish_chain(c),
-            Activity::RunningStep {
-                stream: super::state::Stream::On { timer_fired, .. },
-            } => *timer_fired = true, // the step ends with its stream
-            Activity::RunningStep { .. } => self.finish_timed_step(c),
+            // The step ends with its stream.
+            Activity::Streaming(link) => {
+                self.st[c as usize].activity = Activity::StreamingAfterTimer(link);
+            }
+            Activity::RunningStep => self.finish_timed_step(c),
             // A step timer is live only while its step or chain runs (an abort or a
             // failed stream moves the epoch on, which drops the event).
             _ => {}

@@ -5,7 +5,7 @@
 use super::interp::StepEnd;
 use super::program::{NONE, OpKind};
 use super::result::Metric;
-use super::state::{Activity, Facts, FailPhase, Link, Stream};
+use super::state::{Activity, Facts, FailPhase, Link};
 use super::transport::Transport;
 use super::vars::builtin;
 use super::world::{EvKind, World, purpose};
@@ -45,16 +45,11 @@ impl<T: Transport> World<'_, T> {
             Started::Runs(d) => d,
         };
         let st = &mut self.st[c as usize];
-        st.activity = Activity::RunningStep {
-            stream: if streams {
-                st.item = 0;
-                Stream::On {
-                    timer_fired: false,
-                    link: Link::Idle,
-                }
-            } else {
-                Stream::Off
-            },
+        st.activity = if streams {
+            st.item = 0;
+            Activity::Streaming(Link::Idle)
+        } else {
+            Activity::RunningStep
         };
         if let Some(d) = duration {
             self.schedule(self.now.saturating_add(d), c, EvKind::StepTimer);
@@ -326,7 +321,7 @@ impl<T: Transport> World<'_, T> {
     /// The random-stream key of the step at the cursor and its try.
     fn step_key(&self, c: u32) -> u32 {
         let st = &self.st[c as usize];
-        st.pc.wrapping_mul(64).wrapping_add(st.step_try)
+        st.pc.wrapping_mul(64).wrapping_add(u32::from(st.step_try))
     }
 
     /// The Windows Setup plan of the Upgrade OS step at the cursor.

@@ -9,27 +9,32 @@
 //!
 //! ```text
 //!  WaitingForPolicy --Policy--> WaitingForAvailable --Available--+
-//!         |  (already available)                                 |
-//!         +---------------------------------------------------> Notified
-//!                                                  pre-cache on |   ^ last item
-//!                                                               v   | (or no OS match)
-//!                                                          PreCaching
-//!                           Install/Deadline while downloading: install_clicked,
-//!                           the task sequence starts when this download ends
+//!        | (already available)                                   v
+//!        +-----------------------------------------------------> Notified
+//!                                        pre-cache on:  |   ^  last item (or no
+//!                                                       v   |  OS package matches)
+//!                                                   PreCaching
+//!                    Install/Deadline during a download |
+//!                                                       v
+//!                                             FinishingPreCache --its download ends--+
+//!                                                                                    |
+//!  Notified --Install/Deadline--> Stepping <-----------------------------------------+
+//!    (download_all_first: DownloadingAllFirst --last item--> Stepping)
 //!
-//!  Notified --Install/Deadline--> Stepping (the interpreter, within one event)
-//!       download_all_first: DownloadingAllFirst --each item's completion--+
-//!                                                                       |
-//!  Stepping: skip / enter groups / start the step at the cursor <--------+
-//!     - content missing ............. FetchingStep --completion--> Stepping
-//!     - a run of fixed steps ........ RunningChain --StepTimer--> Stepping
-//!     - a timed step ................ RunningStep  --StepTimer (and the stream, when
-//!                                       access_from_dp streams its content)
-//!                                       --> StepEnd applied --> Stepping
-//!     - an instant step ............. StepEnd applied, next step
-//!     - past the last step .......... Done (verdict: succeeded, failed, rolled back)
+//!  Stepping (the interpreter, inside one event): skip, enter groups, then the step
+//!  at the cursor:
+//!    - its content is missing ....... FetchingStep --item downloaded--> Stepping
+//!    - a run of fixed steps ......... RunningChain --StepTimer--> Stepping
+//!    - a timed step ................. RunningStep  --StepTimer--> StepEnd, Stepping
+//!    - streamed (access_from_dp) .... Streaming --StepTimer--> StreamingAfterTimer
+//!                                     Streaming --last item--> RunningStep
+//!                                     StreamingAfterTimer --last item--> StepEnd
+//!    - an instant step .............. StepEnd applied at once, next step
+//!    - past the last step ........... Done (verdict: succeeded, failed, rolled back)
 //!
-//!  any running activity --Timeout--> Done (failed, phase timeout)
+//!  any running activity --Timeout--> Done (failed in phase `timeout`)
+//!  a download that fails for good --> StepEnd (the step fails), or Done when it was
+//!  download-all-first; pre-cache just skips the item
 //! ```
 //!
 //! Windows Setup (Upgrade OS) is one timed step: its plan (`setup::model::plan`)

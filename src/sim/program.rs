@@ -11,7 +11,9 @@ use std::collections::HashMap;
 use super::vars::VarTable;
 use crate::scenario::model::{Dist, Scenario, UpdatesMode};
 use crate::tasksequence::cond::CompiledCondition;
-use crate::tasksequence::tree::{CheckReadiness, Node, RemoveWhat, StepKind, TaskSequence};
+use crate::tasksequence::tree::{
+    CheckReadiness, MAX_RETRY_COUNT, Node, RemoveWhat, StepKind, TaskSequence,
+};
 
 /// Index of "no node" / "no condition".
 pub(crate) const NONE: u32 = u32::MAX;
@@ -39,8 +41,8 @@ pub(crate) struct Op {
     pub(crate) continue_on_error: bool,
     /// Skipped.
     pub(crate) disabled: bool,
-    /// Extra attempts after a failure.
-    pub(crate) retry_count: u32,
+    /// Extra attempts after a failure (at most `MAX_RETRY_COUNT`).
+    pub(crate) retry_count: u16,
     /// Exit codes meaning success.
     pub(crate) success_codes: Vec<i64>,
     /// What it does.
@@ -404,7 +406,9 @@ impl<'a> Compiler<'a> {
             cond,
             continue_on_error: n.continue_on_error,
             disabled: n.disabled,
-            retry_count: n.retry_count,
+            // The readers refuse more; a tree built in code is held to the bound
+            // too, so the 16-bit try counter cannot wrap.
+            retry_count: n.retry_count.min(MAX_RETRY_COUNT) as u16,
             success_codes: success_override.unwrap_or_else(|| n.success_codes.clone()),
             kind,
         });

@@ -10,8 +10,9 @@ use crate::setup::model::SetupPhase;
 pub(crate) const NEVER: SimTime = SimTime::MAX;
 
 /// What a client is doing now: the one state of its lifecycle (the diagram is in
-/// [`crate::sim`]). Every handler reads it to decide what an event means and sets
-/// it when the client moves on; nothing else says where a client is.
+/// `sim/mod.rs`). Every handler reads it to decide what an event means and sets it
+/// when the client moves on; nothing else says where a client is. Two bytes: a
+/// variant and, for those that download, the state of the download ([`Link`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Activity {
     /// Has not received the deployment policy yet.
@@ -20,56 +21,33 @@ pub(crate) enum Activity {
     WaitingForAvailable,
     /// Notified; waiting for Install (or the deadline), nothing being downloaded.
     Notified,
-    /// Notified and pre-caching item `item` of its pre-cache list. When Install was
-    /// clicked meanwhile (`install_clicked`), the task sequence has started and runs
-    /// once this download ends (it is the same BITS job the step would start).
-    PreCaching {
-        /// Install was clicked during this download.
-        install_clicked: bool,
-        /// The download of the current item.
-        link: Link,
-    },
+    /// Notified and pre-caching item `item` of its pre-cache list.
+    PreCaching(Link),
+    /// Install was clicked during a pre-cache download: the task sequence has
+    /// started and runs once this download ends (it is the same BITS job the step
+    /// would start).
+    FinishingPreCache(Link),
     /// The task sequence runs and the interpreter is moving the cursor: a state held
     /// only inside one event's handling, until the next step starts or waits.
     Stepping,
     /// The task sequence started with download-all-first: downloading referenced
     /// item `item` before the first step.
-    DownloadingAllFirst {
-        /// The download of the current item.
-        link: Link,
-    },
+    DownloadingAllFirst(Link),
     /// Downloading item `item` of the content of the step at the cursor, before it
     /// runs.
-    FetchingStep {
-        /// The download of the current item.
-        link: Link,
-    },
+    FetchingStep(Link),
     /// The step at the cursor runs until its timer fires.
-    RunningStep {
-        /// Whether its content streams from a DP meanwhile (access content
-        /// directly from a DP): the step ends when both are done.
-        stream: Stream,
-    },
+    RunningStep,
+    /// The step at the cursor runs until its timer fires, and streams item `item` of
+    /// its content from a DP meanwhile (access content directly from a DP).
+    Streaming(Link),
+    /// The step's timer fired while it was still streaming: it ends with the stream.
+    StreamingAfterTimer(Link),
     /// Running the chain of fixed steps that starts at the cursor, as one event
     /// (`sim::chain`); it began at `since`.
     RunningChain,
     /// The task sequence ended; the [`Verdict`] says how.
     Done,
-}
-
-/// The content stream of a running step (access content directly from a DP).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Stream {
-    /// Nothing streams (any more): the step ends at its timer.
-    Off,
-    /// Streaming item `item`; `timer_fired`: the step's timed part already ended and
-    /// the step ends with the stream.
-    On {
-        /// The step's timer has fired.
-        timer_fired: bool,
-        /// The download of the current item.
-        link: Link,
-    },
 }
 
 /// Where the current download attempt stands.
@@ -91,28 +69,25 @@ pub(crate) enum Link {
 impl Activity {
     /// Whether the task sequence has started and not ended (outcome in progress).
     pub(crate) fn running(self) -> bool {
-        matches!(
+        !matches!(
             self,
-            Activity::PreCaching {
-                install_clicked: true,
-                ..
-            } | Activity::Stepping
-                | Activity::DownloadingAllFirst { .. }
-                | Activity::FetchingStep { .. }
-                | Activity::RunningStep { .. }
-                | Activity::RunningChain
+            Activity::WaitingForPolicy
+                | Activity::WaitingForAvailable
+                | Activity::Notified
+                | Activity::PreCaching(_)
+                | Activity::Done
         )
     }
 
     /// The download in progress, if this activity downloads.
     pub(crate) fn link(self) -> Option<Link> {
         match self {
-            Activity::PreCaching { link, .. }
-            | Activity::DownloadingAllFirst { link }
-            | Activity::FetchingStep { link }
-            | Activity::RunningStep {
-                stream: Stream::On { link, .. },
-            } => Some(link),
+            Activity::PreCaching(link)
+            | Activity::FinishingPreCache(link)
+            | Activity::DownloadingAllFirst(link)
+            | Activity::FetchingStep(link)
+            | Activity::Streaming(link)
+            | Activity::StreamingAfterTimer(link) => Some(link),
             _ => None,
         }
     }
@@ -120,21 +95,37 @@ impl Activity {
     /// Sets the state of the download in progress (no effect when none is).
     pub(crate) fn set_link(&mut self, new: Link) {
         match self {
-            Activity::PreCaching { link, .. }
-            | Activity::DownloadingAllFirst { link }
-            | Activity::FetchingStep { link }
-            | Activity::RunningStep {
-                stream: Stream::On { link, .. },
-            } => *link = new,
+            Activity::PreCaching(link)
+            | Activity::FinishingPreCache(link)
+            | Activity::DownloadingAllFirst(link)
+            | Activity::FetchingStep(link)
+            | Activity::Streaming(link)
+            | Activity::StreamingAfterTimer(link) => *link = new,
             _ => {}
         }
+    }
+
+    /// Whether the download is pre-cache's (its bytes count as pre-cache bytes).
+    pub(crate) fn precaching(self) -> bool {
+        matches!(
+            self,
+            Activity::PreCaching(_) | Activity::FinishingPreCache(_)
+        )
+    }
+
+    /// Whether the running step streams its content (no local copy is kept).
+    pub(crate) fn streaming(self) -> bool {
+        matches!(
+            self,
+            Activity::Streaming(_) | Activity::StreamingAfterTimer(_)
+        )
     }
 
     /// What the download is for, as the random-stream key of its attempts has
     /// always spelled it: 1 for pre-cache, 2 for the task sequence, 0 for none.
     pub(crate) fn owner_key(self) -> u32 {
         match self {
-            Activity::PreCaching { .. } => 1,
+            a if a.precaching() => 1,
             a if a.link().is_some() => 2,
             _ => 0,
         }
@@ -270,15 +261,17 @@ pub(crate) struct ClientState {
     /// content (download-all-first), or the step's content (fetched or streamed). 32
     /// bits: a step may list more than 65,535 items (issue 13).
     pub(crate) item: u32,
-    /// Step attempt (retryCount; 32 bits like `Node::retry_count`, so it cannot
-    /// wrap before reaching it).
-    pub(crate) step_try: u32,
+    /// Step attempt (retryCount): at most the op's `retry_count`, which the compiler
+    /// holds to `MAX_RETRY_COUNT` (65,535), so it cannot wrap (issue 13).
+    pub(crate) step_try: u16,
     /// Download attempt (0 = first); at most `MAX_DOWNLOAD_RETRIES`.
     pub(crate) attempt: u16,
     /// DP used for the current / last download.
     pub(crate) dp: u16,
-    /// Guards stale events and flows after an abort.
-    pub(crate) epoch: u16,
+    /// Guards stale events and flows after an abort or a failed stream. 32 bits: a
+    /// step retried 65,535 times whose stream fails each time moves it on once per
+    /// try, and a 16-bit epoch would wrap and revive a stale timer (issue 13).
+    pub(crate) epoch: u32,
     /// What the client is doing.
     pub(crate) activity: Activity,
     /// How the task sequence is going to end.

@@ -2,7 +2,7 @@
 //! sequence variables, and the content stream of a running step. What each step
 //! kind does is in `sim::kinds`.
 
-use super::state::{Activity, Facts, Stream};
+use super::state::{Activity, Facts};
 use super::transport::Transport;
 use super::vars::{VarStore, VarTable};
 use super::world::World;
@@ -95,18 +95,8 @@ impl<T: Transport> World<'_, T> {
             return;
         }
         let st = &mut self.st[c as usize];
-        let timer_fired = matches!(
-            st.activity,
-            Activity::RunningStep {
-                stream: Stream::On {
-                    timer_fired: true,
-                    ..
-                }
-            }
-        );
-        st.activity = Activity::RunningStep {
-            stream: Stream::Off,
-        };
+        let timer_fired = matches!(st.activity, Activity::StreamingAfterTimer(_));
+        st.activity = Activity::RunningStep;
         if timer_fired {
             self.finish_timed_step(c);
         }

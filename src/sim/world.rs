@@ -64,13 +64,13 @@ pub(crate) enum EvKind {
     Timeout,
 }
 
-/// A queued event: 8 bytes, copied, never allocated.
+/// A queued event: 12 bytes, copied, never allocated.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Event {
     /// Client.
     pub(crate) client: u32,
     /// Epoch of the client when scheduled (stale events are dropped).
-    pub(crate) epoch: u16,
+    pub(crate) epoch: u32,
     /// Kind.
     pub(crate) kind: EvKind,
 }
@@ -350,10 +350,7 @@ impl<'s, T: Transport> World<'s, T> {
     fn on_install(&mut self, c: u32) {
         let precaching = match self.st[c as usize].activity {
             Activity::Notified => false,
-            Activity::PreCaching {
-                install_clicked: false,
-                ..
-            } => true,
+            Activity::PreCaching(_) => true,
             _ => return,
         };
         self.st[c as usize].install_at = self.now;
@@ -373,11 +370,9 @@ impl<'s, T: Transport> World<'s, T> {
         // A pre-cache download in flight is not abandoned (it is the same BITS job the
         // task sequence would start); the task sequence starts when it ends.
         if precaching {
-            if let Activity::PreCaching {
-                install_clicked, ..
-            } = &mut self.st[c as usize].activity
-            {
-                *install_clicked = true;
+            let st = &mut self.st[c as usize];
+            if let Activity::PreCaching(link) = st.activity {
+                st.activity = Activity::FinishingPreCache(link);
             }
             return;
         }

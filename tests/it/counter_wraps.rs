@@ -225,3 +225,32 @@ fn u16_download_retry_variable_wrap() {
     let failures = csv_rows(&out.join("failures.csv"));
     assert_eq!(failures[0]["phase"], "download", "{failures:?}");
 }
+
+#[test]
+fn u16_epoch_wrap() {
+    // A streamed step (access content directly from a DP) whose stream fails every
+    // time is retried 65,535 times; each failed try moves the client's epoch on and
+    // leaves that try's one-day timer behind, stale. With a 16-bit epoch the 65,536th
+    // move wrapped it back to the first try's value, and that stale timer ended the
+    // next, two-day step after one day.
+    let client = "download_retry_count = 0\n\
+                  transient_failure = { wired = 1.0, wireless = 1.0, vpn = 1.0 }";
+    let ts = "[[task_sequence.steps]]\ntype = \"run\"\nname = \"Streamed\"\n\
+              package = \"C0\"\nduration = \"1d\"\nretry_count = 65535\n\
+              continue_on_error = true\n\
+              [[task_sequence.steps]]\ntype = \"run\"\nname = \"Long\"\nduration = \"2d\"\n";
+    let deployment = "user_start = \"0s\"\ndp_option = \"access_from_dp\"";
+    let text = scenario_with(1, "package", deployment, client, ts);
+    let (o, _dir, out) = run_limited(&text);
+    assert_ok(&o);
+    let s = summary(&out);
+    assert_eq!(s["outcomes"]["succeeded"], 1, "{}", s["outcomes"]);
+    let steps = csv_rows(&out.join("steps.csv"));
+    assert_eq!(steps[0]["ran"], "65536");
+    assert_eq!(steps[0]["failed"], "1");
+    let ts_max = s["latency"]["task_sequence"]["max"].as_f64().unwrap();
+    assert!(
+        ts_max >= 2.0 * 86_400.0,
+        "the two-day step ended early: the task sequence took {ts_max} s"
+    );
+}
