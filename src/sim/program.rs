@@ -464,6 +464,25 @@ pub(crate) fn compile_ts(s: &Scenario, ts: &TaskSequence) -> Result<Program, Com
             }
         }
     }
+    // A client's epoch moves once per try of a step whose stream fails for good, and
+    // once at a timeout; the interpreter only moves forward, so each op runs at most
+    // retry_count + 1 times. Bounding the sum keeps the epoch within what an event
+    // carries, so a stale event can never pass for a live one.
+    let moves = 1 + c
+        .ops
+        .iter()
+        .map(|o| u64::from(o.retry_count) + 1)
+        .sum::<u64>();
+    if moves > u64::from(super::world::MAX_EPOCH) {
+        return Err(CompileError {
+            step: String::new(),
+            message: format!(
+                "the steps' tries (retry_count + 1 each) add up to {moves} per client, more \
+                 than the {} a run can follow",
+                super::world::MAX_EPOCH
+            ),
+        });
+    }
     if c.vars.len() > u16::MAX as usize {
         return Err(CompileError {
             step: String::new(),
@@ -478,4 +497,58 @@ pub(crate) fn compile_ts(s: &Scenario, ts: &TaskSequence) -> Result<Program, Com
         vars: c.vars,
         referenced: c.referenced,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::world::{EvKind, Event, MAX_EPOCH};
+    use std::path::Path;
+
+    fn with_steps(n: usize, retries: u32) -> Scenario {
+        let text = "name = \"t\"\n[fleet]\nclients = 1\n[[distribution_points]]\nname = \"DP\"\n\
+                    bandwidth = \"1Gbps\"\n[task_sequence]\n[[task_sequence.steps]]\n\
+                    type = \"run\"\nname = \"r\"\n";
+        let mut s =
+            crate::scenario::load_str(text, Path::new("t.toml"), Path::new("."), &[]).unwrap();
+        let step = |i: usize| {
+            let mut n = Node::new(
+                format!("s{i}"),
+                StepKind::Timed {
+                    step_type: "T".into(),
+                    duration: None,
+                    properties: Vec::new(),
+                },
+            );
+            n.retry_count = retries;
+            n
+        };
+        s.task_sequence.steps = (0..n).map(step).collect();
+        s
+    }
+
+    #[test]
+    fn tries_that_could_wrap_the_epoch_are_refused() {
+        // 4,095 steps of 65,536 tries each stay under 2^28 epoch moves; 4,097 do not.
+        assert!(compile(&with_steps(4095, MAX_RETRY_COUNT)).is_ok());
+        let e = compile(&with_steps(4097, MAX_RETRY_COUNT)).err().unwrap();
+        assert!(e.message.contains("add up to 268500993"), "{e}");
+    }
+
+    #[test]
+    fn a_tree_built_in_code_is_held_to_the_retry_bound() {
+        let p = compile(&with_steps(1, u32::MAX)).unwrap();
+        assert_eq!(u32::from(p.ops[0].retry_count), MAX_RETRY_COUNT);
+    }
+
+    #[test]
+    fn an_event_carries_every_epoch_and_kind_it_can_hold() {
+        for kind in [EvKind::Policy, EvKind::StepTimer, EvKind::Timeout] {
+            for epoch in [0, 1, 65_535, 65_536, MAX_EPOCH] {
+                let e = Event::new(7, epoch, kind);
+                assert_eq!((e.client, e.epoch(), e.kind()), (7, epoch, kind));
+            }
+        }
+        assert_eq!(std::mem::size_of::<Event>(), 8);
+    }
 }

@@ -268,9 +268,10 @@ pub(crate) struct ClientState {
     pub(crate) attempt: u16,
     /// DP used for the current / last download.
     pub(crate) dp: u16,
-    /// Guards stale events and flows after an abort or a failed stream. 32 bits: a
-    /// step retried 65,535 times whose stream fails each time moves it on once per
-    /// try, and a 16-bit epoch would wrap and revive a stale timer (issue 13).
+    /// Guards stale events and flows after an abort or a failed stream. Up to 28
+    /// bits (`world::MAX_EPOCH`; the compiler bounds how far it can move): a step
+    /// retried 65,535 times whose stream fails each time moves it on once per try,
+    /// and a 16-bit epoch wrapped and revived a stale timer (issue 13).
     pub(crate) epoch: u32,
     /// What the client is doing.
     pub(crate) activity: Activity,

@@ -64,15 +64,56 @@ pub(crate) enum EvKind {
     Timeout,
 }
 
-/// A queued event: 12 bytes, copied, never allocated.
+impl EvKind {
+    const ALL: [EvKind; 8] = [
+        EvKind::Policy,
+        EvKind::Available,
+        EvKind::Install,
+        EvKind::Deadline,
+        EvKind::StepTimer,
+        EvKind::Retry,
+        EvKind::Fallback,
+        EvKind::Timeout,
+    ];
+}
+
+/// Bits of [`Event`]'s packed word that hold the kind; the epoch has the rest.
+const KIND_BITS: u32 = 4;
+
+/// Largest epoch an event can carry: a client's epoch never exceeds it, because the
+/// compiler refuses a task sequence whose tries could move it further
+/// (`program::compile_ts`).
+pub(crate) const MAX_EPOCH: u32 = u32::MAX >> KIND_BITS;
+
+/// A queued event: 8 bytes (the client, then its epoch and the kind in one word),
+/// copied, never allocated. Millions are queued at once, so it stays this small.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Event {
     /// Client.
     pub(crate) client: u32,
-    /// Epoch of the client when scheduled (stale events are dropped).
-    pub(crate) epoch: u32,
-    /// Kind.
-    pub(crate) kind: EvKind,
+    /// Epoch of the client when scheduled (stale events are dropped) and the kind.
+    packed: u32,
+}
+
+impl Event {
+    pub(crate) fn new(client: u32, epoch: u32, kind: EvKind) -> Event {
+        debug_assert!(epoch <= MAX_EPOCH);
+        Event {
+            client,
+            packed: (epoch << KIND_BITS) | kind as u32,
+        }
+    }
+
+    /// The client's epoch when the event was scheduled.
+    pub(crate) fn epoch(self) -> u32 {
+        self.packed >> KIND_BITS
+    }
+
+    /// What the event is.
+    pub(crate) fn kind(self) -> EvKind {
+        let i = (self.packed & ((1 << KIND_BITS) - 1)) as usize;
+        EvKind::ALL.get(i).copied().unwrap_or(EvKind::Policy)
+    }
 }
 
 /// A distribution point at run time.
@@ -264,14 +305,7 @@ impl<'s, T: Transport> World<'s, T> {
     /// Schedules an event for a client at its current epoch.
     pub(crate) fn schedule(&mut self, t: SimTime, c: u32, kind: EvKind) {
         let epoch = self.st[c as usize].epoch;
-        self.queue.push(
-            t,
-            Event {
-                client: c,
-                epoch,
-                kind,
-            },
-        );
+        self.queue.push(t, Event::new(c, epoch, kind));
     }
 
     /// Hints the cache to load client `c`'s state, attributes, cached content and
@@ -293,10 +327,10 @@ impl<'s, T: Transport> World<'s, T> {
     /// Handles one queued event.
     pub(crate) fn handle(&mut self, ev: Event) {
         let c = ev.client;
-        if self.st[c as usize].epoch != ev.epoch {
+        if self.st[c as usize].epoch != ev.epoch() {
             return;
         }
-        match ev.kind {
+        match ev.kind() {
             EvKind::Policy => {
                 self.trace(c, "policy", u32::MAX, String::new);
                 self.st[c as usize].policy_at = self.now;

@@ -2,7 +2,10 @@
 //! step listing 65,536 content items, 70,000 applications or a retry count of 65,536
 //! wrapped them and the run looped forever. Each test runs the binary under a time
 //! limit: a list is now walked to its end, a retry count past the bound is refused
-//! with a located error (exit 2), and no input holds the clock still forever.
+//! with a located error (exit 2), and no input holds the clock still forever. The
+//! epoch that drops stale timers is wide enough for every try a task sequence can
+//! make, and the indices a client stores in 8 or 16 bits (language, model) are
+//! bounded where the scenario is read.
 
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -252,5 +255,54 @@ fn u16_epoch_wrap() {
     assert!(
         ts_max >= 2.0 * 86_400.0,
         "the two-day step ended early: the task sequence took {ts_max} s"
+    );
+}
+
+/// Runs `validate` on a one-DP scenario with `fleet` lines; returns exit code and
+/// stderr.
+fn validate_fleet(fleet: &str) -> (Option<i32>, String) {
+    let text = format!(
+        "name = \"n\"\n[fleet]\nclients = 1\n{fleet}\n[[distribution_points]]\nname = \"DP\"\n\
+         bandwidth = \"1Gbps\"\n[task_sequence]\ntemplate = \"win10-inplace-upgrade\"\n"
+    );
+    let (_dir, sc) = scenario(&text);
+    let o = fleetsim(&["validate", sc.to_str().unwrap()]);
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn u8_language_index_bound() {
+    // A client keeps its language as an 8-bit index: 256 languages fit, 257 are
+    // refused at the table instead of at run time under `fleet.clients`.
+    let table = |n: u32| {
+        let items: Vec<String> = (1..=n).map(|i| format!("{i} = 1")).collect();
+        format!("language = {{ {} }}", items.join(", "))
+    };
+    let (code, err) = validate_fleet(&table(256));
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = validate_fleet(&table(257));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("scenario.toml:4:")
+            && err.contains("fleet.language: 257 labels, expected at most 256"),
+        "{err}"
+    );
+}
+
+#[test]
+fn u16_model_index_bound() {
+    let table = |n: u32| {
+        let items: Vec<String> = (0..n).map(|i| format!("m{i} = 1")).collect();
+        format!("model = {{ {} }}", items.join(", "))
+    };
+    let (code, err) = validate_fleet(&table(65_536));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("scenario.toml:4:")
+            && err.contains("fleet.model: 65536 labels, expected at most 65535"),
+        "{err}"
     );
 }
