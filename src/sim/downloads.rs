@@ -35,56 +35,56 @@ impl<T: Transport> World<'_, T> {
         })
     }
 
-    /// Item `sub` of the content the step at the cursor needs before (or while) it
+    /// Item number `item` of the content the step at the cursor needs before (or while) it
     /// runs, `None` past the end; `Err(code)` when the step cannot get its content
     /// (no OS package matches the client). Read item by item, never built as a
     /// list: a step may list tens of thousands of items, and rebuilding the list at
     /// each finished download was quadratic.
-    pub(crate) fn needed_item(&self, c: u32, sub: u32) -> Result<Option<u32>, u32> {
+    pub(crate) fn needed_item(&self, c: u32, item: u32) -> Result<Option<u32>, u32> {
         let op = &self.prog.ops[self.st[c as usize].pc as usize];
-        let sub = sub as usize;
+        let item = item as usize;
         Ok(match &op.kind {
-            OpKind::Download { content, .. } => content.get(sub).copied(),
-            OpKind::InstallApplications { apps, .. } => apps.get(sub).copied(),
+            OpKind::Download { content, .. } => content.get(item).copied(),
+            OpKind::InstallApplications { apps, .. } => apps.get(item).copied(),
             OpKind::Run {
                 package: Some(p), ..
             }
-            | OpKind::InstallPackage { package: Some(p) } => (sub == 0).then_some(*p),
+            | OpKind::InstallPackage { package: Some(p) } => (item == 0).then_some(*p),
             OpKind::UpgradeOs {
                 content, drivers, ..
             } => {
                 if content.is_empty() {
-                    drivers.get(sub).copied()
+                    drivers.get(item).copied()
                 } else {
                     let os = self
                         .matching_os(c, content)
                         .ok_or(codes::NO_MATCHING_OS_PACKAGE)?;
-                    match sub.checked_sub(1) {
+                    match item.checked_sub(1) {
                         None => Some(os),
                         Some(d) => drivers.get(d).copied(),
                     }
                 }
             }
             OpKind::InstallUpdates { mode } if *mode != UpdatesMode::None => {
-                self.updates.get(sub).copied()
+                self.updates.get(item).copied()
             }
             _ => None,
         })
     }
 
-    /// Item `sub` of what pre-cache downloads for client `c`: its OS upgrade package
+    /// Item number `item` of what pre-cache downloads for client `c`: its OS upgrade package
     /// (by architecture and language) first, then every other referenced content,
     /// whatever the step conditions (article, "Configure pre-cache content").
     /// `Err(code)` when the deployment references OS packages and none matches.
-    pub(crate) fn precache_item(&self, c: u32, sub: u32) -> Result<Option<u32>, u32> {
-        let sub = sub as usize;
+    pub(crate) fn precache_item(&self, c: u32, item: u32) -> Result<Option<u32>, u32> {
+        let item = item as usize;
         if self.referenced_os.is_empty() {
-            return Ok(self.precache_common.get(sub).copied());
+            return Ok(self.precache_common.get(item).copied());
         }
         let os = self
             .matching_os(c, &self.referenced_os)
             .ok_or(codes::NO_MATCHING_OS_PACKAGE)?;
-        Ok(match sub.checked_sub(1) {
+        Ok(match item.checked_sub(1) {
             None => Some(os),
             Some(i) => self.precache_common.get(i).copied(),
         })
@@ -92,10 +92,10 @@ impl<T: Transport> World<'_, T> {
 
     /// Whether everything pre-cache wanted is cached.
     pub(crate) fn precache_complete(&self, c: u32) -> bool {
-        let mut sub = 0;
+        let mut item = 0;
         loop {
-            match self.precache_item(c, sub) {
-                Ok(Some(i)) if self.cache.has(c, i) => sub += 1,
+            match self.precache_item(c, item) {
+                Ok(Some(i)) if self.cache.has(c, i) => item += 1,
                 Ok(Some(_)) | Err(_) => return false,
                 Ok(None) => return true,
             }
