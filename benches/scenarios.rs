@@ -44,7 +44,7 @@ fn full(c: &mut Criterion) {
         if let Ok(prog) = sim::program::compile(&s) {
             eprintln!(
                 "{file}: {} bytes of state per client (sim::bytes_per_client)",
-                sim::bytes_per_client(&s, prog.vars.len())
+                sim::bytes_per_client(&s, prog.variables())
             );
         }
         g.throughput(Throughput::Elements(events));

@@ -1,19 +1,25 @@
 //! fleetsim: a discrete-event simulator of ConfigMgr in-place upgrade rollouts and a
 //! load tester for distribution points.
 //!
-//! The layers, bottom up (arrows point down; no module imports one above it):
+//! The layers, bottom up. A module imports only modules of lower layers, never one
+//! beside or above it; `tests/it/layering.rs` reads every `crate::` path and fails
+//! on an arrow that points up.
 //!
-//! - [`engine`]: simulated time, the event queue, seeded random streams. Knows nothing
-//!   of Windows.
-//! - [`net`]: max-min fair sharing of links by fluid flows.
-//! - the domain: [`fleet`] (clients), [`tasksequence`] (the step tree and its
-//!   interpreter), [`deployment`] and [`setup`] (Windows Setup),
-//!   tied together by [`sim`].
-//! - I/O: [`scenario`] (reading), [`output`] (summary, CSV, histograms, plots),
-//!   [`report`] (HTML report, comparisons).
-//! - [`load`]: live load tests of real distribution points over HTTP.
-//! - [`study`]: sweeps, replications, plans and merges over many runs.
-//! - [`cli`]: the `fleetsim` commands.
+//! 1. [`engine`] (simulated time, the event queue, seeded random streams; knows
+//!    nothing of Windows) and [`diag`] (located input errors).
+//! 2. [`net`] (max-min fair sharing of links by fluid flows) and [`domain`] (the
+//!    vocabulary the domain shares: distributions, machine attributes, the fleet and
+//!    site descriptions, Windows Setup's parameters).
+//! 3. [`input`]: reading files, TOML values, units and distributions.
+//! 4. The domain models: [`fleet`] (clients), [`setup`] (Windows Setup) and
+//!    [`tasksequence`] (the step tree, its readers and conditions).
+//! 5. [`scenario`]: the scenario reader, which composes the models' inputs.
+//! 6. [`sim`]: the rollout simulation that ties the models together.
+//! 7. [`output`]: summary, CSV, histograms, plots.
+//! 8. [`report`] (HTML report, comparisons), [`load`] (live load tests of real
+//!    distribution points over HTTP) and [`study`] (sweeps, replications, plans and
+//!    merges over many runs).
+//! 9. [`cli`]: the `fleetsim` commands.
 #![warn(missing_docs)]
 // No panics on input: data read from users is accessed with `get` and typed errors.
 // The per-event modules that index by ids they assigned themselves say so in an
@@ -22,8 +28,10 @@
 
 pub mod cli;
 pub mod diag;
+pub mod domain;
 pub mod engine;
 pub mod fleet;
+pub mod input;
 pub mod load;
 pub mod net;
 pub mod output;

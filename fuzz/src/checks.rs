@@ -25,6 +25,11 @@ use fleetsim::tasksequence::wql::Query;
 use fleetsim::tasksequence::{inline, lint, print, xml};
 use toml::de::DeTable;
 
+// A file of its own (this one is long); `#[path]` so that the regression replay,
+// which includes this file from `tests/it`, finds it too.
+#[path = "counters.rs"]
+pub mod counters;
+
 /// A fuzz target's check: panics when the property fails.
 pub type Check = fn(&[u8]);
 
@@ -39,6 +44,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("condition", condition),
     ("expand", expand_vars),
     ("simulate", simulate),
+    ("counters", counters::counters),
 ];
 
 /// A folder that does not exist, so relative `csv = ...` / `xml = ...` paths in fuzzed

@@ -13,8 +13,21 @@
 use rand::Rng;
 use rayon::prelude::*;
 
+use crate::domain::{Arch, Fleet, NetType, OsVersion, Power, Site, Weights};
 use crate::engine::rng::{self, StreamRng};
-use crate::scenario::model::{Arch, NetType, OsVersion, Power, Scenario, Weights};
+
+/// What fleet generation reads from a scenario: the `[fleet]` weights, the sites and
+/// the root seed. A view rather than the scenario itself, so that this layer needs
+/// nothing from the reader above it (`Scenario::population` builds one).
+#[derive(Debug, Clone, Copy)]
+pub struct Population<'a> {
+    /// Root seed of every random stream.
+    pub seed: u64,
+    /// `[fleet]`.
+    pub fleet: &'a Fleet,
+    /// `[[sites]]`, whose shares place clients and whose DPs serve them.
+    pub sites: &'a [Site],
+}
 
 /// Random-stream purposes used by fleet generation (kinds 1..=9 are reserved for it).
 pub mod purpose {
@@ -99,7 +112,7 @@ fn unit(r: &mut StreamRng) -> f64 {
 
 /// Number of clients per site: shares times N, rounded by largest remainder so that
 /// the counts add up to N exactly (ties go to the earlier site).
-pub fn site_counts(s: &Scenario) -> Vec<u64> {
+pub fn site_counts(s: &Population<'_>) -> Vec<u64> {
     let n = s.fleet.clients;
     let total: f64 = s.sites.iter().map(|x| x.share).sum();
     let exact: Vec<f64> = s.sites.iter().map(|x| x.share / total * n as f64).collect();
@@ -129,7 +142,7 @@ pub fn site_counts(s: &Scenario) -> Vec<u64> {
 }
 
 /// The site of every client id: contiguous blocks in site order.
-pub fn site_starts(s: &Scenario) -> Vec<u64> {
+pub fn site_starts(s: &Population<'_>) -> Vec<u64> {
     let mut starts = Vec::with_capacity(s.sites.len() + 1);
     let mut acc = 0;
     starts.push(0);
@@ -177,8 +190,8 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 }
 
 /// Draws client `id` (which stands in site `site`).
-pub fn draw_client(s: &Scenario, id: u64, site: usize) -> ClientAttrs {
-    let seed = s.simulation.seed;
+pub fn draw_client(s: &Population<'_>, id: u64, site: usize) -> ClientAttrs {
+    let seed = s.seed;
     let f = &s.fleet;
     let mut r = rng::stream(seed, id, rng::purpose(purpose::ATTRIBUTES, 0));
     // One uniform number per attribute: drawn, or an exact-share position.
@@ -249,7 +262,7 @@ pub fn draw_client(s: &Scenario, id: u64, site: usize) -> ClientAttrs {
 
 /// Generates the whole fleet (in parallel; the result does not depend on the number
 /// of threads because each client uses only its own stream).
-pub fn generate(s: &Scenario) -> Vec<ClientAttrs> {
+pub fn generate(s: &Population<'_>) -> Vec<ClientAttrs> {
     let starts = site_starts(s);
     (0..s.fleet.clients)
         .into_par_iter()

@@ -15,6 +15,13 @@ use crate::engine::time::{DAY, HOUR, MINUTE, SECOND, SimTime};
 /// One mebibyte: ConfigMgr's "MB" for the client cache is 2^20 bytes.
 pub const MIB: u64 = 1 << 20;
 
+/// Most download retries (`client.download_retry_count`; the task sequence variable
+/// `SMSTSDownloadRetryCount` is held to the same bound when it is read). Retries of a
+/// transfer that fails at once all happen at one instant when the retry delay is 0,
+/// so the count must be finite and small enough to simulate (issue 13: 65,536 used to
+/// wrap a 16-bit counter and retry forever).
+pub const MAX_DOWNLOAD_RETRIES: u32 = 65_535;
+
 /// Longest horizon accepted: ten years of 365 days. Longer runs are typing mistakes
 /// (`210d` vs `21000d`), and every time in the model stays far from `u64` overflow.
 pub const MAX_HORIZON: SimTime = 3650 * DAY;

@@ -131,7 +131,7 @@ pub(crate) fn read_client(
     };
     s.check_keys(CLIENT_KEYS, errors);
     c.policy_poll = s.dist("policy_poll", Quantity::Duration, c.policy_poll, errors);
-    let max = i128::from(u32::MAX);
+    let max = i128::from(super::defaults::MAX_DOWNLOAD_RETRIES);
     c.download_retry_count = s.or(
         "download_retry_count",
         c.download_retry_count,

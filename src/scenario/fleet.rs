@@ -104,6 +104,15 @@ pub(crate) fn read_fleet(
         errors,
     )
     .unwrap_or(fleet.model);
+    // A client stores its language in 8 bits and its model in 16 (`ClientAttrs`).
+    at_most(&s, "language", fleet.language.items.len(), 256, errors);
+    at_most(
+        &s,
+        "model",
+        fleet.model.items.len(),
+        usize::from(u16::MAX),
+        errors,
+    );
     fleet.free_disk = s.dist("free_disk", Quantity::Size, fleet.free_disk, errors);
     fleet.memory = s.dist("memory", Quantity::Size, fleet.memory, errors);
     fleet.cpu_mhz = s.dist("cpu_mhz", Quantity::Number, fleet.cpu_mhz, errors);
@@ -112,6 +121,16 @@ pub(crate) fn read_fleet(
     fleet.third_party_encryption = s.or("third_party_encryption", 0.0, &value::probability, errors);
     fleet.exact_shares = s.or("exact_shares", false, &value::boolean, errors);
     fleet
+}
+
+/// Refuses a weight table with more than `max` labels, at the table.
+fn at_most(s: &Section<'_, '_>, name: &str, n: usize, max: usize, errors: &mut Vec<Diagnostic>) {
+    if let Some(v) = s.get(name)
+        && n > max
+    {
+        let m = format!("{n} labels, expected at most {max}");
+        errors.push(s.ctx.diag(v.span(), &s.key(name), m));
+    }
 }
 
 /// A decimal LCID (`1033`); refuses signs, hex and anything above `u32`.

@@ -30,7 +30,6 @@ mod check;
 mod content;
 pub mod defaults;
 mod deployment;
-pub mod dist;
 mod fields;
 mod fleet;
 pub mod model;
@@ -40,8 +39,9 @@ mod setup;
 mod source;
 mod tasksequence;
 mod topology;
-pub mod units;
-pub mod value;
+
+/// The shared readers, re-exported where they were (they live in [`crate::input`]).
+pub use crate::input::{dist, units, value};
 
 #[cfg(test)]
 mod proptests;
@@ -56,7 +56,6 @@ use crate::diag::{Diagnostic, InputError};
 pub use check::warnings;
 use model::Scenario;
 pub use overrides::blame;
-pub(crate) use source::read_limited;
 
 /// Reads, overrides, checks and resolves a scenario file. `overrides` are the
 /// `--set KEY=VALUE` arguments, applied in order (a later one wins).

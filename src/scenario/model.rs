@@ -8,6 +8,9 @@
 
 use std::path::PathBuf;
 
+pub use crate::domain::{
+    Arch, Dist, Fallback, Fleet, NetType, OsVersion, Power, SetupModel, Site, UpdatesMode, Weights,
+};
 use crate::engine::time::SimTime;
 use crate::tasksequence::tree::TaskSequence;
 
@@ -71,138 +74,6 @@ pub struct Simulation {
     pub bandwidth_interval: SimTime,
 }
 
-/// A probability distribution of a quantity in base units (microseconds for durations,
-/// bytes for sizes, plain numbers otherwise). Sampling lives in `scenario::dist`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Dist {
-    /// Always `value`.
-    Fixed(f64),
-    /// Uniform on `[min, max]`.
-    Uniform {
-        /// Lower bound.
-        min: f64,
-        /// Upper bound.
-        max: f64,
-    },
-    /// Exponential with the given mean.
-    Exponential {
-        /// Mean.
-        mean: f64,
-    },
-    /// Normal, optionally truncated to `[min, max]` by clamping.
-    Normal {
-        /// Mean.
-        mean: f64,
-        /// Standard deviation.
-        sd: f64,
-        /// Lower clamp.
-        min: Option<f64>,
-        /// Upper clamp.
-        max: Option<f64>,
-    },
-    /// Log-normal given by its median (`exp(mu)`) and `sigma`.
-    LogNormal {
-        /// Median.
-        median: f64,
-        /// Sigma of the underlying normal.
-        sigma: f64,
-    },
-    /// Uniform choice among observed values (from `values` or a CSV file's first column).
-    Empirical {
-        /// The observations, in base units; never empty.
-        values: Vec<f64>,
-    },
-}
-
-/// Weighted choice among labelled alternatives, normalised so weights sum to 1.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Weights<T> {
-    /// `(value, probability)` in the order written in the scenario (deterministic draws).
-    pub items: Vec<(T, f64)>,
-}
-
-/// Processor architecture of a client and of an OS upgrade package.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Arch {
-    /// 64-bit.
-    X64,
-    /// 32-bit.
-    X86,
-}
-
-/// Power state of a client when the task sequence runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Power {
-    /// On mains power.
-    Ac,
-    /// On battery.
-    Battery,
-}
-
-/// How a client is connected; selects its link cap and transient failure rate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum NetType {
-    /// Corporate wired network.
-    Wired,
-    /// Wireless.
-    Wireless,
-    /// Remote, over VPN.
-    Vpn,
-}
-
-/// The operating system a client runs before the upgrade.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum OsVersion {
-    /// Windows 7 SP1 (6.1.7601).
-    Win7,
-    /// Windows 8.1 (6.3.9600).
-    Win81,
-    /// Windows 10 (10.0.x): a feature-update upgrade.
-    Win10,
-    /// Windows Server 2012 (6.2.9200), upgraded to Server 2016.
-    Server2012,
-    /// Windows Server 2012 R2 (6.3.9600), upgraded to Server 2016.
-    Server2012R2,
-}
-
-/// `[fleet]`: how clients are drawn. Every client draws each attribute independently
-/// from its own random stream.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Fleet {
-    /// Number of clients.
-    pub clients: u64,
-    /// Default `{ x64 = 0.85, x86 = 0.15 }`.
-    pub architecture: Weights<Arch>,
-    /// Decimal LCIDs; default `{ 1033 = 1.0 }`.
-    pub language: Weights<u32>,
-    /// Default `{ ac = 0.8, battery = 0.2 }`.
-    pub power: Weights<Power>,
-    /// Default `{ wired = 0.7, wireless = 0.25, vpn = 0.05 }`.
-    pub network: Weights<NetType>,
-    /// Operating system before the upgrade; default `{ win7 = 0.6, win81 = 0.4 }`.
-    pub os: Weights<OsVersion>,
-    /// Free disk in bytes; default normal(60 GB, 25 GB) truncated at 1 GB.
-    pub free_disk: Dist,
-    /// Physical memory in bytes; default fixed 8 GiB.
-    pub memory: Dist,
-    /// Processor speed in MHz; default fixed 2400.
-    pub cpu_mhz: Dist,
-    /// Hardware model names (`Win32_ComputerSystemProduct.Name`); default `{ "Generic PC" = 1 }`.
-    pub model: Weights<String>,
-    /// Share of clients with an application that blocks setup (default 0.0).
-    pub incompatible_app: f64,
-    /// Share with a driver that makes setup roll back (default 0.0).
-    pub incompatible_driver: f64,
-    /// Share with third-party disk encryption needing `/ReflectDrivers` (default 0.0).
-    pub third_party_encryption: f64,
-    /// `exact_shares = true`: every weighted attribute and share is assigned in exact
-    /// proportions (largest remainder) instead of drawn independently per client, so
-    /// `network = { wired = 0.5, vpn = 0.5 }` over 100 clients gives exactly 50 and 50.
-    /// Assignment goes through a fixed permutation per attribute, so attributes stay
-    /// uncorrelated. Default false.
-    pub exact_shares: bool,
-}
-
 /// `[network]`: per-client link cap by network type, bits/s.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetworkCaps {
@@ -225,29 +96,15 @@ impl NetworkCaps {
     }
 }
 
-/// `[[sites]]`: a boundary group.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Site {
-    /// Unique name.
-    pub name: String,
-    /// Fraction of the fleet (normalised over all sites).
-    pub share: f64,
-    /// WAN link (bits/s) shared by this site's downloads from DPs of other sites; `None`
-    /// means unconstrained.
-    pub wan: Option<u64>,
-    /// Indices into `Scenario::distribution_points` of the site's own DPs (may be empty).
-    pub distribution_points: Vec<usize>,
-    /// Boundary-group fallback.
-    pub fallback: Option<Fallback>,
-}
-
-/// Boundary-group fallback: after `after` without content, use these DPs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Fallback {
-    /// Wait before falling back (ConfigMgr default 120 minutes, NOTES.md).
-    pub after: SimTime,
-    /// Indices into `Scenario::distribution_points`.
-    pub distribution_points: Vec<usize>,
+impl Scenario {
+    /// The view of this scenario that fleet generation reads.
+    pub fn population(&self) -> crate::fleet::Population<'_> {
+        crate::fleet::Population {
+            seed: self.simulation.seed,
+            fleet: &self.fleet,
+            sites: &self.sites,
+        }
+    }
 }
 
 /// `[[distribution_points]]`.
@@ -338,17 +195,6 @@ pub enum DpOption {
     AccessFromDp,
 }
 
-/// Which software updates Install Software Updates applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UpdatesMode {
-    /// Required updates only.
-    Required,
-    /// All updates targeted at the client.
-    All,
-    /// None.
-    None,
-}
-
 /// `[deployment]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Deployment {
@@ -410,36 +256,4 @@ impl TransientFailure {
             NetType::Vpn => self.vpn,
         }
     }
-}
-
-/// `[setup]`: durations of Windows Setup's phases (distributions in microseconds)
-/// and the probabilities of failures not tied to a client attribute.
-///
-/// Defaults (`scenario::defaults::setup`): the offline phases (restart, SafeOS, first
-/// and second boot) average 32 minutes, matching the "about 30 minutes" offline time
-/// of Windows 10 1803 (NOTES.md; 51 minutes for 1709).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SetupModel {
-    /// Compatibility scan (also the whole of a scan-only run); default normal(10m, 3m),
-    /// at least 2m.
-    pub compat_scan: Dist,
-    /// Downlevel phase (online, user can work); default normal(45m, 15m), at least 10m.
-    pub downlevel: Dist,
-    /// The restart into SafeOS; default fixed 2m.
-    pub restart: Dist,
-    /// SafeOS phase (offline); default normal(10m, 3m), at least 3m.
-    pub safeos: Dist,
-    /// First boot (offline); default normal(12m, 4m), at least 3m.
-    pub first_boot: Dist,
-    /// Second boot / OOBE (offline); default normal(8m, 3m), at least 2m.
-    pub second_boot: Dist,
-    /// Rollback to the previous OS after a failure past the first restart; default
-    /// normal(40m, 10m), at least 10m.
-    pub rollback: Dist,
-    /// Probability of a random driver/migration failure after the restart (rolls back);
-    /// default 0.
-    pub random_rollback: f64,
-    /// Duration of steps that have no model of their own ("timed only" steps); default
-    /// fixed 30s.
-    pub default_step: Dist,
 }

@@ -73,6 +73,17 @@ pub(crate) fn read_topology(
     for t in &dp_tables {
         t.check_keys(DP_KEYS, errors);
     }
+    // Clients and downloads store a site and a DP in 16 bits, u16::MAX meaning none.
+    let max = usize::from(u16::MAX) - 1;
+    for (v, n, key) in [
+        (sites_v, site_tables.len(), "sites"),
+        (dps_v, dp_tables.len(), "distribution_points"),
+    ] {
+        if let Some(v) = v.filter(|_| n > max) {
+            let m = format!("{n} tables, expected at most {max}");
+            errors.push(ctx.diag(v.span(), key, m));
+        }
+    }
     let implicit_site = site_tables.is_empty();
     let site_names = if implicit_site {
         vec![DEFAULT_SITE.to_string()]

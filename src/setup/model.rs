@@ -17,8 +17,8 @@
 use rand::Rng;
 
 use super::codes;
+use crate::domain::{Arch, OsVersion, SetupModel};
 use crate::engine::time::SimTime;
-use crate::scenario::model::{Arch, OsVersion, SetupModel};
 
 /// The machine facts Setup looks at.
 #[derive(Debug, Clone, Copy)]
@@ -50,9 +50,36 @@ pub struct SetupPlan {
     pub code: u32,
     /// Setup rolled back to the previous OS.
     pub rollback: bool,
-    /// Phase where it ended (`compat_scan`, `downlevel`, `safeos`, `first_boot`,
-    /// `second_boot`).
-    pub phase: &'static str,
+    /// Phase where it ended.
+    pub phase: SetupPhase,
+}
+
+/// A phase of Windows Setup, where an upgrade ends or fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SetupPhase {
+    /// The compatibility scan (the whole of a scan-only run).
+    CompatScan,
+    /// The downlevel phase, in the running OS.
+    Downlevel,
+    /// SafeOS, offline after the first restart.
+    SafeOs,
+    /// First boot into the new OS.
+    FirstBoot,
+    /// Second boot (OOBE).
+    SecondBoot,
+}
+
+impl SetupPhase {
+    /// The name in `failures.csv` and traces.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SetupPhase::CompatScan => "compat_scan",
+            SetupPhase::Downlevel => "downlevel",
+            SetupPhase::SafeOs => "safeos",
+            SetupPhase::FirstBoot => "first_boot",
+            SetupPhase::SecondBoot => "second_boot",
+        }
+    }
 }
 
 /// Free disk Windows Setup needs (the article's recommendation for Check Readiness:
@@ -64,7 +91,7 @@ pub fn disk_needed(arch: Arch) -> u64 {
     }
 }
 
-fn draw<R: Rng + ?Sized>(d: &crate::scenario::model::Dist, r: &mut R) -> SimTime {
+fn draw<R: Rng + ?Sized>(d: &crate::domain::Dist, r: &mut R) -> SimTime {
     d.sample(r).round() as SimTime
 }
 
@@ -80,25 +107,30 @@ pub fn plan<R: Rng + ?Sized>(m: &SetupModel, i: &SetupInput, r: &mut R) -> Setup
     let rollback = draw(&m.rollback, r);
     let random_fail = (r.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= m.random_rollback
         && m.random_rollback > 0.0;
-    let end = |t: SimTime, code: u32, rb: bool, phase: &'static str| SetupPlan {
+    let end = |t: SimTime, code: u32, rb: bool, phase: SetupPhase| SetupPlan {
         duration: Some(t),
         code,
         rollback: rb,
         phase,
     };
     if i.blocking_app {
-        return end(scan, codes::COMPAT_APP_BLOCK, false, "compat_scan");
+        return end(scan, codes::COMPAT_APP_BLOCK, false, SetupPhase::CompatScan);
     }
     let disk_short = i.free_disk < disk_needed(i.arch);
     if i.scan_only {
         return if disk_short {
-            end(scan, codes::DISK_SPACE, false, "compat_scan")
+            end(scan, codes::DISK_SPACE, false, SetupPhase::CompatScan)
         } else {
-            end(scan, codes::COMPAT_SCANONLY, false, "compat_scan")
+            end(scan, codes::COMPAT_SCANONLY, false, SetupPhase::CompatScan)
         };
     }
     if disk_short {
-        return end(scan + downlevel / 4, codes::DISK_SPACE, false, "downlevel");
+        return end(
+            scan + downlevel / 4,
+            codes::DISK_SPACE,
+            false,
+            SetupPhase::Downlevel,
+        );
     }
     let server = matches!(i.os, OsVersion::Server2012 | OsVersion::Server2012R2);
     if server && !i.ignore_dismissable {
@@ -106,7 +138,7 @@ pub fn plan<R: Rng + ?Sized>(m: &SetupModel, i: &SetupInput, r: &mut R) -> Setup
             duration: None,
             code: 0,
             rollback: false,
-            phase: "compat_scan",
+            phase: SetupPhase::CompatScan,
         };
     }
     let offline_start = scan + downlevel + restart;
@@ -115,7 +147,7 @@ pub fn plan<R: Rng + ?Sized>(m: &SetupModel, i: &SetupInput, r: &mut R) -> Setup
             offline_start + safeos / 2 + rollback,
             codes::DRIVER_ROLLBACK,
             true,
-            "safeos",
+            SetupPhase::SafeOs,
         );
     }
     if i.bad_driver {
@@ -123,7 +155,7 @@ pub fn plan<R: Rng + ?Sized>(m: &SetupModel, i: &SetupInput, r: &mut R) -> Setup
             offline_start + safeos + first / 2 + rollback,
             codes::DRIVER_ROLLBACK,
             true,
-            "first_boot",
+            SetupPhase::FirstBoot,
         );
     }
     if random_fail {
@@ -131,22 +163,22 @@ pub fn plan<R: Rng + ?Sized>(m: &SetupModel, i: &SetupInput, r: &mut R) -> Setup
             offline_start + safeos + first + second / 2 + rollback,
             codes::DRIVER_ROLLBACK,
             true,
-            "second_boot",
+            SetupPhase::SecondBoot,
         );
     }
     end(
         offline_start + safeos + first + second,
         0,
         false,
-        "second_boot",
+        SetupPhase::SecondBoot,
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Dist;
     use crate::engine::rng;
-    use crate::scenario::model::Dist;
 
     fn fixed_model() -> SetupModel {
         let m = |x: u64| Dist::Fixed(x as f64 * 60e6);
@@ -191,7 +223,7 @@ mod tests {
                 duration: Some((10 + 40 + 2 + 10 + 12 + 8) * MIN),
                 code: 0,
                 rollback: false,
-                phase: "second_boot"
+                phase: SetupPhase::SecondBoot
             }
         );
     }
@@ -225,7 +257,7 @@ mod tests {
                 (
                     codes::COMPAT_APP_BLOCK,
                     false,
-                    "compat_scan",
+                    SetupPhase::CompatScan,
                     Some(10 * MIN)
                 )
             );
@@ -240,7 +272,7 @@ mod tests {
         });
         assert_eq!(
             (p.code, p.rollback, p.phase),
-            (codes::DRIVER_ROLLBACK, true, "first_boot")
+            (codes::DRIVER_ROLLBACK, true, SetupPhase::FirstBoot)
         );
         // Past the first restart: downlevel, restart and SafeOS are spent, then rollback.
         assert_eq!(p.duration, Some((10 + 40 + 2 + 10 + 6 + 30) * MIN));
@@ -254,7 +286,7 @@ mod tests {
         });
         assert_eq!(
             (p.code, p.rollback, p.phase),
-            (codes::DRIVER_ROLLBACK, true, "safeos")
+            (codes::DRIVER_ROLLBACK, true, SetupPhase::SafeOs)
         );
     }
 
@@ -266,7 +298,7 @@ mod tests {
         });
         assert_eq!(
             (p.code, p.rollback, p.phase),
-            (codes::DISK_SPACE, false, "downlevel")
+            (codes::DISK_SPACE, false, SetupPhase::Downlevel)
         );
         let x86 = run(SetupInput {
             arch: Arch::X86,

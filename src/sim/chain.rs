@@ -19,17 +19,12 @@
 //! when its last step began, so it may be handled before another client's event at
 //! that instant rather than after. Equal-time order is first-queued-first-handled in
 //! both cases; only the queuing moment differs.
-#![allow(
-    clippy::indexing_slicing,
-    reason = "per-event hot path: every index is an op id below the program length, \
-              assigned by the compiler, or a client id below the fleet size"
-)]
 
 use super::program::{NONE, Op, OpKind};
-use super::state::{Phase, flag};
+use super::state::Activity;
 use super::transport::Transport;
 use super::vars::builtin;
-use super::world::{EvKind, World, count};
+use super::world::{EvKind, World};
 use crate::engine::time::SimTime;
 use crate::scenario::model::{Dist, Scenario};
 use crate::tasksequence::expand;
@@ -39,12 +34,12 @@ const MIN_STEPS: u32 = 2;
 
 /// The chains of a compiled task sequence, indexed by op.
 #[derive(Debug, Default)]
-pub struct Chains {
+pub(crate) struct Chains {
     /// One past the last op of the chain starting here, or [`NONE`] when no chain
     /// worth taking starts here.
-    pub end: Vec<u32>,
+    pub(crate) end: Vec<u32>,
     /// Time from here to the end of the chain.
-    pub total: Vec<SimTime>,
+    pub(crate) total: Vec<SimTime>,
     /// The op's own duration (0 for groups) when it can be in a chain.
     dur: Vec<SimTime>,
     /// The op's exit code when it can be in a chain and is a step.
@@ -57,7 +52,7 @@ fn fixed_op(s: &Scenario, op: &Op) -> Option<(SimTime, Option<i64>)> {
     if op.cond != NONE || op.disabled {
         return None;
     }
-    let fixed = |d: &Dist| super::steps::fixed_duration(d);
+    let fixed = |d: &Dist| super::kinds::fixed_duration(d);
     // The exit code drawn from cumulative weights, when a single code has them all.
     let drawn = |w: &[(i64, f64)]| match w.first() {
         None => Some(0),
@@ -111,7 +106,7 @@ impl Chains {
     /// fixed step the cursor moves to `end` (its next op in pre-order, since a step
     /// has no children); entering a fixed group moves it to the group's first child;
     /// so a chain is a contiguous range of ops.
-    pub fn find(s: &Scenario, ops: &[Op]) -> Chains {
+    pub(crate) fn find(s: &Scenario, ops: &[Op]) -> Chains {
         let n = ops.len();
         let mut ch = Chains {
             end: vec![NONE; n],
@@ -153,7 +148,7 @@ impl Chains {
 impl<T: Transport> World<'_, T> {
     /// Starts the chain at the client's cursor as one event, if one starts there and
     /// taking it cannot be observed. Returns false to step normally.
-    pub fn start_chain(&mut self, c: u32) -> bool {
+    pub(crate) fn start_chain(&mut self, c: u32) -> bool {
         let pc = self.st[c as usize].pc as usize;
         let Some(&end) = self.prog.chains.end.get(pc) else {
             return false;
@@ -173,9 +168,9 @@ impl<T: Transport> World<'_, T> {
             }
         }
         let st = &mut self.st[c as usize];
-        st.set(flag::CHAIN);
-        st.dl_req_at = self.now; // the chain's start (no download runs meanwhile)
-        st.sub = 0;
+        st.activity = Activity::RunningChain;
+        st.since = self.now;
+        st.item = 0;
         st.attempt = 0;
         self.schedule(at, c, EvKind::StepTimer);
         true
@@ -188,18 +183,18 @@ impl<T: Transport> World<'_, T> {
         let st = &self.st[c as usize];
         let start = st.pc as usize;
         let end = self.prog.chains.end[start] as usize;
-        let mut t = st.dl_req_at;
+        let mut t = st.since;
         let mut last = None;
         let mut pc = start;
         while pc < end {
             let steps = &mut self.stats.steps[pc];
-            steps[count::RAN] += 1;
+            steps.ran += 1;
             if let Some(code) = self.prog.chains.code[pc] {
                 t = t.saturating_add(self.prog.chains.dur[pc]);
                 if t > limit {
                     break; // started, not ended
                 }
-                steps[count::SUCCEEDED] += 1;
+                steps.succeeded += 1;
                 last = Some(code);
             }
             pc += 1;
@@ -211,12 +206,14 @@ impl<T: Transport> World<'_, T> {
         let st = &mut self.st[c as usize];
         st.pc = pc as u32;
         st.step_try = 0;
-        st.clear(flag::CHAIN);
+        // Left in the step running at `limit` (or between steps, at the chain's end
+        // event, until the interpreter moves on).
+        st.activity = Activity::RunningStep;
         pc == end
     }
 
     /// The chain's end event: every step of it ended; the interpreter goes on.
-    pub fn finish_chain(&mut self, c: u32) {
+    pub(crate) fn finish_chain(&mut self, c: u32) {
         self.apply_chain(c, SimTime::MAX);
         self.run_ts(c);
     }
@@ -224,10 +221,9 @@ impl<T: Transport> World<'_, T> {
     /// A run stopped early (Ctrl-C) at `now`: every client inside a chain gets the
     /// steps that ended by then, and is left in the step running at that time, as if
     /// it had stepped.
-    pub fn settle_chains(&mut self, now: SimTime) {
+    pub(crate) fn settle_chains(&mut self, now: SimTime) {
         for c in 0..self.st.len() as u32 {
-            let st = &self.st[c as usize];
-            if st.has(flag::CHAIN) && st.phase == Phase::Running {
+            if self.st[c as usize].activity == Activity::RunningChain {
                 self.apply_chain(c, now);
             }
         }
@@ -307,7 +303,7 @@ mod tests {
             crate::scenario::load_str(&text, Path::new("t.toml"), Path::new("."), &[]).unwrap()
         };
         let prog = program::compile(&s).unwrap();
-        let attrs = crate::fleet::generate(&s);
+        let attrs = crate::fleet::generate(&s.population());
         let mut w = World::new(&s, prog, attrs, crate::net::FairShareNet::new());
         w.schedule_policies();
         let stop = 150_000_000; // 2.5 steps in
@@ -316,15 +312,25 @@ mod tests {
             w.now = t;
             w.handle(ev);
         }
-        assert!(w.st[0].has(flag::CHAIN), "the client is inside its chain");
+        assert_eq!(
+            w.st[0].activity,
+            Activity::RunningChain,
+            "the client is inside its chain"
+        );
         w.settle_chains(stop);
-        let counts: Vec<[u64; 4]> = w.stats.steps.clone();
+        let counts: Vec<[u64; 4]> = w
+            .stats
+            .steps
+            .iter()
+            .map(|n| [n.ran, n.skipped, n.succeeded, n.failed])
+            .collect();
         assert_eq!(
             counts,
             vec![[1, 0, 1, 0], [1, 0, 1, 0], [1, 0, 0, 0], [0; 4], [0; 4]]
         );
         assert_eq!(w.st[0].pc, 2, "left in the step running at the stop");
-        assert!(!w.st[0].has(flag::CHAIN));
+        assert_ne!(w.st[0].activity, Activity::RunningChain);
+        assert!(w.st[0].activity.running(), "still in progress");
         assert_eq!(w.var_str(0, "_SMSTSLastActionRetCode"), Some("0"));
     }
 }

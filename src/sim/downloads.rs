@@ -5,18 +5,13 @@
 //! A client downloads one content item at a time (ConfigMgr transfers are
 //! sequential), so the client's state holds the download in progress and the network
 //! flow's tag is just the client id and epoch.
-#![allow(
-    clippy::indexing_slicing,
-    reason = "per-event hot path: every index is an id the world builder and program compiler \
-              assigned (client < fleet size, op < program length, content < catalogue, slot < \
-              variable table, link < links), in range by construction; user input reaches here \
-              only after scenario::check turned it into those ids"
-)]
 
 use smallvec::SmallVec;
 
+use super::interp::StepEnd;
 use super::program::OpKind;
-use super::state::{DlOwner, NEVER, Phase, flag};
+use super::result::Metric;
+use super::state::{Activity, FailPhase, Link, NEVER};
 use super::transport::FlowDone;
 use super::transport::FlowReq;
 use super::transport::Transport;
@@ -24,16 +19,14 @@ use super::vars::builtin;
 use super::world::{EvKind, World, purpose};
 use crate::engine::rng;
 use crate::engine::time::SECOND;
-use crate::scenario::model::{ContentKind, DpOption, UpdatesMode};
+use crate::scenario::defaults::MAX_DOWNLOAD_RETRIES;
+use crate::scenario::model::{DpOption, UpdatesMode};
 use crate::setup::codes;
-
-/// A client's list of content items for one purpose.
-pub type ContentList = SmallVec<[u32; 8]>;
 
 impl<T: Transport> World<'_, T> {
     /// The OS upgrade package among `candidates` that matches client `c`
     /// (architecture and language); a single untagged candidate matches everyone.
-    pub fn matching_os(&self, c: u32, candidates: &[u32]) -> Option<u32> {
+    pub(crate) fn matching_os(&self, c: u32, candidates: &[u32]) -> Option<u32> {
         let a = &self.attrs[c as usize];
         let lang = self.s.fleet.language.items[a.language as usize].0;
         candidates.iter().copied().find(|&i| {
@@ -42,115 +35,108 @@ impl<T: Transport> World<'_, T> {
         })
     }
 
-    /// Content the step at the cursor needs before (or while) it runs.
-    pub fn needed(&self, c: u32) -> Result<ContentList, u32> {
+    /// Item number `item` of the content the step at the cursor needs before (or while) it
+    /// runs, `None` past the end; `Err(code)` when the step cannot get its content
+    /// (no OS package matches the client). Read item by item, never built as a
+    /// list: a step may list tens of thousands of items, and rebuilding the list at
+    /// each finished download was quadratic.
+    pub(crate) fn needed_item(&self, c: u32, item: u32) -> Result<Option<u32>, u32> {
         let op = &self.prog.ops[self.st[c as usize].pc as usize];
-        let mut out = ContentList::new();
-        match &op.kind {
-            OpKind::Download { content, .. } => out.extend_from_slice(content),
+        let item = item as usize;
+        Ok(match &op.kind {
+            OpKind::Download { content, .. } => content.get(item).copied(),
+            OpKind::InstallApplications { apps, .. } => apps.get(item).copied(),
             OpKind::Run {
                 package: Some(p), ..
             }
-            | OpKind::InstallPackage { package: Some(p) } => out.push(*p),
+            | OpKind::InstallPackage { package: Some(p) } => (item == 0).then_some(*p),
             OpKind::UpgradeOs {
                 content, drivers, ..
             } => {
-                if !content.is_empty() {
-                    out.push(
-                        self.matching_os(c, content)
-                            .ok_or(codes::NO_MATCHING_OS_PACKAGE)?,
-                    );
+                if content.is_empty() {
+                    drivers.get(item).copied()
+                } else {
+                    let os = self
+                        .matching_os(c, content)
+                        .ok_or(codes::NO_MATCHING_OS_PACKAGE)?;
+                    match item.checked_sub(1) {
+                        None => Some(os),
+                        Some(d) => drivers.get(d).copied(),
+                    }
                 }
-                out.extend_from_slice(drivers);
             }
-            OpKind::InstallApplications { apps, .. } => out.extend_from_slice(apps),
             OpKind::InstallUpdates { mode } if *mode != UpdatesMode::None => {
-                out.extend(self.software_updates());
+                self.updates.get(item).copied()
             }
-            _ => {}
-        }
-        Ok(out)
+            _ => None,
+        })
     }
 
-    fn software_updates(&self) -> impl Iterator<Item = u32> + '_ {
-        self.s
-            .content
-            .iter()
-            .enumerate()
-            .filter(|(_, ct)| ct.kind == ContentKind::SoftwareUpdate)
-            .map(|(i, _)| i as u32)
-    }
-
-    /// What pre-cache downloads for client `c`: its OS upgrade package (by
-    /// architecture and language) plus every other referenced content, whatever the
-    /// step conditions (article, "Configure pre-cache content").
-    pub fn precache_list(&self, c: u32) -> Result<ContentList, u32> {
-        let mut out = ContentList::new();
-        // One pass over the referenced content, no list of OS packages built: this
-        // runs at every pre-cache step of every client (it was 8% of a 100k-client
-        // run when it collected the OS packages into a Vec first).
-        let mut any_os = false;
-        let mut matching = None;
-        for &i in &self.prog.referenced {
-            if self.s.content[i as usize].kind == ContentKind::OsUpgrade {
-                any_os = true;
-                matching = self.matching_os(c, &[i]);
-                if matching.is_some() {
-                    break;
-                }
-            }
+    /// Item number `item` of what pre-cache downloads for client `c`: its OS upgrade package
+    /// (by architecture and language) first, then every other referenced content,
+    /// whatever the step conditions (article, "Configure pre-cache content").
+    /// `Err(code)` when the deployment references OS packages and none matches.
+    pub(crate) fn precache_item(&self, c: u32, item: u32) -> Result<Option<u32>, u32> {
+        let item = item as usize;
+        if self.referenced_os.is_empty() {
+            return Ok(self.precache_common.get(item).copied());
         }
-        if any_os {
-            out.push(matching.ok_or(codes::NO_MATCHING_OS_PACKAGE)?);
-        }
-        out.extend_from_slice(&self.precache_common);
-        Ok(out)
+        let os = self
+            .matching_os(c, &self.referenced_os)
+            .ok_or(codes::NO_MATCHING_OS_PACKAGE)?;
+        Ok(match item.checked_sub(1) {
+            None => Some(os),
+            Some(i) => self.precache_common.get(i).copied(),
+        })
     }
 
     /// Whether everything pre-cache wanted is cached.
-    pub fn precache_complete(&self, c: u32) -> bool {
-        match self.precache_list(c) {
-            Ok(l) => l.iter().all(|&i| self.cache.has(c, i)),
-            Err(_) => false,
+    pub(crate) fn precache_complete(&self, c: u32) -> bool {
+        let mut item = 0;
+        loop {
+            match self.precache_item(c, item) {
+                Ok(Some(i)) if self.cache.has(c, i) => item += 1,
+                Ok(Some(_)) | Err(_) => return false,
+                Ok(None) => return true,
+            }
         }
     }
 
     /// Starts pre-caching (available deployments with pre-cache on).
-    pub fn start_precache(&mut self, c: u32) {
-        self.st[c as usize].precache_at = self.now;
-        self.st[c as usize].sub = 0;
-        self.st[c as usize].owner = DlOwner::Precache;
+    pub(crate) fn start_precache(&mut self, c: u32) {
+        let st = &mut self.st[c as usize];
+        st.precache_at = self.now;
+        st.item = 0;
+        st.activity = Activity::PreCaching(Link::Idle);
         self.continue_precache(c);
     }
 
     /// Downloads the next pre-cache item, or ends pre-cache.
     fn continue_precache(&mut self, c: u32) {
-        let list = match self.precache_list(c) {
-            Ok(l) => l,
-            Err(_) => {
-                // No OS package matches: nothing sensible to pre-cache; the task
-                // sequence will fail with NO_MATCHING_OS_PACKAGE when it needs it.
-                self.st[c as usize].owner = DlOwner::None;
-                return;
-            }
-        };
         let cache_size = self.s.client.cache_size;
         loop {
             let st = &self.st[c as usize];
-            let sub = st.sub as usize;
-            if sub >= list.len() {
-                let st = &mut self.st[c as usize];
-                st.owner = DlOwner::None;
-                let t = self.now - st.precache_at;
-                self.stats.latency.record(0, t);
-                return;
-            }
-            let i = list[sub];
+            let i = match self.precache_item(c, st.item) {
+                Ok(Some(i)) => i,
+                Ok(None) => {
+                    let st = &mut self.st[c as usize];
+                    st.activity = Activity::Notified;
+                    let t = self.now - st.precache_at;
+                    self.stats.latency.record(Metric::Precache, t);
+                    return;
+                }
+                Err(_) => {
+                    // No OS package matches: nothing sensible to pre-cache; the task
+                    // sequence will fail with NO_MATCHING_OS_PACKAGE when it needs it.
+                    self.st[c as usize].activity = Activity::Notified;
+                    return;
+                }
+            };
             let size = self.s.content[i as usize].size;
             // Content that is cached, or that does not fit in the client cache, is
             // skipped: the task sequence downloads it when it needs it.
             if self.cache.has(c, i) || st.cache_used.saturating_add(size) > cache_size {
-                self.st[c as usize].sub += 1;
+                self.st[c as usize].item += 1;
                 continue;
             }
             self.begin_download(c, i);
@@ -160,14 +146,16 @@ impl<T: Transport> World<'_, T> {
 
     /// Starts the task sequence proper (after Install, and after a pre-cache download
     /// in flight ended): download-all-first or straight to the interpreter.
-    pub fn begin_ts(&mut self, c: u32) {
+    pub(crate) fn begin_ts(&mut self, c: u32) {
+        let st = &mut self.st[c as usize];
+        st.activity = Activity::Stepping;
         if self.s.deployment.dp_option == DpOption::DownloadAllFirst {
-            let st = &mut self.st[c as usize];
-            st.set(flag::ALL_FIRST);
-            st.sub = 0;
+            st.activity = Activity::DownloadingAllFirst(Link::Idle);
+            st.item = 0;
             if !self.continue_all_first(c) {
                 return;
             }
+            self.st[c as usize].activity = Activity::Stepping;
         }
         self.run_ts(c);
     }
@@ -175,23 +163,29 @@ impl<T: Transport> World<'_, T> {
     /// Downloads the next referenced item before the first step; true when done.
     fn continue_all_first(&mut self, c: u32) -> bool {
         loop {
-            let sub = self.st[c as usize].sub as usize;
-            let Some(&i) = self.prog.referenced.get(sub) else {
-                self.st[c as usize].clear(flag::ALL_FIRST);
+            let item = self.st[c as usize].item as usize;
+            let Some(&i) = self.prog.referenced.get(item) else {
                 return true;
             };
             if self.cache.has(c, i) {
-                self.st[c as usize].sub += 1;
+                self.st[c as usize].item += 1;
                 continue;
             }
-            self.st[c as usize].owner = DlOwner::Step;
             self.begin_download(c, i);
             return false;
         }
     }
 
+    /// A download-all-first item is done: the next one, or the first step.
+    fn next_all_first_item(&mut self, c: u32) {
+        if self.continue_all_first(c) {
+            self.st[c as usize].activity = Activity::Stepping;
+            self.run_ts(c);
+        }
+    }
+
     /// Fetches what the step at the cursor needs.
-    pub fn fetch_step_content(&mut self, c: u32) -> Fetch {
+    pub(crate) fn fetch_step_content(&mut self, c: u32) -> Fetch {
         let op = &self.prog.ops[self.st[c as usize].pc as usize];
         // With "access content directly from a DP", steps other than Download Package
         // Content keep no local copy: they stream while they run (see execute).
@@ -200,53 +194,50 @@ impl<T: Transport> World<'_, T> {
         {
             return Fetch::Ready;
         }
-        if !may_need_content(&op.kind) {
-            debug_assert!(self.needed(c).is_ok_and(|l| l.is_empty()));
-            return Fetch::Ready; // `needed` would be empty: skip building the list
-        }
-        let list = match self.needed(c) {
-            Ok(l) => l,
-            Err(code) => {
-                self.set_fail_phase(c, "download");
-                self.st[c as usize].exit_code = code;
-                self.complete_step(c, code as i64);
-                return Fetch::Moved;
-            }
-        };
         loop {
-            let sub = self.st[c as usize].sub as usize;
-            let Some(&i) = list.get(sub) else {
-                return Fetch::Ready;
+            let i = match self.needed_item(c, self.st[c as usize].item) {
+                Ok(Some(i)) => i,
+                Ok(None) => return Fetch::Ready,
+                Err(code) => {
+                    let blame = Some(FailPhase::Download);
+                    let end = StepEnd::Exit {
+                        code: code as i64,
+                        blame,
+                    };
+                    self.end_step(c, end);
+                    return Fetch::Moved;
+                }
             };
             if self.cache.has(c, i) {
-                self.st[c as usize].sub += 1;
+                self.st[c as usize].item += 1;
                 continue;
             }
-            self.st[c as usize].owner = DlOwner::Step;
+            self.st[c as usize].activity = Activity::FetchingStep(Link::Idle);
             self.begin_download(c, i);
             return Fetch::Wait;
         }
     }
 
-    /// First attempt of a content download.
-    pub fn begin_download(&mut self, c: u32, content: u32) {
-        let pc = if self.st[c as usize].owner == DlOwner::Precache {
+    /// First attempt of a content download, for the client's current activity.
+    pub(crate) fn begin_download(&mut self, c: u32, content: u32) {
+        let st = &self.st[c as usize];
+        let pc = if st.activity.precaching() {
             u32::MAX
         } else {
-            self.st[c as usize].pc
+            st.pc
         };
         self.trace(c, "download", pc, || {
             self.s.content[content as usize].id.clone()
         });
         let st = &mut self.st[c as usize];
         st.dl_content = content;
-        st.dl_req_at = self.now;
+        st.since = self.now;
         st.attempt = 0;
         self.request_download(c);
     }
 
     /// Picks the DP (after boundary-group fallback if needed) and asks for a slot.
-    pub fn request_download(&mut self, c: u32) {
+    pub(crate) fn request_download(&mut self, c: u32) {
         let a = self.attrs[c as usize];
         let dp = if a.dp != u16::MAX {
             a.dp
@@ -257,7 +248,8 @@ impl<T: Transport> World<'_, T> {
                 .as_ref()
                 .filter(|f| !f.distribution_points.is_empty())
             else {
-                self.download_failed_for_good(c, codes::NO_CONTENT_LOCATION, "content_location");
+                let phase = FailPhase::ContentLocation;
+                self.download_failed_for_good(c, codes::NO_CONTENT_LOCATION, phase);
                 return;
             };
             let st = &mut self.st[c as usize];
@@ -284,7 +276,7 @@ impl<T: Transport> World<'_, T> {
         } else {
             d.queue.push_back(c);
             d.bucket_queued = d.bucket_queued.max(d.queue.len() as u32);
-            self.st[c as usize].set(flag::QUEUED);
+            self.st[c as usize].activity.set_link(Link::Queued);
         }
     }
 
@@ -293,11 +285,12 @@ impl<T: Transport> World<'_, T> {
         let seed = self.s.simulation.seed;
         let a = self.attrs[c as usize];
         let st = &mut self.st[c as usize];
-        st.clear(flag::QUEUED);
         let dp = st.dp as usize;
         let size = self.s.content[st.dl_content as usize].size;
-        let key =
-            (st.pc << 8) ^ (st.dl_content << 20) ^ (st.attempt as u32) ^ ((st.owner as u32) << 30);
+        let key = (st.pc << 8)
+            ^ (st.dl_content << 20)
+            ^ (st.attempt as u32)
+            ^ (st.activity.owner_key() << 30);
         let p_fail = self.s.client.transient_failure.for_net(a.network);
         let fails = p_fail > 0.0
             && rng::uniform01(seed, c as u64, rng::purpose(purpose::DL_FAIL, key)) < p_fail;
@@ -307,12 +300,7 @@ impl<T: Transport> World<'_, T> {
         } else {
             size
         };
-        if fails {
-            st.set(flag::ATTEMPT_FAILS);
-        } else {
-            st.clear(flag::ATTEMPT_FAILS);
-        }
-        st.dl_bytes = bytes;
+        st.activity.set_link(Link::Transferring { fails });
         let tag = (c as u64) | ((st.epoch as u64) << 32);
         let d = &mut self.dps[dp];
         d.active += 1;
@@ -343,9 +331,9 @@ impl<T: Transport> World<'_, T> {
     }
 
     /// Leaves a DP queue if the client is waiting in one (abort paths).
-    pub fn release_queue_slot(&mut self, c: u32) {
+    pub(crate) fn release_queue_slot(&mut self, c: u32) {
         let st = &self.st[c as usize];
-        if st.has(flag::QUEUED) {
+        if st.activity.link() == Some(Link::Queued) {
             let q = &mut self.dps[st.dp as usize].queue;
             q.retain(|&x| x != c);
         }
@@ -353,13 +341,13 @@ impl<T: Transport> World<'_, T> {
 
     /// Counts the bytes of an attempt (finished, or cut off at the end of a load
     /// test) against its DP, content kind, pre-cache or on-demand, and its client.
-    pub fn count_bytes(&mut self, done: &FlowDone) {
+    pub(crate) fn count_bytes(&mut self, done: &FlowDone) {
         let c = (done.tag & 0xFFFF_FFFF) as u32;
         let st = self.st[c as usize];
         let kind = self.s.content[st.dl_content as usize].kind;
         self.stats.by_dp[st.dp as usize] += done.bytes;
         self.stats.by_kind[kind as usize] += done.bytes;
-        if st.owner == DlOwner::Precache {
+        if st.activity.precaching() {
             self.stats.precache += done.bytes;
         } else {
             self.stats.on_demand += done.bytes;
@@ -369,9 +357,9 @@ impl<T: Transport> World<'_, T> {
 
     /// A flow ended: free the DP slot, account bytes, admit the next queued client,
     /// then continue the client.
-    pub fn on_flow_done(&mut self, done: FlowDone) {
+    pub(crate) fn on_flow_done(&mut self, done: FlowDone) {
         let c = (done.tag & 0xFFFF_FFFF) as u32;
-        let epoch = (done.tag >> 32) as u16;
+        let epoch = (done.tag >> 32) as u32;
         let st = self.st[c as usize];
         let dp = st.dp as usize;
         let a = self.attrs[c as usize];
@@ -389,10 +377,15 @@ impl<T: Transport> World<'_, T> {
         if let Some(class) = done.error {
             *self.stats.transfer_errors.entry(class).or_insert(0) += 1;
         }
-        if st.has(flag::ATTEMPT_FAILS) || done.error.is_some() {
+        let fails = st.activity.link() == Some(Link::Transferring { fails: true });
+        self.st[c as usize].activity.set_link(Link::Idle);
+        if fails || done.error.is_some() {
+            // The variable is held to the bound the scenario reader enforces on
+            // `download_retry_count`, so the 16-bit attempt counter cannot wrap.
             let retries = self
                 .var_u64(c, builtin::RETRY_COUNT)
-                .unwrap_or(self.s.client.download_retry_count as u64);
+                .unwrap_or(self.s.client.download_retry_count as u64)
+                .min(u64::from(MAX_DOWNLOAD_RETRIES));
             if (st.attempt as u64) < retries {
                 self.st[c as usize].attempt += 1;
                 let delay = self
@@ -401,48 +394,40 @@ impl<T: Transport> World<'_, T> {
                     .unwrap_or(self.s.client.download_retry_delay);
                 self.schedule(self.now.saturating_add(delay), c, EvKind::Retry);
             } else {
-                self.download_failed_for_good(c, codes::DOWNLOAD_FAILED, "download");
+                self.download_failed_for_good(c, codes::DOWNLOAD_FAILED, FailPhase::Download);
             }
             return;
         }
         // Success. Streamed content (access from DP) leaves no local copy.
         let size = self.s.content[st.dl_content as usize].size;
         let stm = &mut self.st[c as usize];
-        if !st.has(flag::STREAMING) {
+        if !st.activity.streaming() {
             stm.cache_used = stm.cache_used.saturating_add(size);
             self.cache.insert(c, st.dl_content);
         }
         let stm = &mut self.st[c as usize];
-        stm.sub += 1;
-        let req = stm.dl_req_at;
-        self.stats.latency.record(2, self.now - req);
+        stm.item += 1;
+        let req = stm.since;
+        self.stats.latency.record(Metric::Download, self.now - req);
         self.after_download(c);
     }
 
     /// Continues whatever the client was downloading for.
     fn after_download(&mut self, c: u32) {
-        let st = self.st[c as usize];
-        match st.owner {
-            DlOwner::Precache => self.next_precache_item(c),
-            DlOwner::Step if st.has(flag::ALL_FIRST) => {
-                if self.continue_all_first(c) {
-                    self.run_ts(c);
-                }
-            }
-            DlOwner::Step if st.has(flag::STREAMING) => self.continue_stream(c),
-            DlOwner::Step => {
-                self.st[c as usize].owner = DlOwner::None;
-                match self.fetch_step_content(c) {
-                    Fetch::Ready => {
-                        if self.execute(c) {
-                            self.run_ts(c);
-                        }
+        match self.st[c as usize].activity {
+            Activity::PreCaching(_) | Activity::FinishingPreCache(_) => self.next_precache_item(c),
+            Activity::DownloadingAllFirst(_) => self.next_all_first_item(c),
+            Activity::Streaming(_) | Activity::StreamingAfterTimer(_) => self.continue_stream(c),
+            Activity::FetchingStep(_) => match self.fetch_step_content(c) {
+                Fetch::Ready => {
+                    if self.execute(c) {
+                        self.run_ts(c);
                     }
-                    Fetch::Moved => self.run_ts(c),
-                    Fetch::Wait => {}
                 }
-            }
-            DlOwner::None => {}
+                Fetch::Moved => self.run_ts(c),
+                Fetch::Wait => {}
+            },
+            _ => {}
         }
     }
 
@@ -450,10 +435,7 @@ impl<T: Transport> World<'_, T> {
     /// clicked meanwhile, in which case pre-cache stops and the task sequence starts
     /// (what is not cached follows the deployment's DP option).
     fn next_precache_item(&mut self, c: u32) {
-        let stm = &mut self.st[c as usize];
-        if stm.has(flag::TS_PENDING) {
-            stm.clear(flag::TS_PENDING);
-            stm.owner = DlOwner::None;
+        if let Activity::FinishingPreCache(_) = self.st[c as usize].activity {
             self.begin_ts(c);
         } else {
             self.continue_precache(c);
@@ -461,74 +443,45 @@ impl<T: Transport> World<'_, T> {
     }
 
     /// All attempts failed (or no DP can serve the client).
-    fn download_failed_for_good(&mut self, c: u32, code: u32, phase: &str) {
-        let st = self.st[c as usize];
-        match st.owner {
-            DlOwner::Precache => {
-                // Pre-cache gives up on this item; the task sequence will try again.
-                self.st[c as usize].sub += 1;
-                self.next_precache_item(c);
-            }
-            _ => {
-                let stm = &mut self.st[c as usize];
-                stm.owner = DlOwner::None;
-                if stm.has(flag::STREAMING) {
-                    // The step's timer is still pending: the step ends now instead.
-                    stm.epoch = stm.epoch.wrapping_add(1);
-                }
-                stm.clear(flag::ALL_FIRST | flag::STREAMING | flag::STEP_TIMER_DONE);
-                self.set_fail_phase(c, phase);
-                if st.has(flag::ALL_FIRST) {
-                    // Nothing ran yet: the task sequence fails before its first step.
-                    let stm = &mut self.st[c as usize];
-                    stm.set(flag::TS_FAILED);
-                    stm.exit_code = code;
-                    stm.pc = self.prog.ops.len() as u32;
-                } else {
-                    self.st[c as usize].exit_code = code;
-                    self.complete_step(c, code as i64);
-                }
-                if self.st[c as usize].phase == Phase::Running {
-                    self.run_ts(c);
-                }
-            }
+    fn download_failed_for_good(&mut self, c: u32, code: u32, phase: FailPhase) {
+        let activity = self.st[c as usize].activity;
+        if activity.precaching() {
+            // Pre-cache gives up on this item; the task sequence will try again.
+            self.st[c as usize].item += 1;
+            self.next_precache_item(c);
+            return;
         }
+        let st = &mut self.st[c as usize];
+        st.activity = Activity::Stepping;
+        if activity.streaming() {
+            // The step's timer is still pending: the step ends now instead.
+            st.epoch = st.epoch.wrapping_add(1);
+        }
+        if let Activity::DownloadingAllFirst(_) = activity {
+            // Nothing ran yet: the task sequence fails before its first step.
+            st.fail_phase = phase;
+            self.fail_ts(c, code);
+        } else {
+            let blame = Some(phase);
+            let end = StepEnd::Exit {
+                code: code as i64,
+                blame,
+            };
+            self.end_step(c, end);
+        }
+        self.run_ts(c);
     }
 
     /// A numeric task sequence variable of the client.
-    pub fn var_u64(&self, c: u32, name: &str) -> Option<u64> {
+    pub(crate) fn var_u64(&self, c: u32, name: &str) -> Option<u64> {
         let slot = self.prog.vars.find(name)?;
-        let raw = self.vars.raw(c, slot);
-        let id = if raw == 0 {
-            self.prog.vars.initial(slot)
-        } else {
-            raw
-        };
-        self.prog.vars.strings.get(id)?.trim().parse().ok()
-    }
-}
-
-/// Whether [`World::needed`] can return content for a step of this kind: the arms
-/// of its match that push anything. Steps that cannot (Run without a package,
-/// restarts, variables...) are most steps of most task sequences, and building
-/// their empty list was a fifth of a run of fixed steps.
-fn may_need_content(kind: &OpKind) -> bool {
-    match kind {
-        OpKind::Download { .. }
-        | OpKind::Run {
-            package: Some(_), ..
-        }
-        | OpKind::InstallPackage { .. }
-        | OpKind::UpgradeOs { .. }
-        | OpKind::InstallApplications { .. } => true,
-        OpKind::InstallUpdates { mode } => *mode != UpdatesMode::None,
-        _ => false,
+        self.var_str_slot(c, slot)?.trim().parse().ok()
     }
 }
 
 /// What fetching a step's content led to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fetch {
+pub(crate) enum Fetch {
     /// Everything is local (or streamed): execute the step.
     Ready,
     /// A download is under way.

@@ -5,60 +5,53 @@
 //! subtree is `ops[i..ops[i].end]`, so "skip this group" is `pc = end`, "enter" is
 //! `pc + 1`, and leaving a group needs no stack. Failure handling walks `parent`
 //! links, which only happens on the (rare) failure path.
-#![allow(
-    clippy::indexing_slicing,
-    reason = "per-event hot path: every index is an id the world builder and program compiler \
-              assigned (client < fleet size, op < program length, content < catalogue, slot < \
-              variable table, link < links), in range by construction; user input reaches here \
-              only after scenario::check turned it into those ids"
-)]
 
 use std::collections::HashMap;
 
 use super::vars::VarTable;
 use crate::scenario::model::{Dist, Scenario, UpdatesMode};
 use crate::tasksequence::cond::CompiledCondition;
-use crate::tasksequence::tree::{CheckReadiness, Node, RemoveWhat, StepKind, TaskSequence};
+use crate::tasksequence::tree::{
+    CheckReadiness, MAX_RETRY_COUNT, Node, RemoveWhat, StepKind, TaskSequence,
+};
 
 /// Index of "no node" / "no condition".
-pub const NONE: u32 = u32::MAX;
+pub(crate) const NONE: u32 = u32::MAX;
 
 /// One compiled node.
 #[derive(Debug)]
-pub struct Op {
-    /// Name as written (for reports and `ts show`).
-    pub name: String,
+pub(crate) struct Op {
     /// Names of the enclosing groups and this node, joined with ` / `.
-    pub path: String,
+    pub(crate) path: String,
     /// Step type as the inline form spells it (`group`, `run`, `upgrade_os`...).
-    pub type_name: &'static str,
+    pub(crate) type_name: &'static str,
     /// `[[task_sequence.overrides]]`: duration replacing the step's own.
-    pub duration_override: Option<Dist>,
+    pub(crate) duration_override: Option<Dist>,
     /// `[[task_sequence.overrides]]`: cumulative exit-code weights (empty: none).
-    pub exit_override: Vec<(i64, f64)>,
+    pub(crate) exit_override: Vec<(i64, f64)>,
     /// `[[task_sequence.overrides]]`: PowerShell output value.
-    pub output_override: Option<String>,
+    pub(crate) output_override: Option<String>,
     /// One past the last node of this subtree.
-    pub end: u32,
+    pub(crate) end: u32,
     /// Enclosing group, or [`NONE`].
-    pub parent: u32,
+    pub(crate) parent: u32,
     /// Index into [`Program::conds`], or [`NONE`].
-    pub cond: u32,
+    pub(crate) cond: u32,
     /// Continue on error.
-    pub continue_on_error: bool,
+    pub(crate) continue_on_error: bool,
     /// Skipped.
-    pub disabled: bool,
-    /// Extra attempts after a failure.
-    pub retry_count: u32,
+    pub(crate) disabled: bool,
+    /// Extra attempts after a failure (at most `MAX_RETRY_COUNT`).
+    pub(crate) retry_count: u16,
     /// Exit codes meaning success.
-    pub success_codes: Vec<i64>,
+    pub(crate) success_codes: Vec<i64>,
     /// What it does.
-    pub kind: OpKind,
+    pub(crate) kind: OpKind,
 }
 
 /// Compiled step kinds (content ids are indices into `Scenario::content`).
 #[derive(Debug)]
-pub enum OpKind {
+pub(crate) enum OpKind {
     /// A group.
     Group,
     /// Download Package Content; `slots[i]` receives the path of `content[i]`.
@@ -112,8 +105,6 @@ pub enum OpKind {
     InstallApplications {
         /// Applications.
         apps: Vec<u32>,
-        /// Continue with the next app when one fails.
-        continue_per_app: bool,
     },
     /// Install Package.
     InstallPackage {
@@ -145,16 +136,24 @@ pub enum OpKind {
 /// A compiled task sequence.
 pub struct Program {
     /// Nodes in pre-order.
-    pub ops: Vec<Op>,
+    pub(crate) ops: Vec<Op>,
     /// Compiled conditions.
-    pub conds: Vec<CompiledCondition>,
+    pub(crate) conds: Vec<CompiledCondition>,
     /// Variable names and initial values.
-    pub vars: VarTable,
+    pub(crate) vars: VarTable,
     /// Every content index referenced anywhere (for pre-cache and download-all-first),
     /// in first-reference order.
-    pub referenced: Vec<u32>,
+    pub(crate) referenced: Vec<u32>,
     /// Runs of fixed steps that run as one event.
-    pub chains: super::chain::Chains,
+    pub(crate) chains: super::chain::Chains,
+}
+
+impl Program {
+    /// Distinct task sequence variables, built-ins included: each costs every
+    /// client a slot ([`crate::sim::bytes_per_client`]).
+    pub fn variables(&self) -> usize {
+        self.vars.len()
+    }
 }
 
 /// A problem that makes a task sequence impossible to run.
@@ -340,12 +339,10 @@ impl<'a> Compiler<'a> {
                 ignore_dismissable: u.ignore_dismissable,
                 additional_options: u.additional_options.clone(),
             },
-            StepKind::InstallApplications {
-                applications,
-                continue_on_error_per_app,
-            } => OpKind::InstallApplications {
+            // `continue_on_error_per_app` is not modelled: an application's failure
+            // is not drawn on its own, so there is nothing to continue past.
+            StepKind::InstallApplications { applications, .. } => OpKind::InstallApplications {
                 apps: self.contents(&n.name, applications)?,
-                continue_per_app: *continue_on_error_per_app,
             },
             StepKind::InstallPackage { package, .. } => OpKind::InstallPackage {
                 package: if package.is_empty() {
@@ -399,7 +396,6 @@ impl<'a> Compiler<'a> {
             }
         }
         self.ops.push(Op {
-            name: n.name.clone(),
             path,
             type_name: crate::tasksequence::print::type_name(&n.kind),
             duration_override,
@@ -410,7 +406,9 @@ impl<'a> Compiler<'a> {
             cond,
             continue_on_error: n.continue_on_error,
             disabled: n.disabled,
-            retry_count: n.retry_count,
+            // The readers refuse more; a tree built in code is held to the bound
+            // too, so the 16-bit try counter cannot wrap.
+            retry_count: n.retry_count.min(MAX_RETRY_COUNT) as u16,
             success_codes: success_override.unwrap_or_else(|| n.success_codes.clone()),
             kind,
         });
@@ -423,7 +421,7 @@ pub fn compile(s: &Scenario) -> Result<Program, CompileError> {
 }
 
 /// Compiles a task sequence against a scenario's content and settings.
-pub fn compile_ts(s: &Scenario, ts: &TaskSequence) -> Result<Program, CompileError> {
+pub(crate) fn compile_ts(s: &Scenario, ts: &TaskSequence) -> Result<Program, CompileError> {
     let mut c = Compiler {
         content_ix: s
             .content
@@ -466,6 +464,25 @@ pub fn compile_ts(s: &Scenario, ts: &TaskSequence) -> Result<Program, CompileErr
             }
         }
     }
+    // A client's epoch moves once per try of a step whose stream fails for good, and
+    // once at a timeout; the interpreter only moves forward, so each op runs at most
+    // retry_count + 1 times. Bounding the sum keeps the epoch within what an event
+    // carries, so a stale event can never pass for a live one.
+    let moves = 1 + c
+        .ops
+        .iter()
+        .map(|o| u64::from(o.retry_count) + 1)
+        .sum::<u64>();
+    if moves > u64::from(super::world::MAX_EPOCH) {
+        return Err(CompileError {
+            step: String::new(),
+            message: format!(
+                "the steps' tries (retry_count + 1 each) add up to {moves} per client, more \
+                 than the {} a run can follow",
+                super::world::MAX_EPOCH
+            ),
+        });
+    }
     if c.vars.len() > u16::MAX as usize {
         return Err(CompileError {
             step: String::new(),
@@ -480,4 +497,58 @@ pub fn compile_ts(s: &Scenario, ts: &TaskSequence) -> Result<Program, CompileErr
         vars: c.vars,
         referenced: c.referenced,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::world::{EvKind, Event, MAX_EPOCH};
+    use std::path::Path;
+
+    fn with_steps(n: usize, retries: u32) -> Scenario {
+        let text = "name = \"t\"\n[fleet]\nclients = 1\n[[distribution_points]]\nname = \"DP\"\n\
+                    bandwidth = \"1Gbps\"\n[task_sequence]\n[[task_sequence.steps]]\n\
+                    type = \"run\"\nname = \"r\"\n";
+        let mut s =
+            crate::scenario::load_str(text, Path::new("t.toml"), Path::new("."), &[]).unwrap();
+        let step = |i: usize| {
+            let mut n = Node::new(
+                format!("s{i}"),
+                StepKind::Timed {
+                    step_type: "T".into(),
+                    duration: None,
+                    properties: Vec::new(),
+                },
+            );
+            n.retry_count = retries;
+            n
+        };
+        s.task_sequence.steps = (0..n).map(step).collect();
+        s
+    }
+
+    #[test]
+    fn tries_that_could_wrap_the_epoch_are_refused() {
+        // 4,095 steps of 65,536 tries each stay under 2^28 epoch moves; 4,097 do not.
+        assert!(compile(&with_steps(4095, MAX_RETRY_COUNT)).is_ok());
+        let e = compile(&with_steps(4097, MAX_RETRY_COUNT)).err().unwrap();
+        assert!(e.message.contains("add up to 268500993"), "{e}");
+    }
+
+    #[test]
+    fn a_tree_built_in_code_is_held_to_the_retry_bound() {
+        let p = compile(&with_steps(1, u32::MAX)).unwrap();
+        assert_eq!(u32::from(p.ops[0].retry_count), MAX_RETRY_COUNT);
+    }
+
+    #[test]
+    fn an_event_carries_every_epoch_and_kind_it_can_hold() {
+        for kind in [EvKind::Policy, EvKind::StepTimer, EvKind::Timeout] {
+            for epoch in [0, 1, 65_535, 65_536, MAX_EPOCH] {
+                let e = Event::new(7, epoch, kind);
+                assert_eq!((e.client, e.epoch(), e.kind()), (7, epoch, kind));
+            }
+        }
+        assert_eq!(std::mem::size_of::<Event>(), 8);
+    }
 }

@@ -58,6 +58,22 @@ pub const METRICS: [&str; 5] = [
     "time_to_compliance",
 ];
 
+/// A latency metric: an index into [`METRICS`] and [`Latencies::hists`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+pub enum Metric {
+    /// Pre-cache start to its last item.
+    Precache = 0,
+    /// Install click to the Upgrade OS step.
+    InstallWait = 1,
+    /// First request of a content item to its arrival (retries included).
+    Download = 2,
+    /// Task sequence start to end.
+    TaskSequence = 3,
+    /// Availability to a successful end.
+    TimeToCompliance = 4,
+}
+
 /// One HdrHistogram per metric, values in microseconds.
 #[derive(Debug, Clone)]
 pub struct Latencies {
@@ -73,10 +89,10 @@ impl Latencies {
         }
     }
 
-    /// Records a value (µs) in metric `i`; 0 is recorded as 0.
-    pub fn record(&mut self, i: usize, v: SimTime) {
+    /// Records a value (µs) in metric `m`; 0 is recorded as 0.
+    pub fn record(&mut self, m: Metric, v: SimTime) {
         // The histogram saturates at its highest trackable value instead of failing.
-        if let Some(h) = self.hists.get_mut(i) {
+        if let Some(h) = self.hists.get_mut(m as usize) {
             h.saturating_record(v);
         }
     }

@@ -1,11 +1,4 @@
 //! The event loop and the assembly of the result.
-#![allow(
-    clippy::indexing_slicing,
-    reason = "per-event hot path: every index is an id the world builder and program compiler \
-              assigned (client < fleet size, op < program length, content < catalogue, slot < \
-              variable table, link < links), in range by construction; user input reaches here \
-              only after scenario::check turned it into those ids"
-)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -15,7 +8,7 @@ use super::program::{self, CompileError};
 use super::result::{BandwidthRow, Bytes, ClientRow, FailureRow, Peak, RunResult, Timing};
 use super::state::NEVER;
 use super::transport::{FlowDone, Transport};
-use super::world::{PHASES, World};
+use super::world::World;
 use crate::engine::time::SimTime;
 use crate::fleet;
 use crate::net::FairShareNet;
@@ -84,6 +77,22 @@ pub fn run_with<T: Transport>(
 ) -> Result<RunResult, SimError> {
     let started = Instant::now();
     let prog = program::compile(s)?;
+    check_limits(s, &prog)?;
+    let attrs = fleet::generate(&s.population());
+    let mut w = World::new(s, prog, attrs, transport);
+    if let Some((i, n)) = opts.shard.filter(|&(i, n)| n > 0 && i < n) {
+        w.shard = (i, n);
+    }
+    w.trace_clients = opts.trace.clone();
+    w.schedule_policies();
+    let mut buckets = Buckets::new(s, w.dps.len() + w.sites.len());
+    let end = event_loop(&mut w, opts, &mut buckets);
+    Ok(finish(w, s, opts, buckets, end, started))
+}
+
+/// Refuses, before anything is allocated per client, a scenario whose ids do not fit
+/// the packed per-client state or whose fleet does not fit in memory.
+fn check_limits(s: &Scenario, prog: &program::Program) -> Result<(), SimError> {
     if s.fleet.language.items.len() > u8::MAX as usize + 1
         || s.fleet.model.items.len() > u16::MAX as usize
     {
@@ -107,23 +116,82 @@ pub fn run_with<T: Transport>(
             avail as f64 / 1e9
         )));
     }
-    let attrs = fleet::generate(s);
-    let mut w = World::new(s, prog, attrs, transport);
-    if let Some((i, n)) = opts.shard.filter(|&(i, n)| n > 0 && i < n) {
-        w.shard = (i, n);
+    Ok(())
+}
+
+/// The rows of `bandwidth.csv` as the run goes: one bucket per interval.
+struct Buckets {
+    interval: SimTime,
+    /// End of the bucket being filled.
+    next_tick: SimTime,
+    /// Bytes each link had carried at the last bucket's end.
+    last_bytes: Vec<u64>,
+    rows: Vec<BandwidthRow>,
+}
+
+impl Buckets {
+    fn new(s: &Scenario, links: usize) -> Self {
+        let interval = s.simulation.bandwidth_interval;
+        Buckets {
+            interval,
+            next_tick: interval,
+            last_bytes: vec![0; links],
+            rows: Vec::new(),
+        }
     }
+
+    /// Writes every bucket that ends before `t` (events at exactly a bucket boundary
+    /// belong to the bucket that ends there).
+    fn close_before<T: Transport>(&mut self, w: &mut World<'_, T>, t: SimTime) {
+        while self.next_tick < t {
+            self.close_one(w, t);
+        }
+    }
+
+    /// Writes every bucket that starts before `t`, the last one cut at `t`.
+    fn close_through<T: Transport>(&mut self, w: &mut World<'_, T>, t: SimTime) {
+        while self.next_tick - self.interval < t {
+            self.close_one(w, t);
+        }
+    }
+
+    fn close_one<T: Transport>(&mut self, w: &mut World<'_, T>, limit: SimTime) {
+        let start = self.next_tick - self.interval;
+        sample(
+            w,
+            start,
+            self.interval,
+            limit,
+            &mut self.last_bytes,
+            &mut self.rows,
+        );
+        self.next_tick += self.interval;
+    }
+}
+
+/// How the event loop ended.
+struct LoopEnd {
+    /// Time of the last event handled.
+    last_time: SimTime,
+    /// Stopped by the stop flag (Ctrl-C).
+    partial: bool,
+}
+
+/// Handles events in time order until none is left, the horizon is passed or the
+/// stop flag is set. Two sources feed it: the event queue and the network's
+/// completions; at equal times network completions go first.
+fn event_loop<T: Transport>(
+    w: &mut World<'_, T>,
+    opts: &RunOptions,
+    buckets: &mut Buckets,
+) -> LoopEnd {
+    let horizon = w.s.simulation.horizon;
     let realtime = w.net.realtime();
-    w.trace_clients = opts.trace.clone();
-    w.schedule_policies();
-    let horizon = s.simulation.horizon;
-    let interval = s.simulation.bandwidth_interval;
-    let nlinks = w.dps.len() + w.sites.len();
-    let mut last_bytes = vec![0u64; nlinks];
-    let mut bandwidth = Vec::new();
-    let mut next_tick = interval;
     let mut done_out: Vec<FlowDone> = Vec::new();
-    let mut partial = false;
-    let mut last_time = 0;
+    let mut end = LoopEnd {
+        last_time: 0,
+        partial: false,
+    };
     loop {
         if realtime || w.events & 0xFFF == 0 {
             if let Some(p) = &opts.progress {
@@ -137,8 +205,8 @@ pub fn run_with<T: Transport>(
                 .as_ref()
                 .is_some_and(|f| f.load(Ordering::Relaxed))
             {
-                partial = true;
-                break;
+                end.partial = true;
+                return end;
             }
         }
         let tq = w.queue.peek_time();
@@ -147,7 +215,7 @@ pub fn run_with<T: Transport>(
             // Nothing has finished: sleep until the next timer, a finished transfer,
             // or the horizon.
             if tq.is_none() && w.net.active() == 0 {
-                break;
+                return end;
             }
             let until = tq
                 .unwrap_or(horizon.saturating_add(1))
@@ -159,28 +227,17 @@ pub fn run_with<T: Transport>(
             }
         }
         let t = match (tq, tn) {
-            (None, None) => break,
+            (None, None) => return end,
             (Some(a), None) => a,
             (None, Some(b)) => b,
             (Some(a), Some(b)) => a.min(b),
         };
         if t > horizon {
-            break;
+            return end;
         }
-        // Events at exactly a bucket boundary belong to the bucket that ends there.
-        while next_tick < t {
-            sample(
-                &mut w,
-                next_tick - interval,
-                interval,
-                t,
-                &mut last_bytes,
-                &mut bandwidth,
-            );
-            next_tick += interval;
-        }
+        buckets.close_before(w, t);
         w.now = t;
-        last_time = t;
+        end.last_time = t;
         if tn == Some(t) {
             // The completing client's state is a cache miss at scale: start loading
             // it while the network works out the completion.
@@ -203,15 +260,26 @@ pub fn run_with<T: Transport>(
             w.handle(ev);
         }
     }
-    // The run ends at the last event, or at the horizon when work was still pending.
+}
+
+/// After the loop: the run ends at the last event, or at the horizon when work was
+/// still pending; chains are settled on a stop; the last buckets are written.
+fn finish<T: Transport>(
+    mut w: World<'_, T>,
+    s: &Scenario,
+    opts: &RunOptions,
+    mut buckets: Buckets,
+    end: LoopEnd,
+    started: Instant,
+) -> RunResult {
     let pending = !w.queue.is_empty() || w.net.active() > 0;
-    let sim_end = if pending && !partial {
-        horizon
+    let sim_end = if pending && !end.partial {
+        s.simulation.horizon
     } else {
-        last_time
+        end.last_time
     };
     w.now = sim_end;
-    if partial {
+    if end.partial {
         w.settle_chains(sim_end);
     }
     // Transfers a real-time transport was still running moved bytes too.
@@ -220,18 +288,8 @@ pub fn run_with<T: Transport>(
     for d in &cut {
         w.count_bytes(d);
     }
-    while next_tick - interval < sim_end {
-        sample(
-            &mut w,
-            next_tick - interval,
-            interval,
-            sim_end,
-            &mut last_bytes,
-            &mut bandwidth,
-        );
-        next_tick += interval;
-    }
-    Ok(assemble(w, s, opts, bandwidth, sim_end, partial, started))
+    buckets.close_through(&mut w, sim_end);
+    assemble(w, s, opts, buckets.rows, sim_end, end.partial, started)
 }
 
 /// Writes one bucket of `bandwidth.csv` for every DP and WAN link. The network's
@@ -330,7 +388,7 @@ fn assemble<T: Transport>(
         .iter()
         .map(|(&(code, ph), &count)| FailureRow {
             code,
-            phase: PHASES[ph as usize].to_string(),
+            phase: ph.as_str().to_string(),
             count,
         })
         .collect();
@@ -368,7 +426,7 @@ fn assemble<T: Transport>(
                     } else {
                         st.exit_code
                     },
-                    precached: st.has(super::state::flag::PRECACHED),
+                    precached: st.facts.has(super::state::Facts::PRECACHED),
                     bytes: st.bytes,
                     policy: t(st.policy_at),
                     install: t(st.install_at),
@@ -432,10 +490,10 @@ fn assemble<T: Transport>(
             .map(|(op, n)| super::result::StepRow {
                 path: op.path.clone(),
                 kind: op.type_name,
-                ran: n[0],
-                skipped: n[1],
-                succeeded: n[2],
-                failed: n[3],
+                ran: n.ran,
+                skipped: n.skipped,
+                succeeded: n.succeeded,
+                failed: n.failed,
             })
             .collect(),
     }

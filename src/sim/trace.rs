@@ -53,13 +53,19 @@ pub fn parse_clients(s: &str) -> Result<Vec<u32>, String> {
 
 impl<T: Transport> World<'_, T> {
     /// Whether client `c` is traced.
-    pub fn traced(&self, c: u32) -> bool {
+    pub(crate) fn traced(&self, c: u32) -> bool {
         !self.trace_clients.is_empty() && self.trace_clients.binary_search(&c).is_ok()
     }
 
     /// Records a trace line for `c` if it is traced; `path` is the node at `pc`
     /// (`u32::MAX`: none).
-    pub fn trace(&mut self, c: u32, event: &'static str, pc: u32, detail: impl FnOnce() -> String) {
+    pub(crate) fn trace(
+        &mut self,
+        c: u32,
+        event: &'static str,
+        pc: u32,
+        detail: impl FnOnce() -> String,
+    ) {
         if !self.traced(c) {
             return;
         }

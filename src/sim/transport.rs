@@ -1,8 +1,8 @@
 //! How downloads move bytes: the seam between the rollout model and the network.
 //!
-//! `run` moves bytes through the fluid max-min fair model ([`FairShareNet`], any
-//! [`FlowNetwork`] via the blanket impl); `load` moves them over real HTTP with a
-//! transport of its own. The world, the task-sequence interpreter, the DP queues and
+//! `run` moves bytes through the fluid max-min fair model
+//! ([`FairShareNet`](crate::net::FairShareNet), any [`FlowNetwork`] via the blanket
+//! impl); `load` moves them over real HTTP with a transport of its own. The world, the task-sequence interpreter, the DP queues and
 //! the statistics are the same code in both, so a load test follows exactly the
 //! schedule the simulator predicts.
 

@@ -5,13 +5,6 @@
 //! gets a slot. A client's values live in one flat `Vec<u32>` (`clients x slots`) as
 //! ids into a shared interner of strings; 0 means "the slot's initial value".
 //! Names are case-insensitive, as in ConfigMgr.
-#![allow(
-    clippy::indexing_slicing,
-    reason = "per-event hot path: every index is an id the world builder and program compiler \
-              assigned (client < fleet size, op < program length, content < catalogue, slot < \
-              variable table, link < links), in range by construction; user input reaches here \
-              only after scenario::check turned it into those ids"
-)]
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -20,24 +13,24 @@ use crate::scenario::model::Scenario;
 use crate::tasksequence::tree::{Condition, TaskSequence};
 
 /// Built-in variables the engine maintains.
-pub mod builtin {
+pub(crate) mod builtin {
     /// Return code of the last step that ran.
-    pub const LAST_RET: &str = "_SMSTSLastActionRetCode";
+    pub(crate) const LAST_RET: &str = "_SMSTSLastActionRetCode";
     /// Return code of the last Upgrade Operating System step.
-    pub const UPGRADE_RET: &str = "_SMSTSOSUpgradeActionReturnCode";
+    pub(crate) const UPGRADE_RET: &str = "_SMSTSOSUpgradeActionReturnCode";
     /// `true` after Windows Setup rolled back.
-    pub const ROLLBACK: &str = "_SMSTSSetupRollback";
+    pub(crate) const ROLLBACK: &str = "_SMSTSSetupRollback";
     /// Download retries.
-    pub const RETRY_COUNT: &str = "SMSTSDownloadRetryCount";
+    pub(crate) const RETRY_COUNT: &str = "SMSTSDownloadRetryCount";
     /// Delay between download retries, seconds.
-    pub const RETRY_DELAY: &str = "SMSTSDownloadRetryDelay";
+    pub(crate) const RETRY_DELAY: &str = "SMSTSDownloadRetryDelay";
     /// Extra Windows Setup options.
-    pub const SETUP_OPTIONS: &str = "OSDSetupAdditionalUpgradeOptions";
+    pub(crate) const SETUP_OPTIONS: &str = "OSDSetupAdditionalUpgradeOptions";
     /// Slot of [`LAST_RET`] in every table ([`super::VarTable::new`] creates the
     /// built-ins first, in this order), so the per-step write needs no lookup.
-    pub const LAST_RET_SLOT: u16 = 0;
+    pub(crate) const LAST_RET_SLOT: u16 = 0;
     /// Slot of [`SETUP_OPTIONS`] in every table (see [`LAST_RET_SLOT`]).
-    pub const SETUP_OPTIONS_SLOT: u16 = 3;
+    pub(crate) const SETUP_OPTIONS_SLOT: u16 = 3;
 }
 
 /// Largest variable table [`VarTable::find`] scans linearly instead of hashing.
@@ -50,7 +43,7 @@ const INT_CACHE_MAX: usize = 64;
 /// on every step of every client, and SipHash's resistance to chosen keys buys
 /// nothing for a scenario's own strings.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct FxHasher(u64);
+pub(crate) struct FxHasher(u64);
 
 impl Hasher for FxHasher {
     fn finish(&self) -> u64 {
@@ -75,7 +68,7 @@ impl Hasher for FxHasher {
 
 /// Interned strings; id 0 is reserved for "unset".
 #[derive(Debug, Default)]
-pub struct Interner {
+pub(crate) struct Interner {
     strings: Vec<String>,
     ids: HashMap<String, u32, BuildHasherDefault<FxHasher>>,
     /// Ids of integers interned through [`Interner::intern_int`].
@@ -84,7 +77,7 @@ pub struct Interner {
 
 impl Interner {
     /// Id of `s` (adding it if new); ids start at 1.
-    pub fn intern(&mut self, s: &str) -> u32 {
+    pub(crate) fn intern(&mut self, s: &str) -> u32 {
         if let Some(&id) = self.ids.get(s) {
             return id;
         }
@@ -97,7 +90,7 @@ impl Interner {
     /// Id of the decimal form of `v`, the same as `intern(&v.to_string())`, without
     /// formatting or hashing for the few return codes a run sees (every step of every
     /// client stores its exit code in `_SMSTSLastActionRetCode`).
-    pub fn intern_int(&mut self, v: i64) -> u32 {
+    pub(crate) fn intern_int(&mut self, v: i64) -> u32 {
         if let Some(&(_, id)) = self.ints.iter().find(|e| e.0 == v) {
             return id;
         }
@@ -109,7 +102,7 @@ impl Interner {
     }
 
     /// The string of an id (0 and unknown ids have none).
-    pub fn get(&self, id: u32) -> Option<&str> {
+    pub(crate) fn get(&self, id: u32) -> Option<&str> {
         id.checked_sub(1)
             .and_then(|i| self.strings.get(i as usize))
             .map(|s| s.as_str())
@@ -118,17 +111,17 @@ impl Interner {
 
 /// Variable names, their slots and initial values.
 #[derive(Debug)]
-pub struct VarTable {
+pub(crate) struct VarTable {
     slots: HashMap<String, u16>,
     names: Vec<String>,
     initial: Vec<u32>,
     /// Shared string storage for values.
-    pub strings: Interner,
+    pub(crate) strings: Interner,
 }
 
 impl VarTable {
     /// The built-ins and the task sequence's own variables, with their initial values.
-    pub fn new(s: &Scenario, ts: &TaskSequence) -> Self {
+    pub(crate) fn new(s: &Scenario, ts: &TaskSequence) -> Self {
         let mut t = VarTable {
             slots: HashMap::new(),
             names: Vec::new(),
@@ -160,7 +153,7 @@ impl VarTable {
     }
 
     /// The slot of a name, creating it.
-    pub fn slot(&mut self, name: &str) -> u16 {
+    pub(crate) fn slot(&mut self, name: &str) -> u16 {
         let key = name.to_ascii_lowercase();
         if let Some(&s) = self.slots.get(&key) {
             return s;
@@ -178,7 +171,7 @@ impl VarTable {
     /// step of every client, so small tables are scanned in place (length first, then
     /// a case-insensitive compare): profiling showed lower-casing plus SipHash at 22%
     /// of a 1M-client run. Large tables fall back to the map.
-    pub fn find(&self, name: &str) -> Option<u16> {
+    pub(crate) fn find(&self, name: &str) -> Option<u16> {
         if self.names.len() <= SCAN_MAX {
             return self
                 .names
@@ -204,7 +197,7 @@ impl VarTable {
     }
 
     /// Registers every variable a condition reads.
-    pub fn register_condition(&mut self, c: &Condition) {
+    pub(crate) fn register_condition(&mut self, c: &Condition) {
         match c {
             Condition::Variable { variable, .. } => {
                 self.slot(variable);
@@ -217,31 +210,26 @@ impl VarTable {
     }
 
     /// Number of slots.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.names.len()
     }
 
-    /// Whether there are no slots (never: built-ins always exist).
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-
     /// Initial value id of a slot.
-    pub fn initial(&self, slot: u16) -> u32 {
+    pub(crate) fn initial(&self, slot: u16) -> u32 {
         self.initial[slot as usize]
     }
 }
 
 /// Per-client values: `values[client * stride + slot]`.
 #[derive(Debug)]
-pub struct VarStore {
+pub(crate) struct VarStore {
     stride: usize,
     values: Vec<u32>,
 }
 
 impl VarStore {
     /// Storage for `clients` clients.
-    pub fn new(clients: usize, table: &VarTable) -> Self {
+    pub(crate) fn new(clients: usize, table: &VarTable) -> Self {
         VarStore {
             stride: table.len(),
             values: vec![0; clients * table.len()],
@@ -249,19 +237,19 @@ impl VarStore {
     }
 
     /// Value id of a slot for a client (0: not set by the client, use the initial value).
-    pub fn raw(&self, client: u32, slot: u16) -> u32 {
+    pub(crate) fn raw(&self, client: u32, slot: u16) -> u32 {
         self.values[client as usize * self.stride + slot as usize]
     }
 
     /// Prefetch hint for a client's values.
-    pub fn prefetch(&self, client: u32) {
+    pub(crate) fn prefetch(&self, client: u32) {
         if let Some(v) = self.values.get(client as usize * self.stride) {
             crate::engine::prefetch::prefetch(v);
         }
     }
 
     /// Sets a slot's value id.
-    pub fn set(&mut self, client: u32, slot: u16, id: u32) {
+    pub(crate) fn set(&mut self, client: u32, slot: u16, id: u32) {
         self.values[client as usize * self.stride + slot as usize] = id;
     }
 }

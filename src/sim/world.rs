@@ -6,76 +6,46 @@
 //! completions). At equal times, network completions are handled first, then queued
 //! events in FIFO order; both orders are deterministic, so a run is a pure function
 //! of the scenario and the seed.
-#![allow(
-    clippy::indexing_slicing,
-    reason = "per-event hot path: every index is an id the world builder and program compiler \
-              assigned (client < fleet size, op < program length, content < catalogue, slot < \
-              variable table, link < links), in range by construction; user input reaches here \
-              only after scenario::check turned it into those ids"
-)]
 
 use std::collections::VecDeque;
 
-use super::program::{NONE, OpKind, Program};
+use super::program::Program;
 use super::result::{Latencies, Outcome, Outcomes};
-use super::state::{CacheBits, ClientState, DlOwner, Phase, flag};
+use super::state::{Activity, CacheBits, ClientState, FailPhase};
 use super::transport::Transport;
-use super::vars::{VarStore, builtin};
+use super::vars::VarStore;
 use crate::engine::queue::EventQueue;
 use crate::engine::rng;
 use crate::engine::time::SimTime;
 use crate::fleet::ClientAttrs;
 use crate::net::LinkId;
-use crate::scenario::model::{Purpose, Scenario};
+use crate::scenario::model::{ContentKind, Purpose, Scenario};
 use crate::setup::codes;
 
-/// Failure phases, indexed by `ClientState::fail_phase`.
-pub const PHASES: [&str; 14] = [
-    "task_sequence",
-    "download",
-    "run",
-    "check_readiness",
-    "compat_scan",
-    "downlevel",
-    "safeos",
-    "first_boot",
-    "second_boot",
-    "install",
-    "precache",
-    "timeout",
-    "cache",
-    "content_location",
-];
-
-/// Index of a phase name in [`PHASES`].
-pub fn phase_ix(name: &str) -> u8 {
-    PHASES.iter().position(|p| *p == name).unwrap_or(0) as u8
-}
-
 /// Random-stream purposes of the simulation (fleet uses 1..=9).
-pub mod purpose {
+pub(crate) mod purpose {
     /// Policy arrival delay.
-    pub const POLICY: u32 = 10;
+    pub(crate) const POLICY: u32 = 10;
     /// Delay until the user clicks Install.
-    pub const USER_START: u32 = 11;
+    pub(crate) const USER_START: u32 = 11;
     /// Step duration, index = pc, try.
-    pub const STEP_DURATION: u32 = 12;
+    pub(crate) const STEP_DURATION: u32 = 12;
     /// Step exit code.
-    pub const EXIT_CODE: u32 = 13;
+    pub(crate) const EXIT_CODE: u32 = 13;
     /// Transient download failure of an attempt.
-    pub const DL_FAIL: u32 = 14;
+    pub(crate) const DL_FAIL: u32 = 14;
     /// Fraction downloaded before a transient failure.
-    pub const DL_FAIL_AT: u32 = 15;
+    pub(crate) const DL_FAIL_AT: u32 = 15;
     /// Choice of a fallback DP.
-    pub const FALLBACK_DP: u32 = 16;
+    pub(crate) const FALLBACK_DP: u32 = 16;
     /// Windows Setup phase durations and outcomes.
-    pub const SETUP: u32 = 17;
+    pub(crate) const SETUP: u32 = 17;
 }
 
 /// Kinds of queued events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
-pub enum EvKind {
+pub(crate) enum EvKind {
     /// The client receives the deployment policy.
     Policy,
     /// The deployment becomes available to a client that already has the policy.
@@ -94,121 +64,169 @@ pub enum EvKind {
     Timeout,
 }
 
-/// A queued event: 8 bytes, copied, never allocated.
+impl EvKind {
+    const ALL: [EvKind; 8] = [
+        EvKind::Policy,
+        EvKind::Available,
+        EvKind::Install,
+        EvKind::Deadline,
+        EvKind::StepTimer,
+        EvKind::Retry,
+        EvKind::Fallback,
+        EvKind::Timeout,
+    ];
+}
+
+/// Bits of [`Event`]'s packed word that hold the kind; the epoch has the rest.
+const KIND_BITS: u32 = 4;
+
+/// Largest epoch an event can carry: a client's epoch never exceeds it, because the
+/// compiler refuses a task sequence whose tries could move it further
+/// (`program::compile_ts`).
+pub(crate) const MAX_EPOCH: u32 = u32::MAX >> KIND_BITS;
+
+/// A queued event: 8 bytes (the client, then its epoch and the kind in one word),
+/// copied, never allocated. Millions are queued at once, so it stays this small.
 #[derive(Debug, Clone, Copy)]
-pub struct Event {
+pub(crate) struct Event {
     /// Client.
-    pub client: u32,
-    /// Epoch of the client when scheduled (stale events are dropped).
-    pub epoch: u16,
-    /// Kind.
-    pub kind: EvKind,
+    pub(crate) client: u32,
+    /// Epoch of the client when scheduled (stale events are dropped) and the kind.
+    packed: u32,
+}
+
+impl Event {
+    pub(crate) fn new(client: u32, epoch: u32, kind: EvKind) -> Event {
+        debug_assert!(epoch <= MAX_EPOCH);
+        Event {
+            client,
+            packed: (epoch << KIND_BITS) | kind as u32,
+        }
+    }
+
+    /// The client's epoch when the event was scheduled.
+    pub(crate) fn epoch(self) -> u32 {
+        self.packed >> KIND_BITS
+    }
+
+    /// What the event is.
+    pub(crate) fn kind(self) -> EvKind {
+        let i = (self.packed & ((1 << KIND_BITS) - 1)) as usize;
+        EvKind::ALL.get(i).copied().unwrap_or(EvKind::Policy)
+    }
 }
 
 /// A distribution point at run time.
-pub struct DpRun {
+pub(crate) struct DpRun {
     /// Its uplink.
-    pub link: LinkId,
+    pub(crate) link: LinkId,
     /// Site index.
-    pub site: u16,
+    pub(crate) site: u16,
     /// Downloads in progress.
-    pub active: u32,
+    pub(crate) active: u32,
     /// Connection limit.
-    pub max: u32,
+    pub(crate) max: u32,
     /// Clients waiting for a connection, FIFO.
-    pub queue: VecDeque<u32>,
+    pub(crate) queue: VecDeque<u32>,
     /// Most active during the current bandwidth bucket.
-    pub bucket_active: u32,
+    pub(crate) bucket_active: u32,
     /// Longest queue during the current bucket.
-    pub bucket_queued: u32,
+    pub(crate) bucket_queued: u32,
 }
 
 /// A site at run time.
-pub struct SiteRun {
+pub(crate) struct SiteRun {
     /// WAN link, if constrained.
-    pub wan: Option<LinkId>,
+    pub(crate) wan: Option<LinkId>,
     /// Downloads crossing the WAN now.
-    pub wan_active: u32,
+    pub(crate) wan_active: u32,
     /// Most during the current bucket.
-    pub bucket_active: u32,
+    pub(crate) bucket_active: u32,
 }
 
 /// Aggregates collected during the run.
-pub struct Stats {
+pub(crate) struct Stats {
     /// Latencies.
-    pub latency: Latencies,
-    /// Failures by (code, phase index).
-    pub failures: std::collections::BTreeMap<(u32, u8), u64>,
+    pub(crate) latency: Latencies,
+    /// Failures by (code, phase).
+    pub(crate) failures: std::collections::BTreeMap<(u32, FailPhase), u64>,
     /// Bytes by DP.
-    pub by_dp: Vec<u64>,
+    pub(crate) by_dp: Vec<u64>,
     /// Bytes by content kind.
-    pub by_kind: [u64; 5],
+    pub(crate) by_kind: [u64; 5],
     /// Pre-cache bytes.
-    pub precache: u64,
+    pub(crate) precache: u64,
     /// On-demand bytes.
-    pub on_demand: u64,
+    pub(crate) on_demand: u64,
     /// Task sequence ends by outcome.
-    pub completions: Vec<(SimTime, Outcome)>,
+    pub(crate) completions: Vec<(SimTime, Outcome)>,
     /// Failed transfer attempts by transport error class (real transports only).
-    pub transfer_errors: std::collections::BTreeMap<u32, u64>,
-    /// Per node: `[ran, skipped, succeeded, failed]`.
-    pub steps: Vec<[u64; 4]>,
+    pub(crate) transfer_errors: std::collections::BTreeMap<u32, u64>,
+    /// Per node of the task sequence, what it did over the fleet.
+    pub(crate) steps: Vec<StepCounts>,
 }
 
-/// Indices into `Stats::steps` entries.
-pub mod count {
-    /// Started (groups: entered).
-    pub const RAN: usize = 0;
+/// What one node of the task sequence did over the fleet (`steps.csv`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct StepCounts {
+    /// Started (groups: entered); retries count again.
+    pub(crate) ran: u64,
     /// Skipped by its condition or disabled.
-    pub const SKIPPED: usize = 1;
+    pub(crate) skipped: u64,
     /// Ended with a success code.
-    pub const SUCCEEDED: usize = 2;
+    pub(crate) succeeded: u64,
     /// Ended with a failure (after its retries).
-    pub const FAILED: usize = 3;
+    pub(crate) failed: u64,
 }
 
 /// The world.
-pub struct World<'s, T: Transport> {
+pub(crate) struct World<'s, T: Transport> {
     /// The scenario.
-    pub s: &'s Scenario,
+    pub(crate) s: &'s Scenario,
     /// Compiled task sequence.
-    pub prog: Program,
+    pub(crate) prog: Program,
     /// Client attributes.
-    pub attrs: Vec<ClientAttrs>,
+    pub(crate) attrs: Vec<ClientAttrs>,
     /// Client states.
-    pub st: Vec<ClientState>,
+    pub(crate) st: Vec<ClientState>,
     /// Variables.
-    pub vars: VarStore,
+    pub(crate) vars: VarStore,
     /// Cache contents.
-    pub cache: CacheBits,
+    pub(crate) cache: CacheBits,
     /// Timers.
-    pub queue: EventQueue<Event>,
+    pub(crate) queue: EventQueue<Event>,
     /// How bytes move (fluid model or real HTTP).
-    pub net: T,
+    pub(crate) net: T,
     /// DPs.
-    pub dps: Vec<DpRun>,
+    pub(crate) dps: Vec<DpRun>,
     /// Sites.
-    pub sites: Vec<SiteRun>,
+    pub(crate) sites: Vec<SiteRun>,
     /// Aggregates.
-    pub stats: Stats,
+    pub(crate) stats: Stats,
     /// Events handled.
-    pub events: u64,
+    pub(crate) events: u64,
     /// Current time.
-    pub now: SimTime,
+    pub(crate) now: SimTime,
     /// Content indices downloaded by pre-cache for each (arch, language index) pair is
     /// computed per client; this is the non-OS part, shared by all.
-    pub precache_common: Vec<u32>,
+    pub(crate) precache_common: Vec<u32>,
+    /// The OS upgrade packages among the referenced content, in reference order: the
+    /// candidates for the first pre-cache item.
+    pub(crate) referenced_os: Vec<u32>,
+    /// Every software update in the catalogue, in catalogue order: what Install
+    /// Software Updates installs.
+    pub(crate) updates: Vec<u32>,
     /// Which clients this run simulates (`id % shard_n == shard_i`).
-    pub shard: (u64, u64),
+    pub(crate) shard: (u64, u64),
     /// Clients to trace, sorted.
-    pub trace_clients: Vec<u32>,
+    pub(crate) trace_clients: Vec<u32>,
     /// Trace lines recorded so far.
-    pub trace_rows: Vec<super::trace::TraceRow>,
+    pub(crate) trace_rows: Vec<super::trace::TraceRow>,
 }
 
 impl<'s, T: Transport> World<'s, T> {
     /// Builds the world: generates the fleet and schedules every policy arrival.
-    pub fn new(s: &'s Scenario, prog: Program, attrs: Vec<ClientAttrs>, mut net: T) -> Self {
+    pub(crate) fn new(s: &'s Scenario, prog: Program, attrs: Vec<ClientAttrs>, mut net: T) -> Self {
         let n = attrs.len();
         let dps: Vec<DpRun> = s
             .distribution_points
@@ -232,13 +250,11 @@ impl<'s, T: Transport> World<'s, T> {
                 bucket_active: 0,
             })
             .collect();
-        let precache_common = prog
-            .referenced
-            .iter()
-            .copied()
-            .filter(|&i| {
-                s.content[i as usize].kind != crate::scenario::model::ContentKind::OsUpgrade
-            })
+        let is_os = |i: u32| s.content[i as usize].kind == ContentKind::OsUpgrade;
+        let (referenced_os, precache_common) =
+            prog.referenced.iter().copied().partition(|&i| is_os(i));
+        let updates = (0..s.content.len() as u32)
+            .filter(|&i| s.content[i as usize].kind == ContentKind::SoftwareUpdate)
             .collect();
         let vars = VarStore::new(n, &prog.vars);
         World {
@@ -260,12 +276,14 @@ impl<'s, T: Transport> World<'s, T> {
                 on_demand: 0,
                 completions: Vec::new(),
                 transfer_errors: Default::default(),
-                steps: vec![[0; 4]; prog.ops.len()],
+                steps: vec![StepCounts::default(); prog.ops.len()],
             },
             prog,
             events: 0,
             now: 0,
             precache_common,
+            referenced_os,
+            updates,
             shard: (0, 1),
             trace_clients: Vec::new(),
             trace_rows: Vec::new(),
@@ -273,7 +291,7 @@ impl<'s, T: Transport> World<'s, T> {
     }
 
     /// Schedules the first event of every client: receiving the policy.
-    pub fn schedule_policies(&mut self) {
+    pub(crate) fn schedule_policies(&mut self) {
         let seed = self.s.simulation.seed;
         let (i, n) = self.shard;
         for c in (0..self.attrs.len() as u32).filter(|&c| c as u64 % n == i) {
@@ -285,23 +303,16 @@ impl<'s, T: Transport> World<'s, T> {
     }
 
     /// Schedules an event for a client at its current epoch.
-    pub fn schedule(&mut self, t: SimTime, c: u32, kind: EvKind) {
+    pub(crate) fn schedule(&mut self, t: SimTime, c: u32, kind: EvKind) {
         let epoch = self.st[c as usize].epoch;
-        self.queue.push(
-            t,
-            Event {
-                client: c,
-                epoch,
-                kind,
-            },
-        );
+        self.queue.push(t, Event::new(c, epoch, kind));
     }
 
     /// Hints the cache to load client `c`'s state, attributes, cached content and
     /// variables: the event loop calls it for the next event while it handles the
     /// current one, because these random accesses dominate a large run's time.
     #[inline]
-    pub fn prefetch_client(&self, c: u32) {
+    pub(crate) fn prefetch_client(&self, c: u32) {
         use crate::engine::prefetch::{prefetch, prefetch_all};
         if let Some(st) = self.st.get(c as usize) {
             prefetch_all(st);
@@ -314,18 +325,18 @@ impl<'s, T: Transport> World<'s, T> {
     }
 
     /// Handles one queued event.
-    pub fn handle(&mut self, ev: Event) {
+    pub(crate) fn handle(&mut self, ev: Event) {
         let c = ev.client;
-        if self.st[c as usize].epoch != ev.epoch {
+        if self.st[c as usize].epoch != ev.epoch() {
             return;
         }
-        match ev.kind {
+        match ev.kind() {
             EvKind::Policy => {
                 self.trace(c, "policy", u32::MAX, String::new);
                 self.st[c as usize].policy_at = self.now;
                 let avail = self.s.deployment.available_at;
                 if self.now < avail {
-                    self.st[c as usize].phase = Phase::WaitAvailable;
+                    self.st[c as usize].activity = Activity::WaitingForAvailable;
                     self.schedule(avail, c, EvKind::Available);
                 } else {
                     self.on_available(c);
@@ -336,8 +347,8 @@ impl<'s, T: Transport> World<'s, T> {
             EvKind::StepTimer => self.on_step_timer(c),
             EvKind::Retry | EvKind::Fallback => self.request_download(c),
             EvKind::Timeout => {
-                if self.st[c as usize].phase == Phase::Running {
-                    self.abort(c, codes::TIMEOUT, "timeout");
+                if self.st[c as usize].activity.running() {
+                    self.abort(c, codes::TIMEOUT, FailPhase::Timeout);
                 }
             }
         }
@@ -346,8 +357,7 @@ impl<'s, T: Transport> World<'s, T> {
     /// The deployment is visible to the client: notification, pre-cache, timers.
     fn on_available(&mut self, c: u32) {
         let s = self.s;
-        let st = &mut self.st[c as usize];
-        st.phase = Phase::WaitUser;
+        self.st[c as usize].activity = Activity::Notified;
         let mut r = rng::stream(
             s.simulation.seed,
             c as u64,
@@ -372,200 +382,56 @@ impl<'s, T: Transport> World<'s, T> {
 
     /// Install clicked (or deadline): start the task sequence unless already started.
     fn on_install(&mut self, c: u32) {
-        let st = &mut self.st[c as usize];
-        if st.phase != Phase::WaitUser {
-            return;
-        }
-        st.install_at = self.now;
-        st.phase = Phase::Running;
+        let precaching = match self.st[c as usize].activity {
+            Activity::Notified => false,
+            Activity::PreCaching(_) => true,
+            _ => return,
+        };
+        self.st[c as usize].install_at = self.now;
         self.trace(c, "install", u32::MAX, String::new);
         let st = &mut self.st[c as usize];
         st.ts_start = self.now;
         st.pc = 0;
         st.step_try = 0;
         if self.s.deployment.precache && self.precache_complete(c) {
-            self.st[c as usize].set(flag::PRECACHED);
+            self.st[c as usize]
+                .facts
+                .insert(super::state::Facts::PRECACHED);
         }
         if let Some(t) = self.s.deployment.timeout {
             self.schedule(self.now.saturating_add(t), c, EvKind::Timeout);
         }
         // A pre-cache download in flight is not abandoned (it is the same BITS job the
         // task sequence would start); the task sequence starts when it ends.
-        if self.st[c as usize].owner == DlOwner::Precache {
-            self.st[c as usize].set(flag::TS_PENDING);
+        if precaching {
+            let st = &mut self.st[c as usize];
+            if let Activity::PreCaching(link) = st.activity {
+                st.activity = Activity::FinishingPreCache(link);
+            }
             return;
         }
         self.begin_ts(c);
     }
 
-    /// Runs the interpreter from the client's cursor until it has to wait.
-    pub fn run_ts(&mut self, c: u32) {
-        loop {
-            let pc = self.st[c as usize].pc;
-            if pc as usize >= self.prog.ops.len() {
-                self.finish_ts(c);
-                return;
-            }
-            if self.start_chain(c) {
-                return; // one event at the chain's end
-            }
-            let op = &self.prog.ops[pc as usize];
-            let skip = op.disabled || (op.cond != NONE && !self.eval_cond(c, op.cond));
-            if skip {
-                let why = if op.disabled {
-                    "disabled"
-                } else {
-                    "condition false"
-                };
-                self.st[c as usize].pc = op.end;
-                self.stats.steps[pc as usize][count::SKIPPED] += 1;
-                self.trace(c, "skip", pc, || why.to_string());
-                continue;
-            }
-            self.stats.steps[pc as usize][count::RAN] += 1;
-            if matches!(op.kind, OpKind::Group) {
-                self.st[c as usize].pc = pc + 1;
-                self.trace(c, "enter", pc, String::new);
-                continue;
-            }
-            self.trace(c, "start", pc, String::new);
-            let st = &mut self.st[c as usize];
-            st.sub = 0;
-            st.attempt = 0;
-            st.clear(flag::STEP_TIMER_DONE);
-            match self.fetch_step_content(c) {
-                super::downloads::Fetch::Ready => {}
-                super::downloads::Fetch::Wait => return,
-                super::downloads::Fetch::Moved => continue,
-            }
-            if !self.execute(c) {
-                return; // waiting for a timer
-            }
-        }
-    }
-
-    /// Ends the task sequence: outcome from the flags, statistics.
-    fn finish_ts(&mut self, c: u32) {
-        let st = &mut self.st[c as usize];
-        st.phase = Phase::Done;
-        st.end_at = self.now;
-        let outcome = if st.has(flag::ROLLED_BACK) {
-            Outcome::RolledBack
-        } else if st.has(flag::TS_FAILED) {
-            Outcome::Failed
-        } else {
-            Outcome::Succeeded
-        };
-        let (ts_start, fail_phase, code) = (st.ts_start, st.fail_phase, st.exit_code);
-        if outcome == Outcome::Succeeded {
-            st.exit_code = 0;
-            let ttc = self.now.saturating_sub(self.s.deployment.available_at);
-            self.stats.latency.record(4, ttc);
-        } else {
-            *self.stats.failures.entry((code, fail_phase)).or_insert(0) += 1;
-        }
-        self.stats.latency.record(3, self.now - ts_start);
-        self.stats.completions.push((self.now, outcome));
-        let shown = if outcome == Outcome::Succeeded {
-            0
-        } else {
-            code
-        };
-        self.trace(c, "finish", u32::MAX, || {
-            format!("{} {shown}", outcome.as_str())
-        });
-    }
-
-    /// A step ended with `code`: success, retry, continue on error or fail upwards.
-    pub fn complete_step(&mut self, c: u32, code: i64) {
-        let pc = self.st[c as usize].pc as usize;
-        let id = self.prog.vars.strings.intern_int(code);
-        let last = builtin::LAST_RET_SLOT;
-        self.vars.set(c, last, id);
-        self.trace(c, "end", pc as u32, || code.to_string());
-        let op = &self.prog.ops[pc];
-        if op.success_codes.contains(&code) {
-            self.st[c as usize].pc = op.end;
-            self.st[c as usize].step_try = 0;
-            self.stats.steps[pc][count::SUCCEEDED] += 1;
-            return;
-        }
-        let st = &mut self.st[c as usize];
-        if (st.step_try as u32) < op.retry_count {
-            st.step_try += 1;
-            return; // pc unchanged: the interpreter runs the step again
-        }
-        st.step_try = 0;
-        self.stats.steps[pc][count::FAILED] += 1;
-        if op.continue_on_error {
-            st.pc = op.end;
-            return;
-        }
-        self.fail_upwards(c, code as u32);
-    }
-
-    /// A failure not absorbed by the step: the innermost enclosing group with continue
-    /// on error absorbs it; otherwise the task sequence fails.
-    pub fn fail_upwards(&mut self, c: u32, code: u32) {
-        let mut g = self.prog.ops[self.st[c as usize].pc as usize].parent;
-        while g != NONE {
-            let op = &self.prog.ops[g as usize];
-            if op.continue_on_error {
-                self.st[c as usize].pc = op.end;
-                return;
-            }
-            g = op.parent;
-        }
-        let st = &mut self.st[c as usize];
-        st.set(flag::TS_FAILED);
-        st.exit_code = code;
-        st.pc = self.prog.ops.len() as u32;
-    }
-
-    /// Records the failure phase for the report.
-    pub fn set_fail_phase(&mut self, c: u32, phase: &str) {
-        self.st[c as usize].fail_phase = phase_ix(phase);
-    }
-
-    /// Stops a running task sequence now with `code` (timeout).
-    fn abort(&mut self, c: u32, code: u32, phase: &str) {
-        self.release_queue_slot(c);
-        let st = &mut self.st[c as usize];
-        st.epoch = st.epoch.wrapping_add(1);
-        st.owner = DlOwner::None;
-        st.set(flag::TS_FAILED);
-        st.exit_code = code;
-        self.set_fail_phase(c, phase);
-        self.finish_ts(c);
-    }
-
     /// Outcome of a client at the end of the run.
-    pub fn outcome(&self, c: u32) -> Outcome {
+    pub(crate) fn outcome(&self, c: u32) -> Outcome {
         let st = &self.st[c as usize];
-        match st.phase {
-            Phase::Done => {
-                if st.has(flag::ROLLED_BACK) {
-                    Outcome::RolledBack
-                } else if st.has(flag::TS_FAILED) {
-                    Outcome::Failed
-                } else {
-                    Outcome::Succeeded
-                }
-            }
-            Phase::Running => Outcome::InProgress,
+        match st.activity {
+            Activity::Done => st.verdict.outcome(),
+            a if a.running() => Outcome::InProgress,
             _ => Outcome::NotStarted,
         }
     }
 
     /// Clients of this run's shard (the whole fleet unless sharded).
-    pub fn in_shard_count(&self) -> u64 {
+    pub(crate) fn in_shard_count(&self) -> u64 {
         let (i, n) = self.shard;
         let len = self.st.len() as u64;
         len / n + u64::from(len % n > i)
     }
 
     /// Outcome counts of the shard's clients.
-    pub fn outcomes(&self) -> Outcomes {
+    pub(crate) fn outcomes(&self) -> Outcomes {
         let mut o = Outcomes::default();
         let (i, n) = self.shard;
         for c in (0..self.st.len() as u32).filter(|&c| c as u64 % n == i) {

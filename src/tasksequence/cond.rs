@@ -41,7 +41,7 @@ use std::fmt::Write as _;
 
 use super::tree::{Condition, VarOp};
 use super::wql::{self, Buf, LikePattern, Query, cmp_ci, fold, parse_int};
-use crate::scenario::model::{Arch, NetType, OsVersion};
+use crate::domain::{Arch, NetType, OsVersion};
 
 /// Deepest condition nesting accepted (deeper trees are refused rather than risking
 /// the stack on evaluation); twice what the readers accept, for trees built in code.

@@ -22,12 +22,12 @@
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::tree::{Node, StepKind, TaskSequence};
+use super::tree::{MAX_RETRY_COUNT, Node, StepKind, TaskSequence};
 use crate::diag::Diagnostic;
-use crate::scenario::dist::parse_dist;
-use crate::scenario::model::Dist;
-use crate::scenario::units::Quantity;
-use crate::scenario::value::{self, SourceCtx, join, type_name};
+use crate::domain::Dist;
+use crate::input::dist::parse_dist;
+use crate::input::units::Quantity;
+use crate::input::value::{self, SourceCtx, join, type_name};
 
 mod condition;
 mod steps;
@@ -381,6 +381,16 @@ impl Reader<'_> {
         node.continue_on_error = self.opt_bool(t, path, "continue_on_error");
         node.disabled = self.opt_bool(t, path, "disabled");
         node.retry_count = self.bounded(t, path, "retry_count").unwrap_or(0);
+        if node.retry_count > MAX_RETRY_COUNT
+            && let Some(v) = value::get(t, "retry_count")
+        {
+            let m = format!(
+                "found {}, expected at most {MAX_RETRY_COUNT} retries",
+                node.retry_count
+            );
+            self.err(v, &join(path, "retry_count"), m);
+            node.retry_count = 0;
+        }
         if let Some(sv) = value::get(t, "success_codes") {
             node.success_codes = self.codes(&join(path, "success_codes"), sv);
         }

@@ -16,7 +16,7 @@ pub use show::{describe_condition, human_duration, show};
 use super::tree::{
     CheckReadiness, Condition, Node, RemoveWhat, StepKind, TaskSequence, UpgradeOs, VarOp,
 };
-use crate::scenario::model::{Dist, UpdatesMode};
+use crate::domain::{Dist, UpdatesMode};
 
 /// The inline TOML form of a whole task sequence, as a `[task_sequence]` table.
 pub fn to_toml(ts: &TaskSequence) -> String {

@@ -5,7 +5,14 @@
 //! and per-type properties) rather than the simulator's needs, so that `ts import`
 //! can print an export faithfully and `ts show` can display what the admin wrote.
 
-use crate::scenario::model::{Dist, UpdatesMode};
+use crate::domain::{Dist, UpdatesMode};
+
+/// Most retries a step may have (`retry_count`, `retryCount`). Each retry is at least
+/// one event at the same instant when the step takes no time, so an unbounded count
+/// could hold the simulated clock still for hours of wall time; no export we have
+/// seen retries a step more than a handful of times. The readers refuse more with a
+/// located error (issue 13: 65,536 used to wrap a 16-bit counter and loop forever).
+pub const MAX_RETRY_COUNT: u32 = 65_535;
 
 /// A whole task sequence.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -32,7 +39,7 @@ pub struct Node {
     pub continue_on_error: bool,
     /// Skipped entirely (`disable="true"`).
     pub disabled: bool,
-    /// Extra attempts after a failure (`retryCount`).
+    /// Extra attempts after a failure (`retryCount`), at most [`MAX_RETRY_COUNT`].
     pub retry_count: u32,
     /// Exit codes that mean success (`successCodeList`, default `[0, 3010]`).
     pub success_codes: Vec<i64>,

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use roxmltree::{Document, Node as XNode, ParsingOptions};
 
-use super::tree::{Node, StepKind, TaskSequence};
+use super::tree::{MAX_RETRY_COUNT, Node, StepKind, TaskSequence};
 use crate::diag::{Diagnostic, InputError, LineIndex, line_col};
 
 mod conditions;
@@ -40,7 +40,7 @@ const NODES_LIMIT: u32 = 2_000_000;
 /// Reads an export from a file: UTF-8 (with or without a byte order mark) or UTF-16
 /// with a byte order mark, as PowerShell's `Out-File` writes by default.
 pub fn import_file(path: &Path) -> Result<TaskSequence, InputError> {
-    let bytes = crate::scenario::read_limited(path).map_err(|e| Diagnostic {
+    let bytes = crate::input::file::read_limited(path).map_err(|e| Diagnostic {
         file: path.to_path_buf(),
         line: 0,
         column: 0,
@@ -499,7 +499,12 @@ fn node(
     n.continue_on_error = bool_attr(src, el, &path, "continueOnError", errors);
     if let Some(r) = el.attribute("retryCount") {
         match r.trim().parse::<u32>() {
-            Ok(r) => n.retry_count = r,
+            Ok(r) if r <= MAX_RETRY_COUNT => n.retry_count = r,
+            Ok(_) => errors.push(src.diag(
+                el,
+                &path,
+                format!("retryCount={r:?}, expected at most {MAX_RETRY_COUNT} retries"),
+            )),
             Err(_) => errors.push(src.diag(
                 el,
                 &path,

@@ -4,7 +4,7 @@
 use toml::de::{DeTable, DeValue};
 
 use super::{CONDITION_KINDS, MAX_CONDITION_DEPTH, Reader, Val};
-use crate::scenario::value::{self, join, type_name};
+use crate::input::value::{self, join, type_name};
 use crate::tasksequence::tree::{Condition, VarOp};
 
 impl Reader<'_> {

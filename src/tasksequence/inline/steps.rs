@@ -3,9 +3,9 @@
 use toml::de::{DeTable, DeValue};
 
 use super::{Reader, Val, parse_code};
-use crate::scenario::model::UpdatesMode;
-use crate::scenario::units::Quantity;
-use crate::scenario::value::{self, join, type_name};
+use crate::domain::UpdatesMode;
+use crate::input::units::Quantity;
+use crate::input::value::{self, join, type_name};
 use crate::tasksequence::tree::{CheckReadiness, RemoveWhat, Rule, StepKind, UpgradeOs};
 
 impl Reader<'_> {

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::{mode_name, remove_name, type_name};
-use crate::scenario::model::Dist;
+use crate::domain::Dist;
 use crate::tasksequence::tree::{
     CheckReadiness, Condition, Node, StepKind, TaskSequence, UpgradeOs, VarOp,
 };

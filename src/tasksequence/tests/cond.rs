@@ -2,7 +2,7 @@
 //! comparison, LIKE, nesting, and the simulated OS, registry, folders and software.
 
 use super::wql::machine;
-use crate::scenario::model::{Arch, OsVersion};
+use crate::domain::{Arch, OsVersion};
 use crate::tasksequence::cond::{CompiledCondition, Machine, Vars, parse_version};
 use crate::tasksequence::tree::{Condition, VarOp};
 

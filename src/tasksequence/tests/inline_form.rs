@@ -2,7 +2,7 @@
 //! column, and printing back to the same tree.
 
 use super::*;
-use crate::scenario::model::{Dist, UpdatesMode};
+use crate::domain::{Dist, UpdatesMode};
 use crate::tasksequence::tree::{
     CheckReadiness, Condition, Node, RemoveWhat, StepKind, UpgradeOs, VarOp,
 };
@@ -255,7 +255,7 @@ fn awkward_values_round_trip() {
         },
     );
     run.success_codes = vec![];
-    run.retry_count = u32::MAX;
+    run.retry_count = crate::tasksequence::tree::MAX_RETRY_COUNT;
     run.description = "'single' and \"double\"".into();
     let timed = Node::new(
         "",

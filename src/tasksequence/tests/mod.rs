@@ -7,7 +7,7 @@ use toml::de::DeTable;
 use super::inline;
 use super::tree::TaskSequence;
 use crate::diag::Diagnostic;
-use crate::scenario::value::{self, SourceCtx};
+use crate::input::value::{self, SourceCtx};
 
 mod cond;
 mod expand;

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::scenario::model::{Arch, Dist, NetType, OsVersion, UpdatesMode};
+use crate::domain::{Arch, Dist, NetType, OsVersion, UpdatesMode};
 use crate::tasksequence::cond::{CompiledCondition, Machine};
 use crate::tasksequence::expand::{cmd_exit_code, expand};
 use crate::tasksequence::tree::{
@@ -262,7 +262,7 @@ fn with_options(kind: StepKind) -> impl Strategy<Value = Node> {
         text(),
         prop::option::of(condition()),
         any::<[bool; 2]>(),
-        any::<u32>(),
+        0..=crate::tasksequence::tree::MAX_RETRY_COUNT,
         prop::collection::vec(any::<i64>(), 0..4),
     )
         .prop_map(

@@ -1,6 +1,6 @@
 //! WQL: parsing, each operator, precedence, LIKE, the simulated classes.
 
-use crate::scenario::model::{Arch, NetType, OsVersion};
+use crate::domain::{Arch, NetType, OsVersion};
 use crate::tasksequence::cond::Machine;
 use crate::tasksequence::wql::Query;
 

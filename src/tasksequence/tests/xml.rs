@@ -172,7 +172,7 @@ fn all_step_types_maps_known_types_and_keeps_the_rest() {
     assert!(matches!(
         &find("Install Software Updates").kind,
         StepKind::InstallUpdates {
-            mode: crate::scenario::model::UpdatesMode::Required
+            mode: crate::domain::UpdatesMode::Required
         }
     ));
     let timed = all

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::scenario::model::{Arch, NetType};
+use crate::domain::{Arch, NetType};
 use crate::tasksequence::cond::{Machine, os_facts};
 
 /// The simulated WMI classes.

@@ -10,7 +10,7 @@ use roxmltree::Node as XNode;
 
 use super::{Assignments, Src, condition, first_of_each};
 use crate::diag::{Diagnostic, LineIndex};
-use crate::scenario::model::UpdatesMode;
+use crate::domain::UpdatesMode;
 use crate::tasksequence::tree::{CheckReadiness, Rule, StepKind, UpgradeOs};
 
 /// One `<variable>` of a `<defaultVarList>`.

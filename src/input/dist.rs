@@ -1,19 +1,17 @@
 //! Distributions: parsing `{ dist = "...", ... }` tables (or bare values) into
-//! [`Dist`], and sampling them.
+//! [`Dist`] (sampling is `Dist::sample`, in `crate::domain`).
 //!
 //! Sampling never returns a negative or non-finite value for the quantities of this
 //! product (durations, sizes): a draw below zero is clamped to 0, which is what a
 //! truncated normal of a duration means in practice.
 
-use rand::Rng;
-use rand_distr::{Distribution, Exp, LogNormal, Normal};
 use toml::Spanned;
 use toml::de::DeValue;
 
-use super::model::Dist;
 use super::units::Quantity;
 use super::value::{self, SourceCtx, join};
 use crate::diag::Diagnostic;
+use crate::domain::Dist;
 
 /// Reads a distribution of quantity `q`. A bare value is `Fixed`.
 pub fn parse_dist(
@@ -216,7 +214,7 @@ fn parse_empirical(
             }
         };
         let path = ctx.base_dir.join(&rel);
-        match super::source::read_text_limited(&path) {
+        match super::file::read_text_limited(&path) {
             Ok(text) => {
                 for (n, line) in text.lines().enumerate() {
                     let cell = line.split(',').next().unwrap_or("").trim();
@@ -254,66 +252,4 @@ fn parse_empirical(
         errors.push(ctx.diag(v.span(), key, "empirical distribution has no values"));
     }
     (!values.is_empty()).then_some(Dist::Empirical { values })
-}
-
-impl Dist {
-    /// Draws one value (base units), never negative or NaN.
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        let x = match self {
-            Dist::Fixed(v) => *v,
-            Dist::Uniform { min, max } => {
-                if max > min {
-                    min + (max - min) * unit_f64(rng)
-                } else {
-                    *min
-                }
-            }
-            Dist::Exponential { mean } => match Exp::new(1.0 / mean) {
-                Ok(e) => e.sample(rng),
-                Err(_) => *mean,
-            },
-            Dist::Normal { mean, sd, min, max } => {
-                let mut x = match Normal::new(*mean, *sd) {
-                    Ok(n) => n.sample(rng),
-                    Err(_) => *mean,
-                };
-                if let Some(lo) = min {
-                    x = x.max(*lo);
-                }
-                if let Some(hi) = max {
-                    x = x.min(*hi);
-                }
-                x
-            }
-            Dist::LogNormal { median, sigma } => match LogNormal::new(median.ln(), *sigma) {
-                Ok(l) => l.sample(rng),
-                Err(_) => *median,
-            },
-            Dist::Empirical { values } => {
-                let i = ((values.len() as f64) * unit_f64(rng)) as usize;
-                values
-                    .get(i.min(values.len().saturating_sub(1)))
-                    .copied()
-                    .unwrap_or(0.0)
-            }
-        };
-        if x.is_finite() && x > 0.0 { x } else { 0.0 }
-    }
-
-    /// The distribution's mean (base units), for reports and sanity checks.
-    pub fn mean(&self) -> f64 {
-        match self {
-            Dist::Fixed(v) => *v,
-            Dist::Uniform { min, max } => (min + max) / 2.0,
-            Dist::Exponential { mean } => *mean,
-            Dist::Normal { mean, .. } => *mean,
-            Dist::LogNormal { median, sigma } => median * (sigma * sigma / 2.0).exp(),
-            Dist::Empirical { values } => values.iter().sum::<f64>() / values.len() as f64,
-        }
-    }
-}
-
-/// Uniform on [0, 1) with 53 random bits.
-fn unit_f64<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }

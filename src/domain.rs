@@ -1,0 +1,279 @@
+//! The vocabulary the domain layers share: distributions, weighted choices, machine
+//! attributes (architecture, OS, power, network), the fleet and site descriptions and
+//! Windows Setup's parameters.
+//!
+//! A leaf: it imports nothing of the crate but [`crate::engine`]'s time. The scenario
+//! reader fills these types; `fleet`, `setup`, `tasksequence` and `sim` read them,
+//! so none of those needs the reader (`crate::scenario`) to name them. They are
+//! re-exported from `scenario::model`, where a scenario holds them.
+//!
+//! Sampling a [`Dist`] never returns a negative or non-finite value for the
+//! quantities of this product (durations, sizes): a draw below zero is clamped to 0,
+//! which is what a truncated normal of a duration means in practice.
+
+use rand::Rng;
+use rand_distr::{Distribution, Exp, LogNormal, Normal};
+
+use crate::engine::time::SimTime;
+
+/// A probability distribution of a quantity in base units (microseconds for durations,
+/// bytes for sizes, plain numbers otherwise). Parsing lives in `input::dist`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dist {
+    /// Always `value`.
+    Fixed(f64),
+    /// Uniform on `[min, max]`.
+    Uniform {
+        /// Lower bound.
+        min: f64,
+        /// Upper bound.
+        max: f64,
+    },
+    /// Exponential with the given mean.
+    Exponential {
+        /// Mean.
+        mean: f64,
+    },
+    /// Normal, optionally truncated to `[min, max]` by clamping.
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation.
+        sd: f64,
+        /// Lower clamp.
+        min: Option<f64>,
+        /// Upper clamp.
+        max: Option<f64>,
+    },
+    /// Log-normal given by its median (`exp(mu)`) and `sigma`.
+    LogNormal {
+        /// Median.
+        median: f64,
+        /// Sigma of the underlying normal.
+        sigma: f64,
+    },
+    /// Uniform choice among observed values (from `values` or a CSV file's first column).
+    Empirical {
+        /// The observations, in base units; never empty.
+        values: Vec<f64>,
+    },
+}
+
+/// Weighted choice among labelled alternatives, normalised so weights sum to 1.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weights<T> {
+    /// `(value, probability)` in the order written in the scenario (deterministic draws).
+    pub items: Vec<(T, f64)>,
+}
+
+/// Processor architecture of a client and of an OS upgrade package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Arch {
+    /// 64-bit.
+    X64,
+    /// 32-bit.
+    X86,
+}
+
+/// Power state of a client when the task sequence runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Power {
+    /// On mains power.
+    Ac,
+    /// On battery.
+    Battery,
+}
+
+/// How a client is connected; selects its link cap and transient failure rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NetType {
+    /// Corporate wired network.
+    Wired,
+    /// Wireless.
+    Wireless,
+    /// Remote, over VPN.
+    Vpn,
+}
+
+/// The operating system a client runs before the upgrade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OsVersion {
+    /// Windows 7 SP1 (6.1.7601).
+    Win7,
+    /// Windows 8.1 (6.3.9600).
+    Win81,
+    /// Windows 10 (10.0.x): a feature-update upgrade.
+    Win10,
+    /// Windows Server 2012 (6.2.9200), upgraded to Server 2016.
+    Server2012,
+    /// Windows Server 2012 R2 (6.3.9600), upgraded to Server 2016.
+    Server2012R2,
+}
+
+/// Which software updates Install Software Updates applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdatesMode {
+    /// Required updates only.
+    Required,
+    /// All updates targeted at the client.
+    All,
+    /// None.
+    None,
+}
+
+/// `[fleet]`: how clients are drawn. Every client draws each attribute independently
+/// from its own random stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fleet {
+    /// Number of clients.
+    pub clients: u64,
+    /// Default `{ x64 = 0.85, x86 = 0.15 }`.
+    pub architecture: Weights<Arch>,
+    /// Decimal LCIDs; default `{ 1033 = 1.0 }`.
+    pub language: Weights<u32>,
+    /// Default `{ ac = 0.8, battery = 0.2 }`.
+    pub power: Weights<Power>,
+    /// Default `{ wired = 0.7, wireless = 0.25, vpn = 0.05 }`.
+    pub network: Weights<NetType>,
+    /// Operating system before the upgrade; default `{ win7 = 0.6, win81 = 0.4 }`.
+    pub os: Weights<OsVersion>,
+    /// Free disk in bytes; default normal(60 GB, 25 GB) truncated at 1 GB.
+    pub free_disk: Dist,
+    /// Physical memory in bytes; default fixed 8 GiB.
+    pub memory: Dist,
+    /// Processor speed in MHz; default fixed 2400.
+    pub cpu_mhz: Dist,
+    /// Hardware model names (`Win32_ComputerSystemProduct.Name`); default `{ "Generic PC" = 1 }`.
+    pub model: Weights<String>,
+    /// Share of clients with an application that blocks setup (default 0.0).
+    pub incompatible_app: f64,
+    /// Share with a driver that makes setup roll back (default 0.0).
+    pub incompatible_driver: f64,
+    /// Share with third-party disk encryption needing `/ReflectDrivers` (default 0.0).
+    pub third_party_encryption: f64,
+    /// `exact_shares = true`: every weighted attribute and share is assigned in exact
+    /// proportions (largest remainder) instead of drawn independently per client, so
+    /// `network = { wired = 0.5, vpn = 0.5 }` over 100 clients gives exactly 50 and 50.
+    /// Assignment goes through a fixed permutation per attribute, so attributes stay
+    /// uncorrelated. Default false.
+    pub exact_shares: bool,
+}
+
+/// `[[sites]]`: a boundary group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Site {
+    /// Unique name.
+    pub name: String,
+    /// Fraction of the fleet (normalised over all sites).
+    pub share: f64,
+    /// WAN link (bits/s) shared by this site's downloads from DPs of other sites; `None`
+    /// means unconstrained.
+    pub wan: Option<u64>,
+    /// Indices into `Scenario::distribution_points` of the site's own DPs (may be empty).
+    pub distribution_points: Vec<usize>,
+    /// Boundary-group fallback.
+    pub fallback: Option<Fallback>,
+}
+
+/// Boundary-group fallback: after `after` without content, use these DPs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fallback {
+    /// Wait before falling back (ConfigMgr default 120 minutes, NOTES.md).
+    pub after: SimTime,
+    /// Indices into `Scenario::distribution_points`.
+    pub distribution_points: Vec<usize>,
+}
+
+/// `[setup]`: durations of Windows Setup's phases (distributions in microseconds)
+/// and the probabilities of failures not tied to a client attribute.
+///
+/// Defaults (`scenario::defaults::setup`): the offline phases (restart, SafeOS, first
+/// and second boot) average 32 minutes, matching the "about 30 minutes" offline time
+/// of Windows 10 1803 (NOTES.md; 51 minutes for 1709).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetupModel {
+    /// Compatibility scan (also the whole of a scan-only run); default normal(10m, 3m),
+    /// at least 2m.
+    pub compat_scan: Dist,
+    /// Downlevel phase (online, user can work); default normal(45m, 15m), at least 10m.
+    pub downlevel: Dist,
+    /// The restart into SafeOS; default fixed 2m.
+    pub restart: Dist,
+    /// SafeOS phase (offline); default normal(10m, 3m), at least 3m.
+    pub safeos: Dist,
+    /// First boot (offline); default normal(12m, 4m), at least 3m.
+    pub first_boot: Dist,
+    /// Second boot / OOBE (offline); default normal(8m, 3m), at least 2m.
+    pub second_boot: Dist,
+    /// Rollback to the previous OS after a failure past the first restart; default
+    /// normal(40m, 10m), at least 10m.
+    pub rollback: Dist,
+    /// Probability of a random driver/migration failure after the restart (rolls back);
+    /// default 0.
+    pub random_rollback: f64,
+    /// Duration of steps that have no model of their own ("timed only" steps); default
+    /// fixed 30s.
+    pub default_step: Dist,
+}
+
+impl Dist {
+    /// Draws one value (base units), never negative or NaN.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        let x = match self {
+            Dist::Fixed(v) => *v,
+            Dist::Uniform { min, max } => {
+                if max > min {
+                    min + (max - min) * unit_f64(rng)
+                } else {
+                    *min
+                }
+            }
+            Dist::Exponential { mean } => match Exp::new(1.0 / mean) {
+                Ok(e) => e.sample(rng),
+                Err(_) => *mean,
+            },
+            Dist::Normal { mean, sd, min, max } => {
+                let mut x = match Normal::new(*mean, *sd) {
+                    Ok(n) => n.sample(rng),
+                    Err(_) => *mean,
+                };
+                if let Some(lo) = min {
+                    x = x.max(*lo);
+                }
+                if let Some(hi) = max {
+                    x = x.min(*hi);
+                }
+                x
+            }
+            Dist::LogNormal { median, sigma } => match LogNormal::new(median.ln(), *sigma) {
+                Ok(l) => l.sample(rng),
+                Err(_) => *median,
+            },
+            Dist::Empirical { values } => {
+                let i = ((values.len() as f64) * unit_f64(rng)) as usize;
+                values
+                    .get(i.min(values.len().saturating_sub(1)))
+                    .copied()
+                    .unwrap_or(0.0)
+            }
+        };
+        if x.is_finite() && x > 0.0 { x } else { 0.0 }
+    }
+
+    /// The distribution's mean (base units), for reports and sanity checks.
+    pub fn mean(&self) -> f64 {
+        match self {
+            Dist::Fixed(v) => *v,
+            Dist::Uniform { min, max } => (min + max) / 2.0,
+            Dist::Exponential { mean } => *mean,
+            Dist::Normal { mean, .. } => *mean,
+            Dist::LogNormal { median, sigma } => median * (sigma * sigma / 2.0).exp(),
+            Dist::Empirical { values } => values.iter().sum::<f64>() / values.len() as f64,
+        }
+    }
+}
+
+/// Uniform on [0, 1) with 53 random bits.
+fn unit_f64<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
