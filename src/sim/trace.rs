@@ -24,33 +24,6 @@ pub struct TraceRow {
     pub detail: String,
 }
 
-/// Parses a client list: `17`, `0-99`, `1,5,9-12`.
-pub fn parse_clients(s: &str) -> Result<Vec<u32>, String> {
-    let mut out = Vec::new();
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let bad =
-            || format!("bad client list {s:?}: expected ids and ranges such as 17, 0-99, 1,5,9-12");
-        match part.split_once('-') {
-            Some((a, b)) => {
-                let (a, b): (u32, u32) = (
-                    a.trim().parse().map_err(|_| bad())?,
-                    b.trim().parse().map_err(|_| bad())?,
-                );
-                if b < a || b - a > 1_000_000 {
-                    return Err(format!(
-                        "client range {part:?} is empty or longer than 1,000,000"
-                    ));
-                }
-                out.extend(a..=b);
-            }
-            None => out.push(part.parse().map_err(|_| bad())?),
-        }
-    }
-    out.sort_unstable();
-    out.dedup();
-    Ok(out)
-}
-
 impl<T: Transport> World<'_, T> {
     /// Whether client `c` is traced.
     pub(crate) fn traced(&self, c: u32) -> bool {
