@@ -54,14 +54,14 @@ impl<T: Transport> World<'_, T> {
                 content, drivers, ..
             } => {
                 if content.is_empty() {
-                    drivers.get(item).copied()
+                    self.nth_driver(c, drivers, item)
                 } else {
                     let os = self
                         .matching_os(c, content)
                         .ok_or(codes::NO_MATCHING_OS_PACKAGE)?;
                     match item.checked_sub(1) {
                         None => Some(os),
-                        Some(d) => drivers.get(d).copied(),
+                        Some(d) => self.nth_driver(c, drivers, d),
                     }
                 }
             }
@@ -72,9 +72,32 @@ impl<T: Transport> World<'_, T> {
         })
     }
 
+    /// The `n`-th of the staged driver packages that fit client `c`'s hardware model
+    /// (a driver package tagged with another model is not for this machine).
+    /// Untagged lists, the usual case, are indexed directly.
+    fn nth_driver(&self, c: u32, drivers: &[u32], n: usize) -> Option<u32> {
+        if !self.model_drivers {
+            return drivers.get(n).copied();
+        }
+        let model = self.client_model(c);
+        drivers
+            .iter()
+            .copied()
+            .filter(|&i| self.s.content[i as usize].fits_model(model))
+            .nth(n)
+    }
+
+    /// Client `c`'s hardware model name.
+    pub(crate) fn client_model(&self, c: u32) -> &str {
+        let m = self.attrs[c as usize].model as usize;
+        self.s.fleet.model.items.get(m).map_or("", |x| x.0.as_str())
+    }
+
     /// Item number `item` of what pre-cache downloads for client `c`: its OS upgrade package
     /// (by architecture and language) first, then every other referenced content,
-    /// whatever the step conditions (article, "Configure pre-cache content").
+    /// whatever the step conditions (article, "Configure pre-cache content"), but a
+    /// driver package only on clients of its model (ConfigMgr 1906 and later;
+    /// `continue_precache` skips the others).
     /// `Err(code)` when the deployment references OS packages and none matches.
     pub(crate) fn precache_item(&self, c: u32, item: u32) -> Result<Option<u32>, u32> {
         let item = item as usize;
@@ -132,10 +155,15 @@ impl<T: Transport> World<'_, T> {
                     return;
                 }
             };
-            let size = self.s.content[i as usize].size;
-            // Content that is cached, or that does not fit in the client cache, is
-            // skipped: the task sequence downloads it when it needs it.
-            if self.cache.has(c, i) || st.cache_used.saturating_add(size) > cache_size {
+            let ct = &self.s.content[i as usize];
+            let size = ct.size;
+            // Content that is cached, that is for another hardware model, or that
+            // does not fit in the client cache, is skipped: the task sequence
+            // downloads it when it needs it (`precache_shortfall` counts the last).
+            if self.cache.has(c, i)
+                || (ct.model.is_some() && !ct.fits_model(self.client_model(c)))
+                || st.cache_used.saturating_add(size) > cache_size
+            {
                 self.st[c as usize].item += 1;
                 continue;
             }
@@ -477,6 +505,101 @@ impl<T: Transport> World<'_, T> {
         let slot = self.prog.vars.find(name)?;
         self.var_str_slot(c, slot)?.trim().parse().ok()
     }
+}
+
+/// What `fleetsim validate` says of the fleet before any run: its Windows 11
+/// readiness (when the task sequence references a Windows 11 package) and the
+/// content pre-cache could not take, from the generated (or inventory) fleet.
+pub fn fleet_checks(
+    s: &crate::scenario::model::Scenario,
+) -> Result<
+    (
+        Option<crate::setup::readiness::Readiness>,
+        Vec<super::result::PrecacheShortfall>,
+    ),
+    super::program::CompileError,
+> {
+    let prog = super::program::compile(s)?;
+    let attrs = crate::fleet::generate(&s.population());
+    Ok((
+        super::kinds::readiness(s, &prog.referenced, &attrs, |_| true),
+        precache_shortfall(s, &prog.referenced, &attrs, |_| true),
+    ))
+}
+
+/// Who cannot pre-cache what, and why, without running: pre-cache walks the same
+/// list for each client (its OS package, then the other referenced content, a driver
+/// package only for its model) into a cache that starts empty and skips an item
+/// that would overflow `client.cache_size` (`continue_precache`). Only clients with
+/// `keep(id)` count (a shard's). Empty when the deployment does not pre-cache.
+pub(crate) fn precache_shortfall(
+    s: &crate::scenario::model::Scenario,
+    referenced: &[u32],
+    attrs: &[crate::fleet::ClientAttrs],
+    keep: impl Fn(u64) -> bool,
+) -> Vec<super::result::PrecacheShortfall> {
+    use crate::scenario::model::{ContentKind, Purpose};
+    if !s.deployment.precache || s.deployment.purpose != Purpose::Available {
+        return Vec::new();
+    }
+    let is_os = |i: u32| s.content[i as usize].kind == ContentKind::OsUpgrade;
+    let (os, common): (Vec<u32>, Vec<u32>) = referenced.iter().copied().partition(|&i| is_os(i));
+    let mut out: Vec<(u64, u64)> = vec![(0, 0); s.content.len()];
+    for (c, a) in attrs.iter().enumerate() {
+        if !keep(c as u64) {
+            continue;
+        }
+        let lang = s
+            .fleet
+            .language
+            .items
+            .get(a.language as usize)
+            .map_or(0, |x| x.0);
+        let model = s
+            .fleet
+            .model
+            .items
+            .get(a.model as usize)
+            .map_or("", |x| x.0.as_str());
+        let first = if os.is_empty() {
+            None
+        } else {
+            match os.iter().copied().find(|&i| {
+                let ct = &s.content[i as usize];
+                ct.architecture.is_none_or(|x| x == a.arch) && ct.language.is_none_or(|l| l == lang)
+            }) {
+                Some(i) => Some(i),
+                None => continue, // nothing is pre-cached without a matching OS package
+            }
+        };
+        let mut used = 0u64;
+        for i in first.into_iter().chain(common.iter().copied()) {
+            let ct = &s.content[i as usize];
+            if !ct.fits_model(model) {
+                continue;
+            }
+            let after = used.saturating_add(ct.size);
+            if after > s.client.cache_size {
+                let o = &mut out[i as usize];
+                o.0 += 1;
+                o.1 = o.1.max(after);
+            } else {
+                used = after;
+            }
+        }
+    }
+    out.iter()
+        .enumerate()
+        .filter(|(_, o)| o.0 > 0)
+        .map(
+            |(i, &(clients, cache_needed))| super::result::PrecacheShortfall {
+                content: s.content[i].id.clone(),
+                size: s.content[i].size,
+                clients,
+                cache_needed,
+            },
+        )
+        .collect()
 }
 
 /// What fetching a step's content led to.

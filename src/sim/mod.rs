@@ -80,6 +80,7 @@ mod world;
 
 mod run;
 
+pub use downloads::fleet_checks;
 pub use run::{
     Progress, RunOptions, SimError, available_memory, bytes_per_client, peak_rss, run, run_with,
 };

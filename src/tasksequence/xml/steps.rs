@@ -276,6 +276,11 @@ fn check_readiness(
     if p.flag("CheckOSLanguageID") {
         c.os_language = number(src, p, "OSLanguageID", path, errors);
     }
+    // ConfigMgr 2010 and 2111 checks, as the console exports them
+    // (`OSDCheckDeviceUEFI`, `OSDCheckDeviceTpmEnabled`, `OSDCheckDeviceTpmActivated`).
+    c.uefi = p.flag("CheckDeviceUEFI");
+    c.tpm_enabled = p.flag("CheckTpmEnabled");
+    c.tpm_activated = p.flag("CheckTpmActivated");
     c
 }
 
