@@ -74,6 +74,14 @@ pub fn describe(s: &Scenario) -> String {
         s.simulation.seed,
         human_secs(s.simulation.horizon as f64 / 1e6)
     );
+    if let Some(inv) = &f.inventory {
+        let _ = writeln!(
+            o,
+            "  fleet from the inventory {} ({} devices; attributes it leaves out are drawn from [fleet])",
+            inv.path.display(),
+            inv.len()
+        );
+    }
     let mix = |items: Vec<(String, f64)>| {
         items
             .iter()

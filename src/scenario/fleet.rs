@@ -234,7 +234,47 @@ pub(crate) fn attach_inventory(
             items: inv.models.iter().cloned().zip(share(counts)).collect(),
         };
     }
+    // A column every row fills replaces its weights by the file's shares, so that
+    // `validate`'s description and warnings speak of the real fleet.
+    if let Some(w) = observed(&inv.rows, |r| r.arch) {
+        fleet.architecture = w;
+    }
+    if let Some(w) = observed(&inv.rows, |r| r.os) {
+        fleet.os = w;
+    }
+    if let Some(w) = observed(&inv.rows, |r| r.network) {
+        fleet.network = w;
+    }
+    if let Some(w) = observed(&inv.rows, |r| r.power) {
+        fleet.power = w;
+    }
+    if let Some(w) = observed(&inv.rows, |r| r.tpm) {
+        fleet.tpm = w;
+    }
+    if let Some(w) = observed(&inv.rows, |r| r.firmware) {
+        fleet.firmware = w;
+    }
     fleet.inventory = Some(std::sync::Arc::new(inv));
+}
+
+/// The shares of an attribute over the rows, in first-seen order, when every row
+/// gives it (`None` when one leaves it to the weights).
+fn observed<T: Copy + PartialEq>(
+    rows: &[crate::domain::InventoryRow],
+    get: impl Fn(&crate::domain::InventoryRow) -> Option<T>,
+) -> Option<Weights<T>> {
+    let mut counts: Vec<(T, u64)> = Vec::new();
+    for r in rows {
+        let v = get(r)?;
+        match counts.iter_mut().find(|(x, _)| *x == v) {
+            Some(c) => c.1 += 1,
+            None => counts.push((v, 1)),
+        }
+    }
+    let n = rows.len().max(1) as f64;
+    (!counts.is_empty()).then(|| Weights {
+        items: counts.into_iter().map(|(v, c)| (v, c as f64 / n)).collect(),
+    })
 }
 
 /// Refuses a weight table with more than `max` labels, at the table.
