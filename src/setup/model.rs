@@ -429,6 +429,97 @@ mod tests {
         }
     }
 
+    fn win11_hw() -> crate::setup::readiness::Hardware {
+        crate::setup::readiness::Hardware {
+            arch: Arch::X64,
+            system_drive: 256_000_000_000,
+            memory: 8 << 30,
+            tpm: crate::domain::Tpm::V20,
+            cpu_supported: true,
+            cpu_mhz: 2400,
+            firmware: crate::domain::Firmware::UefiSecureBoot,
+        }
+    }
+
+    #[test]
+    fn windows_11_blocks_an_ineligible_machine_at_the_scan_with_0xc1900200() {
+        let bad = crate::setup::readiness::Hardware {
+            tpm: crate::domain::Tpm::V12,
+            ..win11_hw()
+        };
+        for scan_only in [false, true] {
+            let p = run(SetupInput {
+                win11: Some(bad),
+                scan_only,
+                blocking_app: true,
+                ..clean()
+            });
+            // Before the application check, before any reboot: no rollback.
+            assert_eq!(
+                (p.code, p.rollback, p.phase, p.duration),
+                (
+                    codes::BELOW_MINIMUM,
+                    false,
+                    SetupPhase::CompatScan,
+                    Some(10 * MIN)
+                )
+            );
+            assert_eq!(p.code as u64, 3_247_440_384);
+        }
+        let ok = run(SetupInput {
+            win11: Some(win11_hw()),
+            ..clean()
+        });
+        assert_eq!(ok.code, 0, "an eligible machine upgrades");
+    }
+
+    #[test]
+    fn the_phases_of_every_ending_add_up_to_the_step() {
+        let endings = [
+            clean(),
+            SetupInput {
+                bad_driver: true,
+                ..clean()
+            },
+            SetupInput {
+                unreflected_encryption: true,
+                ..clean()
+            },
+            SetupInput {
+                free_disk: 1,
+                ..clean()
+            },
+            SetupInput {
+                blocking_app: true,
+                ..clean()
+            },
+            SetupInput {
+                scan_only: true,
+                ..clean()
+            },
+        ];
+        for i in endings {
+            let p = run(i);
+            assert_eq!(Some(p.phases.total()), p.duration, "{i:?}");
+        }
+        let rb = run(SetupInput {
+            bad_driver: true,
+            ..clean()
+        });
+        let names: Vec<&str> = rb.phases.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "compat_scan",
+                "downlevel",
+                "restart",
+                "safeos",
+                "first_boot",
+                "rollback"
+            ]
+        );
+    }
+
     #[test]
     fn random_rollbacks_happen_at_the_configured_rate() {
         let m = SetupModel {
