@@ -38,9 +38,26 @@
 //! ```
 //!
 //! Windows Setup (Upgrade OS) is one timed step: its plan (`setup::model::plan`)
-//! decides at the start how long it takes and in which phase it ends, so a client
-//! "in Setup phase X" is in `RunningStep` on that step; a rollback is the
-//! `interp::StepEnd::RolledBack` applied at its end.
+//! decides at the start how long it takes, the phases it passes through and in
+//! which phase it ends, so a client "in Setup phase X" is in `RunningStep` on that
+//! step, in the phase whose span covers the clock. The phases, in Setup's order
+//! (`--trace` prints one `setup_phase` row per phase at the time it is entered,
+//! from the plan, without an event per phase):
+//!
+//! ```text
+//!  RunningStep (Upgrade OS), one StepTimer for the whole plan:
+//!    compat_scan --(Windows 11 hardware or an app blocks: 0xC1900200 / 0xC1900208)--> StepEnd
+//!      | (scan only: StepEnd with 0xC1900210, or 0xC190020E when the disk is short)
+//!      v
+//!    downlevel --(not enough disk: 0xC190020E)--> StepEnd
+//!      v
+//!    restart --> safeos --> first_boot --> second_boot --> StepEnd (code 0)
+//!                  |            |               |
+//!       encryption |     driver |     migration | (0xC1900101)
+//!                  +------------+---------------+--> rollback --> StepEnd (RolledBack)
+//! ```
+//!
+//! A rollback is the `interp::StepEnd::RolledBack` applied at the step's end.
 //!
 //! # Where the code is
 //!

@@ -134,6 +134,17 @@ fn exactly_the_ineligible_clients_get_0xc1900200_alone_and_together() {
     assert_eq!(first["system_drive"].as_u64(), Some(2));
     assert_eq!(w["any_cause"]["tpm"].as_u64(), Some(4));
     assert_eq!(w["any_cause"]["firmware"].as_u64(), Some(3));
+    // The terminal and the report show the same table, the failure by its name.
+    let again = p.parent().unwrap().join("again");
+    let text = ok(&["run", p.to_str().unwrap(), "--out", again.to_str().unwrap()]);
+    assert!(text.contains("2 of 11 clients eligible"), "{text}");
+    ok(&["report", again.to_str().unwrap()]);
+    let html = std::fs::read_to_string(again.join("report.html")).unwrap();
+    assert!(
+        html.contains("Windows 11 readiness") && html.contains("blocked, first cause"),
+        "no readiness table in the report"
+    );
+    assert!(html.contains("below minimum requirements"));
 }
 
 #[test]

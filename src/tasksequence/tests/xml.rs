@@ -381,9 +381,9 @@ fn repeated_names_import_and_round_trip() {
     assert_eq!(parse_inline(&toml).expect("parses"), ts);
 }
 
-/// Exported Check Readiness steps carry the 2010 and 2111 checks as
-/// `OSDCheckDeviceUEFI`, `OSDCheckDeviceTpmEnabled` and `OSDCheckDeviceTpmActivated`
-/// (property names `CheckDeviceUEFI`, `CheckTpmEnabled`, `CheckTpmActivated`).
+/// Exported Check Readiness steps carry the 2010 check as property `CheckDeviceUEFI`
+/// (variable `OSDCheckDeviceUEFI`, from the SDK class page) and the 2111 checks
+/// under the documented cmdlet names `CheckTpmEnabled` and `CheckTpmActivated`.
 #[test]
 fn check_readiness_reads_the_uefi_and_tpm_checks_of_an_export() {
     let xml = r#"<sequence version="3.10"><step type="SMS_TaskSequence_PrestartCheckAction" name="CR"><action>OSDPrestartCheck.exe</action><defaultVarList>
