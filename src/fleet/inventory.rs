@@ -97,6 +97,7 @@ pub fn read_from<R: Read>(
             ..Inventory::default()
         },
         seen: HashMap::new(),
+        collided: HashMap::new(),
         model_ix: HashMap::new(),
         columns: Vec::new(),
     };
@@ -113,17 +114,22 @@ struct Reader<'a> {
     sites: &'a [&'a str],
     errors: Vec<Diagnostic>,
     inv: Inventory,
-    /// Hash of a lower-cased name -> rows with that hash (collisions compared).
-    seen: HashMap<u64, Vec<u32>>,
+    /// Hash of a lower-cased name -> the first row with that hash.
+    seen: HashMap<u64, u32>,
+    /// Further rows whose name's hash collided with an earlier, different name
+    /// (compared by name; empty in practice).
+    collided: HashMap<u64, Vec<u32>>,
     model_ix: HashMap<String, u16>,
     /// The header's columns, by position (index into [`COLUMNS`]).
     columns: Vec<usize>,
 }
 
-/// One cell of a line: its text and the byte offset of its first character.
-struct Cell {
+/// One cell of a line: its text and the byte offset of its first character. The
+/// text borrows the line unless the cell is quoted (an unquoted cell, the usual
+/// one, costs no allocation).
+struct Cell<'l> {
     start: usize,
-    text: String,
+    text: std::borrow::Cow<'l, str>,
 }
 
 impl Reader<'_> {
@@ -336,12 +342,12 @@ impl Reader<'_> {
         }
         let mut row = InventoryRow::default();
         let mut name = None;
-        let columns = self.columns.clone();
-        for (cell, &col) in cells.iter().zip(&columns) {
+        for (k, cell) in cells.iter().enumerate() {
+            let col = self.columns.get(k).copied().unwrap_or(usize::MAX);
             let key = COLUMNS.get(col).copied().unwrap_or("");
             let v = cell.text.trim();
             if key == "name" {
-                name = Some((v.to_string(), cell.start));
+                name = Some((v, cell.start));
                 continue;
             }
             if v.is_empty() {
@@ -362,16 +368,22 @@ impl Reader<'_> {
             );
             return;
         }
-        if let Some(first) = self.duplicate(&name) {
+        let hash = name_hash(name);
+        if let Some(first) = self.duplicate(hash, name) {
             let m = format!("duplicate name {name:?}, first on row {}", first + 1);
             self.err(line, text, at, "name", m);
             return;
         }
         let row_ix = self.inv.rows.len() as u32;
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        name.to_lowercase().hash(&mut h);
-        self.seen.entry(h.finish()).or_default().push(row_ix);
-        self.inv.names.push_str(&name);
+        match self.seen.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(row_ix);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.collided.entry(hash).or_default().push(row_ix);
+            }
+        }
+        self.inv.names.push_str(name);
         self.inv.name_ends.push(self.inv.names.len() as u32);
         self.inv.rows.push(row);
         if self.inv.names.len() > u32::MAX as usize / 2 {
@@ -386,21 +398,18 @@ impl Reader<'_> {
     }
 
     /// The earlier row with the same name (names are case-insensitive, as NetBIOS
-    /// names are).
-    fn duplicate(&self, name: &str) -> Option<u32> {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+    /// names are); `hash` is [`name_hash`] of `name`.
+    fn duplicate(&self, hash: u64, name: &str) -> Option<u32> {
+        let first = *self.seen.get(&hash)?;
         let lower = name.to_lowercase();
-        lower.hash(&mut h);
-        self.seen
-            .get(&h.finish())?
-            .iter()
-            .copied()
+        std::iter::once(first)
+            .chain(self.collided.get(&hash).into_iter().flatten().copied())
             .find(|&i| self.inv.name(i as usize).to_lowercase() == lower)
     }
 
     fn value(&mut self, row: &mut InventoryRow, key: &str, v: &str) -> Result<(), String> {
-        let lower = v.to_ascii_lowercase();
-        let l = lower.as_str();
+        let mut buf = [0u8; 40];
+        let l = ascii_lower(v, &mut buf);
         match key {
             "site" => {
                 let i = self
@@ -502,6 +511,27 @@ impl Reader<'_> {
     }
 }
 
+/// `v` in ASCII lower case, in `buf` (no allocation per cell); `""` when `v` is
+/// longer than the buffer, which no keyword is, so it matches none and the error
+/// quotes `v` itself.
+fn ascii_lower<'b>(v: &str, buf: &'b mut [u8; 40]) -> &'b str {
+    let Some(dst) = buf.get_mut(..v.len()) else {
+        return "";
+    };
+    dst.copy_from_slice(v.as_bytes());
+    dst.make_ascii_lowercase();
+    std::str::from_utf8(dst).unwrap_or("")
+}
+
+/// A hash of `name` ignoring case, without building its lower-case copy.
+fn name_hash(name: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        c.hash(&mut h);
+    }
+    h.finish()
+}
+
 fn text_or_empty(buf: &[u8]) -> &str {
     std::str::from_utf8(buf).unwrap_or("")
 }
@@ -512,7 +542,7 @@ fn expected(v: &str, what: &str) -> String {
 
 /// The cells of a CSV line (RFC 4180: `,` separates, `"` quotes, `""` is a quote).
 /// `Err((byte, message))` for a quote left open or text after a closing quote.
-fn split(line: &str) -> Result<Vec<Cell>, (usize, String)> {
+fn split(line: &str) -> Result<Vec<Cell<'_>>, (usize, String)> {
     let mut out = Vec::new();
     let b = line.as_bytes();
     let mut i = 0;
@@ -557,10 +587,21 @@ fn split(line: &str) -> Result<Vec<Cell>, (usize, String)> {
             }
         } else {
             let end = line[i..].find(',').map_or(line.len(), |k| i + k);
-            text.push_str(&line[i..end]);
+            out.push(Cell {
+                start,
+                text: std::borrow::Cow::Borrowed(&line[i..end]),
+            });
             i = end;
+            if i >= b.len() {
+                return Ok(out);
+            }
+            i += 1; // the comma
+            continue;
         }
-        out.push(Cell { start, text });
+        out.push(Cell {
+            start,
+            text: std::borrow::Cow::Owned(text),
+        });
         if i >= b.len() {
             return Ok(out);
         }
@@ -589,8 +630,9 @@ fn size(v: &str, bare: f64, bare_unit: &str) -> Result<u64, String> {
 
 /// The OS before the upgrade: a keyword or `Win32_OperatingSystem.Version`.
 fn os(v: &str) -> Result<OsVersion, String> {
-    let l = v.to_ascii_lowercase();
-    let k = match l.as_str() {
+    let mut buf = [0u8; 40];
+    let l = ascii_lower(v, &mut buf);
+    let k = match l {
         "win7" => Some(OsVersion::Win7),
         "win81" => Some(OsVersion::Win81),
         "win10" => Some(OsVersion::Win10),
@@ -623,13 +665,9 @@ fn os(v: &str) -> Result<OsVersion, String> {
 /// `2.0`, `1.2`, `none`, or `Win32_Tpm.SpecVersion` (`"2.0, 0, 1.38"`: the first
 /// item is the highest version the TPM supports).
 fn tpm(v: &str) -> Result<Tpm, String> {
-    let first = v
-        .split(',')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match first.as_str() {
+    let mut buf = [0u8; 40];
+    let first = ascii_lower(v.split(',').next().unwrap_or("").trim(), &mut buf);
+    match first {
         "2.0" | "2" => Ok(Tpm::V20),
         "1.2" => Ok(Tpm::V12),
         "none" | "0" => Ok(Tpm::None),
@@ -641,7 +679,8 @@ fn tpm(v: &str) -> Result<Tpm, String> {
 }
 
 fn boolean(v: &str) -> Result<bool, String> {
-    match v.to_ascii_lowercase().as_str() {
+    let mut buf = [0u8; 40];
+    match ascii_lower(v, &mut buf) {
         "true" | "1" | "yes" => Ok(true),
         "false" | "0" | "no" => Ok(false),
         _ => Err(expected(v, "true or false (or 1 / 0)")),
