@@ -160,7 +160,7 @@ pub fn lines(readiness: Option<&ReadinessJson>, shortfall: &[ShortfallJson]) -> 
         let pct = |n: u64| 100.0 * n as f64 / r.clients.max(1) as f64;
         out.push(format!(
             "Windows 11 readiness: {} of {} clients eligible ({:.1}%), {} below the \
-             requirements (Setup blocks them with 0xC1900200; causes in Setup's order):",
+             requirements (by first cause, in Setup's order):",
             r.eligible,
             r.clients,
             pct(r.eligible),

@@ -106,6 +106,8 @@ pub fn missing(h: &Hardware) -> u8 {
         gib_rounded(h.system_drive) < 64.0,
         gib_rounded(h.memory) < 4.0,
         h.tpm != Tpm::V20,
+        // The script fails `MaxClockSpeed -le $MinClockSpeedMHz` (1000): exactly
+        // 1 GHz is too slow for it.
         !h.cpu_supported || h.cpu_mhz <= 1000,
         h.firmware != Firmware::UefiSecureBoot,
     ];

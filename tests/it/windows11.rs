@@ -148,6 +148,20 @@ fn exactly_the_ineligible_clients_get_0xc1900200_alone_and_together() {
 }
 
 #[test]
+fn an_x86_client_has_no_windows_11_package_and_counts_under_architecture() {
+    let devices = "name,architecture\nX64-1,x64\nX86-1,x86\n";
+    let (_d, p) = with_inventory(devices, "win11", "win11-inplace-upgrade", "");
+    let (out, rows) = run_per_client(&p);
+    let by_name = |n: &str| rows.iter().find(|r| r["name"] == n).unwrap().clone();
+    assert_eq!(by_name("X64-1")["outcome"], "succeeded");
+    // 0x80070490: no OS upgrade package matches the client's architecture.
+    assert_eq!(by_name("X86-1")["exit_code"], "2147943568");
+    let w = &summary(&out)["windows11_readiness"];
+    assert_eq!(w["first_cause"]["architecture"].as_u64(), Some(1));
+    assert_eq!(w["blocked"].as_u64(), Some(1));
+}
+
+#[test]
 fn a_windows_10_package_checks_no_windows_11_requirement() {
     let (_d, p) = with_inventory(DEVICES, "win10", "win10-inplace-upgrade-recommended", "");
     let (out, rows) = run_per_client(&p);
