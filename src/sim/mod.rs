@@ -67,7 +67,8 @@
 //!   (policy, notification, Install); `state`: one client's state; `interp`: the
 //!   interpreter and `StepEnd`; `kinds`: what each step kind does; `steps`: the
 //!   machine and variables steps see; `downloads`: DPs, queues, retries, pre-cache;
-//!   `vars`: task sequence variables for millions of clients.
+//!   `precache`: the Windows 11 readiness and pre-cache shortfall known before a
+//!   run; `vars`: task sequence variables for millions of clients.
 //! - [`result`]: the record every output is written from; [`trace`]: per-client
 //!   traces; [`transport`]: the seam between the model and how bytes move.
 //!
@@ -86,6 +87,7 @@ mod chain;
 mod downloads;
 mod interp;
 mod kinds;
+mod precache;
 pub mod program;
 pub mod result;
 mod state;
@@ -97,7 +99,7 @@ mod world;
 
 mod run;
 
-pub use downloads::fleet_checks;
+pub use precache::fleet_checks;
 pub use run::{
     Progress, RunOptions, SimError, available_memory, bytes_per_client, peak_rss, run, run_with,
 };

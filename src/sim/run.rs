@@ -464,7 +464,7 @@ fn assemble<T: Transport>(
     let in_shard = |c: u64| c % shard_n == shard_i;
     let readiness = super::kinds::readiness(s, &w.prog.referenced, &w.attrs, in_shard);
     let precache_shortfall =
-        super::downloads::precache_shortfall(s, &w.prog.referenced, &w.attrs, in_shard);
+        super::precache::precache_shortfall(s, &w.prog.referenced, &w.attrs, in_shard);
     let by_dp = w.stats.by_dp.clone();
     let total = by_dp.iter().sum();
     let mut completions = w.stats.completions;

@@ -4,6 +4,7 @@ use std::io::BufReader;
 use std::path::Path;
 
 use super::*;
+use crate::domain::{OsVersion, Tpm};
 
 fn read_str(text: &[u8]) -> Result<Inventory, Vec<Diagnostic>> {
     read_from(
