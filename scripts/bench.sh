@@ -105,7 +105,7 @@ PY
 if [ "$CRITERION" = 1 ]; then
   echo "== criterion benches"
   if [ "$FULL" = 1 ]; then CARGS=(--noplot); else CARGS=(--quick --noplot); fi
-  for b in event_queue net_churn tasksequence scenarios conditions; do
+  for b in event_queue net_churn tasksequence scenarios conditions inventory; do
     echo "   $b"
     cargo bench --quiet --bench "$b" -- "${CARGS[@]}" > "$WORK/criterion-$b.log" 2>&1 \
       || { cat "$WORK/criterion-$b.log"; exit 2; }

@@ -110,6 +110,39 @@ pub enum OsVersion {
     Server2012R2,
 }
 
+/// The Windows release an OS upgrade package installs (`[[content]] os`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum WindowsRelease {
+    /// Windows 10 (the default: every package before issue 16 was one).
+    #[default]
+    Win10,
+    /// Windows 11: Setup's compatibility scan checks the hardware requirements.
+    Win11,
+}
+
+/// The Trusted Platform Module a client has (`Win32_Tpm.SpecVersion`, inventoried
+/// as `v_GS_TPM.SpecVersion0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tpm {
+    /// TPM 2.0 (what Windows 11 requires).
+    V20,
+    /// TPM 1.2.
+    V12,
+    /// No TPM, or one that is disabled in the firmware.
+    None,
+}
+
+/// How a client boots (`v_GS_FIRMWARE.UEFI0` and `SecureBoot0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Firmware {
+    /// UEFI with Secure Boot on.
+    UefiSecureBoot,
+    /// UEFI, Secure Boot off.
+    Uefi,
+    /// Legacy BIOS (or UEFI in CSM mode).
+    Bios,
+}
+
 /// Which software updates Install Software Updates applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpdatesMode {
@@ -151,12 +184,106 @@ pub struct Fleet {
     pub incompatible_driver: f64,
     /// Share with third-party disk encryption needing `/ReflectDrivers` (default 0.0).
     pub third_party_encryption: f64,
+    /// TPM; default `{ "2.0" = 1 }` (every machine eligible for Windows 11).
+    pub tpm: Weights<Tpm>,
+    /// Firmware; default `{ uefi_secure_boot = 1 }`.
+    pub firmware: Weights<Firmware>,
+    /// Share of clients whose processor is on Windows 11's supported list (default 1).
+    pub cpu_supported: f64,
+    /// Size of the system drive, bytes; default fixed 256 GB.
+    pub system_drive: Dist,
+    /// `inventory = "devices.csv"`: the real fleet, one client per row; the
+    /// attributes it does not give are drawn from the weights above.
+    pub inventory: Option<std::sync::Arc<Inventory>>,
     /// `exact_shares = true`: every weighted attribute and share is assigned in exact
     /// proportions (largest remainder) instead of drawn independently per client, so
     /// `network = { wired = 0.5, vpn = 0.5 }` over 100 clients gives exactly 50 and 50.
     /// Assignment goes through a fixed permutation per attribute, so attributes stay
     /// uncorrelated. Default false.
     pub exact_shares: bool,
+}
+
+/// A fleet read from an inventory file (`fleet::inventory` reads it): one client
+/// per row, in file order, each attribute `None` where the file has no column for
+/// it or the cell is empty (then it is drawn from the `[fleet]` weights).
+///
+/// Packed for millions of rows: names in one string, a column absent from the file
+/// costs nothing per row.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Inventory {
+    /// The file it was read from (for messages and the README's query).
+    pub path: std::path::PathBuf,
+    /// Every device name, concatenated; `name_ends[i]` is where row `i`'s ends.
+    pub names: String,
+    /// End offsets into `names`, one per row.
+    pub name_ends: Vec<u32>,
+    /// Per-row values, one entry per row.
+    pub rows: Vec<InventoryRow>,
+    /// Distinct models in first-seen order (`InventoryRow::model` indexes it).
+    pub models: Vec<String>,
+    /// Distinct LCIDs in first-seen order (`InventoryRow::language` indexes it).
+    pub languages: Vec<u32>,
+}
+
+impl Inventory {
+    /// Number of devices.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the file had no device row.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The name of device `i` (empty past the end).
+    pub fn name(&self, i: usize) -> &str {
+        let end = self.name_ends.get(i).map_or(0, |&e| e as usize);
+        let start = match i.checked_sub(1) {
+            Some(j) => self.name_ends.get(j).map_or(0, |&e| e as usize),
+            None => 0,
+        };
+        self.names.get(start..end).unwrap_or("")
+    }
+}
+
+/// One inventory row: `None` is "not in the file" (drawn from the weights).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct InventoryRow {
+    /// Index into `Scenario::sites`.
+    pub site: Option<u16>,
+    /// Architecture.
+    pub arch: Option<Arch>,
+    /// Index into [`Inventory::languages`].
+    pub language: Option<u8>,
+    /// OS before the upgrade.
+    pub os: Option<OsVersion>,
+    /// Index into [`Inventory::models`].
+    pub model: Option<u16>,
+    /// Free disk on the system drive, bytes.
+    pub free_disk: Option<u64>,
+    /// Physical memory, bytes.
+    pub memory: Option<u64>,
+    /// Processor speed, MHz.
+    pub cpu_mhz: Option<u32>,
+    /// Network type.
+    pub network: Option<NetType>,
+    /// Power state.
+    pub power: Option<Power>,
+    /// TPM.
+    pub tpm: Option<Tpm>,
+    /// Firmware.
+    pub firmware: Option<Firmware>,
+    /// Processor on Windows 11's list.
+    pub cpu_supported: Option<bool>,
+    /// System drive size, bytes.
+    pub system_drive: Option<u64>,
+    /// Has an application that blocks setup.
+    pub incompatible_app: Option<bool>,
+    /// Has a driver that makes setup roll back.
+    pub incompatible_driver: Option<bool>,
+    /// Third-party disk encryption.
+    pub third_party_encryption: Option<bool>,
 }
 
 /// `[[sites]]`: a boundary group.

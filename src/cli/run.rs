@@ -96,9 +96,15 @@ pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
     )
     .with_context(|| format!("writing results to {}", out.display()))?;
     if !a.quiet {
-        super::out(&super::table::summary_table(&output::summary::Summary::of(
-            &r,
-        )));
+        let summary = output::summary::Summary::of(&r);
+        super::out(&super::table::summary_table(&summary));
+        // Windows 11 readiness and pre-cache shortfall (issue 16), when they apply.
+        for l in output::readiness::lines(
+            summary.windows11_readiness.as_ref(),
+            &summary.precache_shortfall,
+        ) {
+            super::out(&format!("{l}\n"));
+        }
         super::out(&format!("results: {}\n", out.display()));
     }
     if r.partial {

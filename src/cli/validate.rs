@@ -74,6 +74,14 @@ pub fn describe(s: &Scenario) -> String {
         s.simulation.seed,
         human_secs(s.simulation.horizon as f64 / 1e6)
     );
+    if let Some(inv) = &f.inventory {
+        let _ = writeln!(
+            o,
+            "  fleet from the inventory {} ({} devices; attributes it leaves out are drawn from [fleet])",
+            inv.path.display(),
+            inv.len()
+        );
+    }
     let mix = |items: Vec<(String, f64)>| {
         items
             .iter()
@@ -201,6 +209,14 @@ pub fn validate(a: &ValidateArgs) -> anyhow::Result<i32> {
     }
     for n in notes {
         text.push_str(&format!("note: {n}\n"));
+    }
+    // Windows 11 readiness and pre-cache shortfall of the fleet (issue 16).
+    if let Ok((readiness, shortfall)) = crate::sim::fleet_checks(&s) {
+        let r = crate::output::readiness::sections(readiness.as_ref(), &shortfall);
+        for l in crate::output::readiness::lines(r.0.as_ref(), &r.1) {
+            text.push_str(&l);
+            text.push('\n');
+        }
     }
     text.push_str("ok\n");
     super::out(&text);

@@ -13,7 +13,11 @@
 use rand::Rng;
 use rayon::prelude::*;
 
-use crate::domain::{Arch, Fleet, NetType, OsVersion, Power, Site, Weights};
+pub mod inventory;
+
+use crate::domain::{
+    Arch, Firmware, Fleet, InventoryRow, NetType, OsVersion, Power, Site, Tpm, Weights,
+};
 use crate::engine::rng::{self, StreamRng};
 
 /// What fleet generation reads from a scenario: the `[fleet]` weights, the sites and
@@ -49,6 +53,53 @@ pub mod flags {
     pub const HAS_BATTERY: u8 = 8;
 }
 
+/// The Windows 11 hardware attributes of a client, packed in one byte: TPM in bits
+/// 0-1, firmware in bits 2-3, processor support in bit 4. Zero is the default
+/// machine (TPM 2.0, UEFI with Secure Boot, supported processor), so a fleet that
+/// says nothing of them costs nothing and reads as eligible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Hardware(u8);
+
+impl Hardware {
+    /// Packs the three attributes.
+    pub fn new(tpm: Tpm, firmware: Firmware, cpu_supported: bool) -> Self {
+        let t = match tpm {
+            Tpm::V20 => 0,
+            Tpm::V12 => 1,
+            Tpm::None => 2,
+        };
+        let f = match firmware {
+            Firmware::UefiSecureBoot => 0,
+            Firmware::Uefi => 1,
+            Firmware::Bios => 2,
+        };
+        Hardware(t | (f << 2) | (u8::from(!cpu_supported) << 4))
+    }
+
+    /// The TPM.
+    pub fn tpm(self) -> Tpm {
+        match self.0 & 3 {
+            0 => Tpm::V20,
+            1 => Tpm::V12,
+            _ => Tpm::None,
+        }
+    }
+
+    /// The firmware.
+    pub fn firmware(self) -> Firmware {
+        match (self.0 >> 2) & 3 {
+            0 => Firmware::UefiSecureBoot,
+            1 => Firmware::Uefi,
+            _ => Firmware::Bios,
+        }
+    }
+
+    /// Whether the processor is on Windows 11's supported list.
+    pub fn cpu_supported(self) -> bool {
+        self.0 & 16 == 0
+    }
+}
+
 /// One client's attributes (fixed for the run).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAttrs {
@@ -77,7 +128,15 @@ pub struct ClientAttrs {
     pub os: OsVersion,
     /// See [`flags`].
     pub flags: u8,
+    /// TPM, firmware, processor support.
+    pub hw: Hardware,
+    /// System drive size, MiB (32 bits: up to 4 PiB).
+    pub system_drive_mb: u32,
 }
+
+// Millions of clients: the Windows 11 attributes live in the padding the struct
+// already had (it was 32 bytes before them and still is).
+const _: () = assert!(std::mem::size_of::<ClientAttrs>() <= 32);
 
 impl ClientAttrs {
     /// Whether a flag of [`flags`] is set.
@@ -108,6 +167,13 @@ fn pick_value<T: Copy>(w: &Weights<T>, u: f64, fallback: T) -> T {
 
 fn unit(r: &mut StreamRng) -> f64 {
     (r.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// The site of each inventory row that names one (`None` when the fleet is drawn or
+/// the file has no `site` column).
+fn inventory_site(s: &Population<'_>, id: u64) -> Option<usize> {
+    let inv = s.fleet.inventory.as_ref()?;
+    inv.rows.get(id as usize)?.site.map(usize::from)
 }
 
 /// Number of clients per site: shares times N, rounded by largest remainder so that
@@ -189,8 +255,78 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
     a
 }
 
-/// Draws client `id` (which stands in site `site`).
+/// Draws client `id` (which stands in site `site`); an inventory row replaces the
+/// draws of the attributes it gives. Every draw is made whatever the row says, so a
+/// column added to the inventory changes only its own attribute.
 pub fn draw_client(s: &Population<'_>, id: u64, site: usize) -> ClientAttrs {
+    let mut a = draw_only(s, id, site);
+    if let Some(inv) = &s.fleet.inventory
+        && let Some(row) = inv.rows.get(id as usize)
+    {
+        apply_row(&mut a, row);
+    }
+    a
+}
+
+/// Overwrites the drawn attributes with what an inventory row gives. The row's
+/// language and model index the inventory's own lists, which the scenario reader
+/// made the fleet's `language` and `model` tables.
+fn apply_row(a: &mut ClientAttrs, row: &InventoryRow) {
+    if let Some(x) = row.arch {
+        a.arch = x;
+    }
+    if let Some(x) = row.language {
+        a.language = x;
+    }
+    if let Some(x) = row.os {
+        a.os = x;
+    }
+    if let Some(x) = row.model {
+        a.model = x;
+    }
+    if let Some(x) = row.free_disk {
+        a.free_disk = x;
+    }
+    if let Some(x) = row.memory {
+        a.memory_mb = (x / 1_048_576).min(u32::MAX as u64) as u32;
+    }
+    if let Some(x) = row.cpu_mhz {
+        a.cpu_mhz = x.min(u16::MAX as u32) as u16;
+    }
+    if let Some(x) = row.network {
+        a.network = x;
+    }
+    if let Some(x) = row.power {
+        a.power = x;
+        if x == Power::Battery {
+            a.flags |= flags::HAS_BATTERY;
+        }
+    }
+    if row.tpm.is_some() || row.firmware.is_some() || row.cpu_supported.is_some() {
+        a.hw = Hardware::new(
+            row.tpm.unwrap_or(a.hw.tpm()),
+            row.firmware.unwrap_or(a.hw.firmware()),
+            row.cpu_supported.unwrap_or(a.hw.cpu_supported()),
+        );
+    }
+    if let Some(x) = row.system_drive {
+        a.system_drive_mb = (x / 1_048_576).min(u32::MAX as u64) as u32;
+    }
+    for (v, flag) in [
+        (row.incompatible_app, flags::INCOMPATIBLE_APP),
+        (row.incompatible_driver, flags::INCOMPATIBLE_DRIVER),
+        (row.third_party_encryption, flags::ENCRYPTION),
+    ] {
+        match v {
+            Some(true) => a.flags |= flag,
+            Some(false) => a.flags &= !flag,
+            None => {}
+        }
+    }
+}
+
+/// The drawn attributes of client `id`.
+fn draw_only(s: &Population<'_>, id: u64, site: usize) -> ClientAttrs {
     let seed = s.seed;
     let f = &s.fleet;
     let mut r = rng::stream(seed, id, rng::purpose(purpose::ATTRIBUTES, 0));
@@ -233,6 +369,30 @@ pub fn draw_client(s: &Population<'_>, id: u64, site: usize) -> ClientAttrs {
     if power == Power::Battery || unit(&mut r) < 0.5 {
         fl |= flags::HAS_BATTERY;
     }
+    // The Windows 11 attributes come after every earlier draw, so a fleet that
+    // existed before them draws the same machines; a constant (the defaults) draws
+    // nothing.
+    let tpm = if f.tpm.items.len() > 1 {
+        pick_value(&f.tpm, share(&mut r), Tpm::V20)
+    } else {
+        f.tpm.items.first().map_or(Tpm::V20, |x| x.0)
+    };
+    let firmware = if f.firmware.items.len() > 1 {
+        pick_value(&f.firmware, share(&mut r), Firmware::UefiSecureBoot)
+    } else {
+        f.firmware
+            .items
+            .first()
+            .map_or(Firmware::UefiSecureBoot, |x| x.0)
+    };
+    let cpu_supported = if f.cpu_supported < 1.0 {
+        share(&mut r) < f.cpu_supported
+    } else {
+        true
+    };
+    let system_drive_mb = (f.system_drive.sample(&mut r) / 1_048_576.0)
+        .round()
+        .min(u32::MAX as f64) as u32;
     let dps = s
         .sites
         .get(site)
@@ -257,6 +417,8 @@ pub fn draw_client(s: &Population<'_>, id: u64, site: usize) -> ClientAttrs {
         network,
         os,
         flags: fl,
+        hw: Hardware::new(tpm, firmware, cpu_supported),
+        system_drive_mb,
     }
 }
 
@@ -267,7 +429,8 @@ pub fn generate(s: &Population<'_>) -> Vec<ClientAttrs> {
     (0..s.fleet.clients)
         .into_par_iter()
         .map(|id| {
-            let site = starts.partition_point(|&st| st <= id) - 1;
+            let site =
+                inventory_site(s, id).unwrap_or_else(|| starts.partition_point(|&st| st <= id) - 1);
             draw_client(s, id, site)
         })
         .collect()

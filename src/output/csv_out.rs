@@ -168,6 +168,13 @@ impl Exporter for ClientsCsv {
             "policy_s",
             "install_s",
             "end_s",
+            "name",
+            "model",
+            "tpm",
+            "firmware",
+            "cpu_supported",
+            "memory_bytes",
+            "system_drive_bytes",
         ])
         .map_err(csv_err)?;
         let t = |x: Option<u64>| x.map(fmt_secs).unwrap_or_default();
@@ -193,6 +200,13 @@ impl Exporter for ClientsCsv {
                 t(c.policy).as_str(),
                 t(c.install).as_str(),
                 t(c.end).as_str(),
+                c.name.as_str(),
+                c.model.as_str(),
+                c.tpm,
+                c.firmware,
+                if c.cpu_supported { "true" } else { "false" },
+                c.memory.to_string().as_str(),
+                c.system_drive.to_string().as_str(),
             ])
             .map_err(csv_err)?;
         }

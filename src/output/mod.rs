@@ -12,6 +12,7 @@ pub mod csv_out;
 pub mod hdr;
 pub mod outdir;
 pub mod plots;
+pub mod readiness;
 pub mod summary;
 pub mod timeline;
 

@@ -180,6 +180,13 @@ pub struct Summary {
     pub events: u64,
     /// Wall-clock figures.
     pub run: RunJson,
+    /// Windows 11 readiness (`output::readiness`); only when the task sequence
+    /// references a Windows 11 package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub windows11_readiness: Option<super::readiness::ReadinessJson>,
+    /// Content pre-cache could not take for want of client cache; only when some.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub precache_shortfall: Vec<super::readiness::ShortfallJson>,
 }
 
 /// Codes always listed in `failures_by_code` (zero when they did not happen).
@@ -279,6 +286,8 @@ impl Summary {
                 peak_rss_bytes: r.timing.peak_rss_bytes,
                 version: env!("CARGO_PKG_VERSION").to_string(),
             },
+            windows11_readiness: super::readiness::readiness_of(r),
+            precache_shortfall: super::readiness::shortfall_of(r),
         }
     }
 }

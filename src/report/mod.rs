@@ -7,7 +7,8 @@
 //!
 //! - [`compare`]: the comparison table, `compare.json`/`compare.csv`, overlay plots;
 //! - [`html`]: HTML building blocks (escaping, tables, inline SVG figures, the page);
-//! - [`pages`]: what each kind of page contains.
+//! - [`pages`]: what each kind of page contains;
+//! - [`readiness`]: the Windows 11 readiness and pre-cache shortfall section.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,7 @@ use crate::output::plots::{DataError, PlotError};
 pub mod compare;
 pub mod html;
 pub mod pages;
+pub mod readiness;
 
 /// Why a report or comparison could not be made.
 #[derive(Debug, thiserror::Error)]

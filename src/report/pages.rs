@@ -266,6 +266,13 @@ pub fn run_sections(d: &ResultData, prefix: &str, level: u8) -> Result<String, R
     o.push_str(&links_table(d));
     o.push_str(&h("Failures"));
     o.push_str(&failures_table(d));
+    if let Some(w) = super::readiness::section(
+        d.summary.windows11_readiness.as_ref(),
+        &d.summary.precache_shortfall,
+        level,
+    ) {
+        o.push_str(&w);
+    }
     if let Some(t) = csv_table(&d.dir.join("steps.csv"))? {
         o.push_str(&h("Task sequence steps"));
         o.push_str(&t);

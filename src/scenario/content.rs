@@ -5,11 +5,24 @@ use toml::de::DeValue;
 
 use super::fields::{self, Section, table_array};
 use super::fleet::{ARCHS, lcid};
-use super::model::{Content, ContentKind};
+use super::model::{Arch, Content, ContentKind, WindowsRelease};
 use super::value::{self, SourceCtx};
 use crate::diag::Diagnostic;
 
-const CONTENT_KEYS: &[&str] = &["id", "kind", "size", "architecture", "language"];
+const CONTENT_KEYS: &[&str] = &[
+    "id",
+    "kind",
+    "size",
+    "architecture",
+    "language",
+    "os",
+    "model",
+];
+
+const RELEASES: &[(&str, WindowsRelease)] = &[
+    ("win10", WindowsRelease::Win10),
+    ("win11", WindowsRelease::Win11),
+];
 
 const KINDS: &[(&str, ContentKind)] = &[
     ("os_upgrade", ContentKind::OsUpgrade),
@@ -67,9 +80,44 @@ pub(crate) fn read_content(
             errors,
         );
         let language = t.opt("language", &language_id, errors);
+        let os = t.or(
+            "os",
+            WindowsRelease::Win10,
+            &|c, k, v| fields::keyword(c, k, v, RELEASES),
+            errors,
+        );
+        let model = t.opt("model", &value::string, errors);
         if kind.is_some_and(|k| k != ContentKind::OsUpgrade) {
             os_only(&t, "architecture", errors);
             os_only(&t, "language", errors);
+            os_only(&t, "os", errors);
+        }
+        if kind.is_some_and(|k| k != ContentKind::Driver)
+            && let Some(v) = t.get("model")
+        {
+            errors.push(t.ctx.diag(
+                v.span(),
+                &t.key("model"),
+                "`model` applies to kind = \"driver\" only (pre-cache takes a driver package for the clients of its model)",
+            ));
+        }
+        if let (Some(v), Some("")) = (t.get("model"), model.as_deref()) {
+            errors.push(t.ctx.diag(
+                v.span(),
+                &t.key("model"),
+                "empty model, expected a hardware model name",
+            ));
+        }
+        // There is no 32-bit Windows 11 (https://learn.microsoft.com/windows/whats-new/windows-11-requirements).
+        if os == WindowsRelease::Win11
+            && architecture == Some(Arch::X86)
+            && let Some(v) = t.get("architecture")
+        {
+            errors.push(t.ctx.diag(
+                v.span(),
+                &t.key("architecture"),
+                "there is no x86 Windows 11, expected architecture = \"x64\" for os = \"win11\"",
+            ));
         }
         if let (Some(id), Some(kind), Some(size), true) = (id, kind, size, errors.len() == before) {
             out.items.push(Content {
@@ -78,10 +126,54 @@ pub(crate) fn read_content(
                 size,
                 architecture,
                 language,
+                os,
+                model,
             });
         }
     }
     out
+}
+
+/// `template = "win11-inplace-upgrade"` upgrades to Windows 11: its Upgrade OS
+/// steps list no package and take the scenario's OS package matching the client,
+/// so every OS package must be a Windows 11 one (and there must be one).
+pub(crate) fn check_win11_template(
+    ctx: &SourceCtx<'_>,
+    ts: Option<&Spanned<DeValue<'_>>>,
+    content: &[Content],
+    errors: &mut Vec<Diagnostic>,
+) {
+    let Some(DeValue::Table(t)) = ts.map(|v| v.get_ref()) else {
+        return;
+    };
+    let Some(tv) = value::get(t, "template") else {
+        return;
+    };
+    if !matches!(tv.get_ref(), DeValue::String(n) if n == crate::tasksequence::templates::WIN11) {
+        return;
+    }
+    let os: Vec<&Content> = content
+        .iter()
+        .filter(|c| c.kind == ContentKind::OsUpgrade)
+        .collect();
+    let win10: Vec<&str> = os
+        .iter()
+        .filter(|c| c.os != WindowsRelease::Win11)
+        .map(|c| c.id.as_str())
+        .collect();
+    let message = if os.is_empty() {
+        "the Windows 11 template needs an OS upgrade package with os = \"win11\" in [[content]]"
+            .to_string()
+    } else if !win10.is_empty() {
+        format!(
+            "the Windows 11 template upgrades to Windows 11, but these OS upgrade packages \
+             install Windows 10: {}; expected os = \"win11\" on each",
+            win10.join(", ")
+        )
+    } else {
+        return;
+    };
+    errors.push(ctx.diag(tv.span(), "task_sequence.template", message));
 }
 
 fn os_only(t: &Section<'_, '_>, name: &str, errors: &mut Vec<Diagnostic>) {

@@ -98,6 +98,27 @@ pub fn cpu_mhz() -> Dist {
     Dist::Fixed(2400.0)
 }
 
+/// `fleet.tpm`: every machine has TPM 2.0 (Windows 11's requirement), so a fleet
+/// that says nothing of its TPMs is eligible, as before issue 16.
+pub fn tpm() -> Weights<crate::domain::Tpm> {
+    Weights {
+        items: vec![(crate::domain::Tpm::V20, 1.0)],
+    }
+}
+
+/// `fleet.firmware`: every machine boots UEFI with Secure Boot (eligible).
+pub fn firmware() -> Weights<crate::domain::Firmware> {
+    Weights {
+        items: vec![(crate::domain::Firmware::UefiSecureBoot, 1.0)],
+    }
+}
+
+/// `fleet.system_drive`: 256 GB (10^9 bytes), a common business laptop drive and
+/// above Windows 11's 64 GB.
+pub fn system_drive() -> Dist {
+    Dist::Fixed(256e9)
+}
+
 /// `fleet.model`: one generic hardware model.
 pub fn model() -> Weights<String> {
     Weights {

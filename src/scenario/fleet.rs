@@ -5,7 +5,7 @@ use toml::de::DeValue;
 
 use super::defaults::{self, MAX_CLIENTS};
 use super::fields::{self, Section};
-use super::model::{Arch, Fleet, NetType, NetworkCaps, OsVersion, Power, Weights};
+use super::model::{Arch, Firmware, Fleet, NetType, NetworkCaps, OsVersion, Power, Tpm, Weights};
 use super::units::Quantity;
 use super::value::{self, SourceCtx, type_name};
 use crate::diag::Diagnostic;
@@ -25,6 +25,12 @@ const OSES: &[(&str, OsVersion)] = &[
     ("server2012", OsVersion::Server2012),
     ("server2012r2", OsVersion::Server2012R2),
 ];
+const TPMS: &[(&str, Tpm)] = &[("2.0", Tpm::V20), ("1.2", Tpm::V12), ("none", Tpm::None)];
+const FIRMWARES: &[(&str, Firmware)] = &[
+    ("uefi_secure_boot", Firmware::UefiSecureBoot),
+    ("uefi", Firmware::Uefi),
+    ("bios", Firmware::Bios),
+];
 
 const FLEET_KEYS: &[&str] = &[
     "clients",
@@ -41,6 +47,11 @@ const FLEET_KEYS: &[&str] = &[
     "incompatible_driver",
     "third_party_encryption",
     "exact_shares",
+    "tpm",
+    "firmware",
+    "cpu_supported",
+    "system_drive",
+    "inventory",
 ];
 
 /// Reads `[fleet]`; `v` is `None` when the table is absent (an error: `clients` is
@@ -65,6 +76,11 @@ pub(crate) fn read_fleet(
         incompatible_driver: 0.0,
         third_party_encryption: 0.0,
         exact_shares: false,
+        tpm: defaults::tpm(),
+        firmware: defaults::firmware(),
+        cpu_supported: 1.0,
+        system_drive: defaults::system_drive(),
+        inventory: None,
     };
     let Some(v) = v else {
         errors.push(ctx.diag(
@@ -83,11 +99,15 @@ pub(crate) fn read_fleet(
     };
     s.check_keys(FLEET_KEYS, errors);
     let max = i128::from(MAX_CLIENTS);
-    if let Some(n) = s.required(
-        "clients",
-        &|c, k, v| fields::int_in(c, k, v, 1, max),
-        errors,
-    ) {
+    let clients =
+        |c: &SourceCtx<'_>, k: &str, v: &Spanned<DeValue<'_>>| fields::int_in(c, k, v, 1, max);
+    // With an inventory the fleet is its rows (`attach_inventory` checks `clients`).
+    let n = if s.get("inventory").is_some() {
+        s.opt("clients", &clients, errors)
+    } else {
+        s.required("clients", &clients, errors)
+    };
+    if let Some(n) = n {
         fleet.clients = n;
     }
     fleet.architecture = weights_of(&s, "architecture", ARCHS, fleet.architecture, errors);
@@ -120,7 +140,141 @@ pub(crate) fn read_fleet(
     fleet.incompatible_driver = s.or("incompatible_driver", 0.0, &value::probability, errors);
     fleet.third_party_encryption = s.or("third_party_encryption", 0.0, &value::probability, errors);
     fleet.exact_shares = s.or("exact_shares", false, &value::boolean, errors);
+    fleet.tpm = weights_of(&s, "tpm", TPMS, fleet.tpm, errors);
+    fleet.firmware = weights_of(&s, "firmware", FIRMWARES, fleet.firmware, errors);
+    fleet.cpu_supported = s.or("cpu_supported", 1.0, &value::probability, errors);
+    fleet.system_drive = s.dist("system_drive", Quantity::Size, fleet.system_drive, errors);
     fleet
+}
+
+/// Reads `fleet.inventory` (after `[[sites]]`, whose names its `site` column uses):
+/// the fleet becomes the file's rows. `fleet.clients`, when given too, must equal
+/// their number; the inventory's languages and models become the fleet's tables
+/// (their weights the shares in the file) so that drawn and read clients index the
+/// same lists.
+pub(crate) fn attach_inventory(
+    ctx: &SourceCtx<'_>,
+    v: Option<&Spanned<DeValue<'_>>>,
+    site_names: &[&str],
+    fleet: &mut Fleet,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let Some(v) = v else { return };
+    let Ok(s) = Section::new(ctx, "fleet", v) else {
+        return; // reported by read_fleet
+    };
+    let Some(iv) = s.get("inventory") else { return };
+    let Some(rel) = s.opt("inventory", &value::string, errors) else {
+        return;
+    };
+    let path = ctx.base_dir.join(&rel);
+    let inv = match crate::fleet::inventory::read(&path, site_names) {
+        Ok(inv) => inv,
+        Err(mut ds) => {
+            if ds.iter().all(|d| d.line == 0) {
+                // The file could not be opened: say so at the key that names it.
+                for d in &ds {
+                    errors.push(ctx.diag(
+                        iv.span(),
+                        "fleet.inventory",
+                        format!("{}: {}", path.display(), d.message),
+                    ));
+                }
+            } else {
+                errors.append(&mut ds);
+            }
+            return;
+        }
+    };
+    let rows = inv.len() as u64;
+    if let Some(cv) = s.get("clients")
+        && fleet.clients != rows
+    {
+        errors.push(ctx.diag(
+            cv.span(),
+            "fleet.clients",
+            format!(
+                "{} clients, but the inventory {} lists {rows} devices: expected {rows}                  (or no `clients` key)",
+                fleet.clients,
+                path.display()
+            ),
+        ));
+        return;
+    }
+    fleet.clients = rows;
+    let share = |count: Vec<u64>| -> Vec<f64> {
+        count
+            .into_iter()
+            .map(|c| c as f64 / rows.max(1) as f64)
+            .collect()
+    };
+    if !inv.languages.is_empty() {
+        let mut counts = vec![0u64; inv.languages.len()];
+        for r in &inv.rows {
+            if let Some(l) = r.language
+                && let Some(c) = counts.get_mut(l as usize)
+            {
+                *c += 1;
+            }
+        }
+        fleet.language = Weights {
+            items: inv.languages.iter().copied().zip(share(counts)).collect(),
+        };
+    }
+    if !inv.models.is_empty() {
+        let mut counts = vec![0u64; inv.models.len()];
+        for r in &inv.rows {
+            if let Some(m) = r.model
+                && let Some(c) = counts.get_mut(m as usize)
+            {
+                *c += 1;
+            }
+        }
+        fleet.model = Weights {
+            items: inv.models.iter().cloned().zip(share(counts)).collect(),
+        };
+    }
+    // A column every row fills replaces its weights by the file's shares, so that
+    // `validate`'s description and warnings speak of the real fleet.
+    if let Some(w) = observed(&inv.rows, |r| r.arch) {
+        fleet.architecture = w;
+    }
+    if let Some(w) = observed(&inv.rows, |r| r.os) {
+        fleet.os = w;
+    }
+    if let Some(w) = observed(&inv.rows, |r| r.network) {
+        fleet.network = w;
+    }
+    if let Some(w) = observed(&inv.rows, |r| r.power) {
+        fleet.power = w;
+    }
+    if let Some(w) = observed(&inv.rows, |r| r.tpm) {
+        fleet.tpm = w;
+    }
+    if let Some(w) = observed(&inv.rows, |r| r.firmware) {
+        fleet.firmware = w;
+    }
+    fleet.inventory = Some(std::sync::Arc::new(inv));
+}
+
+/// The shares of an attribute over the rows, in first-seen order, when every row
+/// gives it (`None` when one leaves it to the weights).
+fn observed<T: Copy + PartialEq>(
+    rows: &[crate::domain::InventoryRow],
+    get: impl Fn(&crate::domain::InventoryRow) -> Option<T>,
+) -> Option<Weights<T>> {
+    let mut counts: Vec<(T, u64)> = Vec::new();
+    for r in rows {
+        let v = get(r)?;
+        match counts.iter_mut().find(|(x, _)| *x == v) {
+            Some(c) => c.1 += 1,
+            None => counts.push((v, 1)),
+        }
+    }
+    let n = rows.len().max(1) as f64;
+    (!counts.is_empty()).then(|| Weights {
+        items: counts.into_iter().map(|(v, c)| (v, c as f64 / n)).collect(),
+    })
 }
 
 /// Refuses a weight table with more than `max` labels, at the table.

@@ -9,7 +9,8 @@
 use std::path::PathBuf;
 
 pub use crate::domain::{
-    Arch, Dist, Fallback, Fleet, NetType, OsVersion, Power, SetupModel, Site, UpdatesMode, Weights,
+    Arch, Dist, Fallback, Firmware, Fleet, Inventory, InventoryRow, NetType, OsVersion, Power,
+    SetupModel, Site, Tpm, UpdatesMode, Weights, WindowsRelease,
 };
 use crate::engine::time::SimTime;
 use crate::tasksequence::tree::TaskSequence;
@@ -173,6 +174,31 @@ pub struct Content {
     pub architecture: Option<Arch>,
     /// OS upgrade packages: decimal LCID, used by pre-cache.
     pub language: Option<u32>,
+    /// OS upgrade packages: the Windows release it installs (default Windows 10);
+    /// Windows 11 makes Setup check the hardware requirements.
+    pub os: WindowsRelease,
+    /// Driver packages: the hardware model they are for. Pre-cache (ConfigMgr 1906
+    /// and later) downloads a driver package only on clients whose model contains
+    /// this text, as its `Win32_ComputerSystemProduct.Name LIKE '%model%'` query
+    /// does, ignoring case (<https://learn.microsoft.com/mem/configmgr/osd/deploy-use/configure-precache-content>).
+    pub model: Option<String>,
+}
+
+impl Content {
+    /// Whether a client of hardware model `client_model` takes this package: true
+    /// for every package but a driver package tagged with another model.
+    pub fn fits_model(&self, client_model: &str) -> bool {
+        match &self.model {
+            None => true,
+            Some(m) => contains_ignore_case(client_model, m),
+        }
+    }
+}
+
+/// `haystack LIKE '%needle%'`, ignoring ASCII case (WQL's `LIKE` ignores case).
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// Deployment purpose.

@@ -10,7 +10,7 @@ use super::content::{ContentList, read_content};
 use super::defaults::{self, MAX_HORIZON};
 use super::deployment::{read_client, read_deployment};
 use super::fields::{self, Section};
-use super::fleet::{read_fleet, read_network};
+use super::fleet::{attach_inventory, read_fleet, read_network};
 use super::model::{
     ClientSettings, Deployment, Fleet, NetworkCaps, Scenario, SetupModel, Simulation,
 };
@@ -166,9 +166,11 @@ pub(crate) fn read_parts(
     let before = errors.len();
     let simulation = read_simulation(ctx, get("simulation"), errors);
     let simulation_ok = errors.len() == before;
-    let fleet = read_fleet(ctx, get("fleet"), errors);
+    let mut fleet = read_fleet(ctx, get("fleet"), errors);
     let network = read_network(ctx, get("network"), errors);
     let topology = read_topology(ctx, get("sites"), get("distribution_points"), errors);
+    let site_names: Vec<&str> = topology.sites.iter().map(|s| s.name.as_str()).collect();
+    attach_inventory(ctx, get("fleet"), &site_names, &mut fleet, errors);
     if simulation_ok {
         check_bandwidth_rows(ctx, get("simulation"), &simulation, &topology, errors);
     }
@@ -307,6 +309,7 @@ pub(crate) fn load_text(
     let ts = read_task_sequence(&ctx, ts_value, &mut errors);
     if let Some(ts) = &ts {
         check_content_refs(&ctx, &ts.0, &parts.content.ids, ts_value, &mut errors);
+        super::content::check_win11_template(&ctx, ts_value, &parts.content.items, &mut errors);
     }
     match ts {
         Some(task_sequence) if errors.is_empty() => Ok(Scenario {

@@ -151,7 +151,9 @@ fn contract_example_reads_to_the_expected_values() {
             kind: ContentKind::OsUpgrade,
             size: 3_200_000_000,
             architecture: Some(Arch::X64),
-            language: Some(1033)
+            language: Some(1033),
+            os: crate::scenario::model::WindowsRelease::Win10,
+            model: None,
         }]
     );
     assert_eq!(

@@ -20,6 +20,13 @@ pub const DRIVER_ROLLBACK: u32 = 0xC190_0101;
 pub const DISK_FULL: u32 = 0x8007_0070;
 /// Generic failure (E_FAIL): a Check Readiness requirement not met.
 pub const E_FAIL: u32 = 0x8000_4005;
+/// Check Readiness: at least one check failed, "The resource required for this
+/// operation does not exist" (4316 decimal), as the task sequence steps page says of
+/// the step (<https://learn.microsoft.com/mem/configmgr/osd/understand/task-sequence-steps#BKMK_CheckReadiness>).
+/// The UEFI and TPM checks (ConfigMgr 2010 and 2111) fail with it; the older checks
+/// keep [`E_FAIL`], which the simulator gave them before, so that results of
+/// existing scenarios do not move (see the README).
+pub const READINESS_CHECK_FAILED: u32 = 4316;
 /// Content download failed after every retry (ERROR_INTERNET_TIMEOUT, WININET 12002).
 pub const DOWNLOAD_FAILED: u32 = 0x8007_2EE2;
 /// No distribution point has the content for this client (boundary group without DPs
@@ -45,6 +52,7 @@ pub fn name(code: u32) -> &'static str {
         DRIVER_ROLLBACK => "driver failure, setup rolled back",
         DISK_FULL => "disk full",
         E_FAIL => "E_FAIL (requirement not met)",
+        READINESS_CHECK_FAILED => "Check Readiness: a check failed (resource does not exist)",
         DOWNLOAD_FAILED => "content download failed after retries",
         NO_CONTENT_LOCATION => "no distribution point available for the content",
         CACHE_FULL => "content does not fit in the client cache",

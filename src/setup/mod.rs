@@ -2,3 +2,4 @@
 
 pub mod codes;
 pub mod model;
+pub mod readiness;

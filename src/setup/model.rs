@@ -3,6 +3,10 @@
 //! tested phase by phase against the domain reference (NOTES.md "Windows Setup").
 //!
 //! The rules, in the order Setup meets them:
+//! 0. compat scan, Windows 11 packages only: a machine that misses one of Windows
+//!    11's hardware requirements (`setup::readiness`) is hard-blocked with
+//!    0xC1900200, before any reboot, so nothing rolls back; a scan-only run returns
+//!    the same code.
 //! 1. compat scan: an incompatible application (not removed beforehand) stops setup
 //!    with 0xC1900208, before any reboot, so nothing rolls back. A scan-only run ends
 //!    here with 0xC1900210 when nothing was found.
@@ -13,6 +17,12 @@
 //!    removed), or third-party disk encryption without `/ReflectDrivers`, or a random
 //!    migration failure, fails with 0xC1900101 and Setup rolls back to the old OS.
 //! 5. otherwise the upgrade succeeds after second boot.
+//!
+//! The plan also lists the phases the step passes through with their durations
+//! ([`SetupPlan::phases`]): compat scan, downlevel, restart, SafeOS, first boot,
+//! second boot, and rollback (the uninstall phase) when Setup rolls back. They add
+//! up to the step's duration, and `--trace` prints them, so a client "in Setup
+//! phase X" is visible without an event per phase.
 
 use rand::Rng;
 
@@ -39,6 +49,42 @@ pub struct SetupInput {
     pub ignore_dismissable: bool,
     /// Scan only.
     pub scan_only: bool,
+    /// The package installs Windows 11: the machine's hardware is checked
+    /// (`None` for a Windows 10 package, which checks nothing of it).
+    pub win11: Option<super::readiness::Hardware>,
+}
+
+/// Most phases one plan passes through (scan, downlevel, restart, SafeOS, first
+/// boot, second boot, rollback).
+pub const MAX_PHASES: usize = 7;
+
+/// The phases a plan passes through, in order, with their durations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Phases {
+    len: u8,
+    items: [(Option<SetupPhase>, SimTime); MAX_PHASES],
+}
+
+impl Phases {
+    fn push(&mut self, p: SetupPhase, d: SimTime) {
+        if let Some(slot) = self.items.get_mut(self.len as usize) {
+            *slot = (Some(p), d);
+            self.len += 1;
+        }
+    }
+
+    /// `(phase, duration)` in the order Setup runs them.
+    pub fn iter(&self) -> impl Iterator<Item = (SetupPhase, SimTime)> + '_ {
+        self.items
+            .iter()
+            .take(self.len as usize)
+            .filter_map(|&(p, d)| p.map(|p| (p, d)))
+    }
+
+    /// Sum of the durations.
+    pub fn total(&self) -> SimTime {
+        self.iter().map(|(_, d)| d).sum()
+    }
 }
 
 /// How an Upgrade Operating System step ends.
@@ -50,8 +96,11 @@ pub struct SetupPlan {
     pub code: u32,
     /// Setup rolled back to the previous OS.
     pub rollback: bool,
-    /// Phase where it ended.
+    /// Phase where it ended (where it failed, for a rollback).
     pub phase: SetupPhase,
+    /// Phases passed through, with their durations (they add up to `duration`;
+    /// a step that never ends lists the phase it hangs in with a zero duration).
+    pub phases: Phases,
 }
 
 /// A phase of Windows Setup, where an upgrade ends or fails.
@@ -67,6 +116,10 @@ pub enum SetupPhase {
     FirstBoot,
     /// Second boot (OOBE).
     SecondBoot,
+    /// The restart into SafeOS (never where a failure is blamed).
+    Restart,
+    /// Rollback to the previous OS (the uninstall phase), after a failure.
+    Rollback,
 }
 
 impl SetupPhase {
@@ -78,6 +131,8 @@ impl SetupPhase {
             SetupPhase::SafeOs => "safeos",
             SetupPhase::FirstBoot => "first_boot",
             SetupPhase::SecondBoot => "second_boot",
+            SetupPhase::Restart => "restart",
+            SetupPhase::Rollback => "rollback",
         }
     }
 }
@@ -98,6 +153,7 @@ fn draw<R: Rng + ?Sized>(d: &crate::domain::Dist, r: &mut R) -> SimTime {
 /// Plans one Upgrade Operating System step. Durations are drawn in a fixed order from
 /// `r` (the client's SETUP stream), so the plan is reproducible.
 pub fn plan<R: Rng + ?Sized>(m: &SetupModel, i: &SetupInput, r: &mut R) -> SetupPlan {
+    use SetupPhase as P;
     let scan = draw(&m.compat_scan, r);
     let downlevel = draw(&m.downlevel, r);
     let restart = draw(&m.restart, r);
@@ -107,71 +163,107 @@ pub fn plan<R: Rng + ?Sized>(m: &SetupModel, i: &SetupInput, r: &mut R) -> Setup
     let rollback = draw(&m.rollback, r);
     let random_fail = (r.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= m.random_rollback
         && m.random_rollback > 0.0;
-    let end = |t: SimTime, code: u32, rb: bool, phase: SetupPhase| SetupPlan {
-        duration: Some(t),
-        code,
-        rollback: rb,
-        phase,
+    // The phases passed through, each with its time; the plan's duration is their sum.
+    let end = |parts: &[&[(SetupPhase, SimTime)]], code: u32, rb: bool, phase: SetupPhase| {
+        let mut phases = Phases::default();
+        for &(p, d) in parts.iter().flat_map(|x| x.iter()) {
+            phases.push(p, d);
+        }
+        SetupPlan {
+            duration: Some(phases.total()),
+            code,
+            rollback: rb,
+            phase,
+            phases,
+        }
     };
+    if i.win11.is_some_and(|h| super::readiness::missing(&h) != 0) {
+        return end(
+            &[&[(P::CompatScan, scan)]],
+            codes::BELOW_MINIMUM,
+            false,
+            P::CompatScan,
+        );
+    }
     if i.blocking_app {
-        return end(scan, codes::COMPAT_APP_BLOCK, false, SetupPhase::CompatScan);
+        return end(
+            &[&[(P::CompatScan, scan)]],
+            codes::COMPAT_APP_BLOCK,
+            false,
+            P::CompatScan,
+        );
     }
     let disk_short = i.free_disk < disk_needed(i.arch);
     if i.scan_only {
-        return if disk_short {
-            end(scan, codes::DISK_SPACE, false, SetupPhase::CompatScan)
+        let code = if disk_short {
+            codes::DISK_SPACE
         } else {
-            end(scan, codes::COMPAT_SCANONLY, false, SetupPhase::CompatScan)
+            codes::COMPAT_SCANONLY
         };
+        return end(&[&[(P::CompatScan, scan)]], code, false, P::CompatScan);
     }
     if disk_short {
         return end(
-            scan + downlevel / 4,
+            &[&[(P::CompatScan, scan), (P::Downlevel, downlevel / 4)]],
             codes::DISK_SPACE,
             false,
-            SetupPhase::Downlevel,
+            P::Downlevel,
         );
     }
     let server = matches!(i.os, OsVersion::Server2012 | OsVersion::Server2012R2);
     if server && !i.ignore_dismissable {
+        let mut phases = Phases::default();
+        phases.push(P::CompatScan, 0);
         return SetupPlan {
             duration: None,
             code: 0,
             rollback: false,
-            phase: SetupPhase::CompatScan,
+            phase: P::CompatScan,
+            phases,
         };
     }
-    let offline_start = scan + downlevel + restart;
+    let online = [
+        (P::CompatScan, scan),
+        (P::Downlevel, downlevel),
+        (P::Restart, restart),
+    ];
     if i.unreflected_encryption {
-        return end(
-            offline_start + safeos / 2 + rollback,
-            codes::DRIVER_ROLLBACK,
-            true,
-            SetupPhase::SafeOs,
-        );
+        let steps: &[_] = &[(P::SafeOs, safeos / 2), (P::Rollback, rollback)];
+        return end(&[&online, steps], codes::DRIVER_ROLLBACK, true, P::SafeOs);
     }
     if i.bad_driver {
+        let steps: &[_] = &[
+            (P::SafeOs, safeos),
+            (P::FirstBoot, first / 2),
+            (P::Rollback, rollback),
+        ];
         return end(
-            offline_start + safeos + first / 2 + rollback,
+            &[&online, steps],
             codes::DRIVER_ROLLBACK,
             true,
-            SetupPhase::FirstBoot,
+            P::FirstBoot,
         );
     }
     if random_fail {
+        let steps: &[_] = &[
+            (P::SafeOs, safeos),
+            (P::FirstBoot, first),
+            (P::SecondBoot, second / 2),
+            (P::Rollback, rollback),
+        ];
         return end(
-            offline_start + safeos + first + second / 2 + rollback,
+            &[&online, steps],
             codes::DRIVER_ROLLBACK,
             true,
-            SetupPhase::SecondBoot,
+            P::SecondBoot,
         );
     }
-    end(
-        offline_start + safeos + first + second,
-        0,
-        false,
-        SetupPhase::SecondBoot,
-    )
+    let steps: &[_] = &[
+        (P::SafeOs, safeos),
+        (P::FirstBoot, first),
+        (P::SecondBoot, second),
+    ];
+    end(&[&online, steps], 0, false, P::SecondBoot)
 }
 
 #[cfg(test)]
@@ -205,6 +297,7 @@ mod tests {
             unreflected_encryption: false,
             ignore_dismissable: false,
             scan_only: false,
+            win11: None,
         }
     }
 
@@ -218,13 +311,25 @@ mod tests {
     fn a_clean_upgrade_runs_every_phase() {
         let p = run(clean());
         assert_eq!(
-            p,
-            SetupPlan {
-                duration: Some((10 + 40 + 2 + 10 + 12 + 8) * MIN),
-                code: 0,
-                rollback: false,
-                phase: SetupPhase::SecondBoot
-            }
+            (p.duration, p.code, p.rollback, p.phase),
+            (
+                Some((10 + 40 + 2 + 10 + 12 + 8) * MIN),
+                0,
+                false,
+                SetupPhase::SecondBoot
+            )
+        );
+        let names: Vec<&str> = p.phases.iter().map(|(ph, _)| ph.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "compat_scan",
+                "downlevel",
+                "restart",
+                "safeos",
+                "first_boot",
+                "second_boot"
+            ]
         );
     }
 
@@ -322,6 +427,97 @@ mod tests {
                 0
             );
         }
+    }
+
+    fn win11_hw() -> crate::setup::readiness::Hardware {
+        crate::setup::readiness::Hardware {
+            arch: Arch::X64,
+            system_drive: 256_000_000_000,
+            memory: 8 << 30,
+            tpm: crate::domain::Tpm::V20,
+            cpu_supported: true,
+            cpu_mhz: 2400,
+            firmware: crate::domain::Firmware::UefiSecureBoot,
+        }
+    }
+
+    #[test]
+    fn windows_11_blocks_an_ineligible_machine_at_the_scan_with_0xc1900200() {
+        let bad = crate::setup::readiness::Hardware {
+            tpm: crate::domain::Tpm::V12,
+            ..win11_hw()
+        };
+        for scan_only in [false, true] {
+            let p = run(SetupInput {
+                win11: Some(bad),
+                scan_only,
+                blocking_app: true,
+                ..clean()
+            });
+            // Before the application check, before any reboot: no rollback.
+            assert_eq!(
+                (p.code, p.rollback, p.phase, p.duration),
+                (
+                    codes::BELOW_MINIMUM,
+                    false,
+                    SetupPhase::CompatScan,
+                    Some(10 * MIN)
+                )
+            );
+            assert_eq!(p.code as u64, 3_247_440_384);
+        }
+        let ok = run(SetupInput {
+            win11: Some(win11_hw()),
+            ..clean()
+        });
+        assert_eq!(ok.code, 0, "an eligible machine upgrades");
+    }
+
+    #[test]
+    fn the_phases_of_every_ending_add_up_to_the_step() {
+        let endings = [
+            clean(),
+            SetupInput {
+                bad_driver: true,
+                ..clean()
+            },
+            SetupInput {
+                unreflected_encryption: true,
+                ..clean()
+            },
+            SetupInput {
+                free_disk: 1,
+                ..clean()
+            },
+            SetupInput {
+                blocking_app: true,
+                ..clean()
+            },
+            SetupInput {
+                scan_only: true,
+                ..clean()
+            },
+        ];
+        for i in endings {
+            let p = run(i);
+            assert_eq!(Some(p.phases.total()), p.duration, "{i:?}");
+        }
+        let rb = run(SetupInput {
+            bad_driver: true,
+            ..clean()
+        });
+        let names: Vec<&str> = rb.phases.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "compat_scan",
+                "downlevel",
+                "restart",
+                "safeos",
+                "first_boot",
+                "rollback"
+            ]
+        );
     }
 
     #[test]

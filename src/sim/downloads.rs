@@ -54,14 +54,14 @@ impl<T: Transport> World<'_, T> {
                 content, drivers, ..
             } => {
                 if content.is_empty() {
-                    drivers.get(item).copied()
+                    self.nth_driver(c, drivers, item)
                 } else {
                     let os = self
                         .matching_os(c, content)
                         .ok_or(codes::NO_MATCHING_OS_PACKAGE)?;
                     match item.checked_sub(1) {
                         None => Some(os),
-                        Some(d) => drivers.get(d).copied(),
+                        Some(d) => self.nth_driver(c, drivers, d),
                     }
                 }
             }
@@ -72,9 +72,32 @@ impl<T: Transport> World<'_, T> {
         })
     }
 
+    /// The `n`-th of the staged driver packages that fit client `c`'s hardware model
+    /// (a driver package tagged with another model is not for this machine).
+    /// Untagged lists, the usual case, are indexed directly.
+    fn nth_driver(&self, c: u32, drivers: &[u32], n: usize) -> Option<u32> {
+        if !self.model_drivers {
+            return drivers.get(n).copied();
+        }
+        let model = self.client_model(c);
+        drivers
+            .iter()
+            .copied()
+            .filter(|&i| self.s.content[i as usize].fits_model(model))
+            .nth(n)
+    }
+
+    /// Client `c`'s hardware model name.
+    pub(crate) fn client_model(&self, c: u32) -> &str {
+        let m = self.attrs[c as usize].model as usize;
+        self.s.fleet.model.items.get(m).map_or("", |x| x.0.as_str())
+    }
+
     /// Item number `item` of what pre-cache downloads for client `c`: its OS upgrade package
     /// (by architecture and language) first, then every other referenced content,
-    /// whatever the step conditions (article, "Configure pre-cache content").
+    /// whatever the step conditions (article, "Configure pre-cache content"), but a
+    /// driver package only on clients of its model (ConfigMgr 1906 and later;
+    /// `continue_precache` skips the others).
     /// `Err(code)` when the deployment references OS packages and none matches.
     pub(crate) fn precache_item(&self, c: u32, item: u32) -> Result<Option<u32>, u32> {
         let item = item as usize;
@@ -132,10 +155,15 @@ impl<T: Transport> World<'_, T> {
                     return;
                 }
             };
-            let size = self.s.content[i as usize].size;
-            // Content that is cached, or that does not fit in the client cache, is
-            // skipped: the task sequence downloads it when it needs it.
-            if self.cache.has(c, i) || st.cache_used.saturating_add(size) > cache_size {
+            let ct = &self.s.content[i as usize];
+            let size = ct.size;
+            // Content that is cached, that is for another hardware model, or that
+            // does not fit in the client cache, is skipped: the task sequence
+            // downloads it when it needs it (`precache_shortfall` counts the last).
+            if self.cache.has(c, i)
+                || (ct.model.is_some() && !ct.fits_model(self.client_model(c)))
+                || st.cache_used.saturating_add(size) > cache_size
+            {
                 self.st[c as usize].item += 1;
                 continue;
             }

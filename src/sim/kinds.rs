@@ -11,9 +11,11 @@ use super::vars::builtin;
 use super::world::{EvKind, World, purpose};
 use crate::engine::rng;
 use crate::engine::time::SimTime;
+use crate::fleet::ClientAttrs;
 use crate::fleet::flags as cflags;
 use crate::scenario::model::{Arch, Dist, DpOption, NetType, OsVersion, UpdatesMode};
-use crate::setup::{codes, model as setup};
+use crate::scenario::model::{Firmware, Tpm, WindowsRelease};
+use crate::setup::{codes, model as setup, readiness};
 use crate::tasksequence::expand;
 use crate::tasksequence::tree::{CheckReadiness, RemoveWhat};
 
@@ -114,6 +116,7 @@ impl<T: Transport> World<'_, T> {
             OpKind::UpgradeOs { scan_only, .. } => {
                 let scan_only = *scan_only;
                 let p = self.setup_plan(c);
+                self.trace_setup_phases(c, &p);
                 if !scan_only {
                     let wait = self.now.saturating_sub(self.st[c as usize].install_at);
                     self.stats.latency.record(Metric::InstallWait, wait);
@@ -258,13 +261,23 @@ impl<T: Transport> World<'_, T> {
                 .as_deref()
                 .is_none_or(|x| x.trim() == if m.arch == Arch::X64 { "64" } else { "32" })
             && cr.os_language.is_none_or(|l| l == m.language);
-        if ok {
-            StepEnd::code(0)
+        // The 2010 and 2111 checks. The model has no TPM 2.0 that is present but
+        // disabled or not activated: `tpm = "none"` stands for those, so both TPM
+        // checks pass exactly on a TPM 2.0.
+        let hw = a.hw;
+        let new_ok = (!cr.uefi || hw.firmware() != Firmware::Bios)
+            && (!cr.tpm_enabled || hw.tpm() == Tpm::V20)
+            && (!cr.tpm_activated || hw.tpm() == Tpm::V20);
+        let code = if !new_ok {
+            codes::READINESS_CHECK_FAILED
+        } else if !ok {
+            codes::E_FAIL
         } else {
-            StepEnd::Exit {
-                code: codes::E_FAIL as i64,
-                blame: Some(FailPhase::CheckReadiness),
-            }
+            return StepEnd::code(0);
+        };
+        StepEnd::Exit {
+            code: code as i64,
+            blame: Some(FailPhase::CheckReadiness),
         }
     }
 
@@ -359,6 +372,7 @@ impl<T: Transport> World<'_, T> {
             unreflected_encryption: a.has(cflags::ENCRYPTION) && !options,
             ignore_dismissable: *ignore_dismissable,
             scan_only: *scan_only,
+            win11: self.installs_win11(c).then(|| win11_hardware(a)),
         };
         let mut r = rng::stream(
             self.s.simulation.seed,
@@ -366,6 +380,56 @@ impl<T: Transport> World<'_, T> {
             rng::purpose(purpose::SETUP, self.step_key(c)),
         );
         setup::plan(&self.s.setup, &input, &mut r)
+    }
+}
+
+impl<T: Transport> World<'_, T> {
+    /// Whether the Upgrade OS step at the cursor installs Windows 11 on client `c`
+    /// (the package matching the client is a Windows 11 one).
+    fn installs_win11(&self, c: u32) -> bool {
+        let OpKind::UpgradeOs { content, .. } =
+            &self.prog.ops[self.st[c as usize].pc as usize].kind
+        else {
+            return false;
+        };
+        self.matching_os(c, content)
+            .is_some_and(|i| self.s.content[i as usize].os == WindowsRelease::Win11)
+    }
+}
+
+/// The Windows 11 readiness table of the clients with `keep(id)`, when the task
+/// sequence references a Windows 11 package (`None` otherwise: nothing checks).
+pub(crate) fn readiness(
+    s: &crate::scenario::model::Scenario,
+    referenced: &[u32],
+    attrs: &[ClientAttrs],
+    keep: impl Fn(u64) -> bool,
+) -> Option<readiness::Readiness> {
+    let win11 = referenced
+        .iter()
+        .any(|&i| s.content[i as usize].os == WindowsRelease::Win11);
+    if !win11 {
+        return None;
+    }
+    let mut r = readiness::Readiness::default();
+    for (c, a) in attrs.iter().enumerate() {
+        if keep(c as u64) {
+            r.add(&win11_hardware(a));
+        }
+    }
+    Some(r)
+}
+
+/// The facts Windows 11's compatibility check reads from a client.
+pub(crate) fn win11_hardware(a: &ClientAttrs) -> readiness::Hardware {
+    readiness::Hardware {
+        arch: a.arch,
+        system_drive: u64::from(a.system_drive_mb) * 1_048_576,
+        memory: u64::from(a.memory_mb) * 1_048_576,
+        tpm: a.hw.tpm(),
+        cpu_supported: a.hw.cpu_supported(),
+        cpu_mhz: u32::from(a.cpu_mhz),
+        firmware: a.hw.firmware(),
     }
 }
 

@@ -38,9 +38,26 @@
 //! ```
 //!
 //! Windows Setup (Upgrade OS) is one timed step: its plan (`setup::model::plan`)
-//! decides at the start how long it takes and in which phase it ends, so a client
-//! "in Setup phase X" is in `RunningStep` on that step; a rollback is the
-//! `interp::StepEnd::RolledBack` applied at its end.
+//! decides at the start how long it takes, the phases it passes through and in
+//! which phase it ends, so a client "in Setup phase X" is in `RunningStep` on that
+//! step, in the phase whose span covers the clock. The phases, in Setup's order
+//! (`--trace` prints one `setup_phase` row per phase at the time it is entered,
+//! from the plan, without an event per phase):
+//!
+//! ```text
+//!  RunningStep (Upgrade OS), one StepTimer for the whole plan:
+//!    compat_scan --(Windows 11 hardware or an app blocks: 0xC1900200 / 0xC1900208)--> StepEnd
+//!      | (scan only: StepEnd with 0xC1900210, or 0xC190020E when the disk is short)
+//!      v
+//!    downlevel --(not enough disk: 0xC190020E)--> StepEnd
+//!      v
+//!    restart --> safeos --> first_boot --> second_boot --> StepEnd (code 0)
+//!                  |            |               |
+//!       encryption |     driver |     migration | (0xC1900101)
+//!                  +------------+---------------+--> rollback --> StepEnd (RolledBack)
+//! ```
+//!
+//! A rollback is the `interp::StepEnd::RolledBack` applied at the step's end.
 //!
 //! # Where the code is
 //!
@@ -50,7 +67,8 @@
 //!   (policy, notification, Install); `state`: one client's state; `interp`: the
 //!   interpreter and `StepEnd`; `kinds`: what each step kind does; `steps`: the
 //!   machine and variables steps see; `downloads`: DPs, queues, retries, pre-cache;
-//!   `vars`: task sequence variables for millions of clients.
+//!   `precache`: the Windows 11 readiness and pre-cache shortfall known before a
+//!   run; `vars`: task sequence variables for millions of clients.
 //! - [`result`]: the record every output is written from; [`trace`]: per-client
 //!   traces; [`transport`]: the seam between the model and how bytes move.
 //!
@@ -69,6 +87,7 @@ mod chain;
 mod downloads;
 mod interp;
 mod kinds;
+mod precache;
 pub mod program;
 pub mod result;
 mod state;
@@ -80,6 +99,7 @@ mod world;
 
 mod run;
 
+pub use precache::fleet_checks;
 pub use run::{
     Progress, RunOptions, SimError, available_memory, bytes_per_client, peak_rss, run, run_with,
 };

@@ -184,6 +184,35 @@ pub struct ClientRow {
     pub install: Option<SimTime>,
     /// Task sequence ended.
     pub end: Option<SimTime>,
+    /// Device name (inventory fleets; empty when the fleet is drawn).
+    pub name: String,
+    /// Hardware model.
+    pub model: String,
+    /// `2.0`, `1.2` or `none`.
+    pub tpm: &'static str,
+    /// `uefi_secure_boot`, `uefi` or `bios`.
+    pub firmware: &'static str,
+    /// Processor on Windows 11's supported list.
+    pub cpu_supported: bool,
+    /// Physical memory, bytes.
+    pub memory: u64,
+    /// System drive size, bytes.
+    pub system_drive: u64,
+}
+
+/// Content that pre-cache could not take for some clients because it does not fit
+/// in their cache: it is downloaded on demand instead (the deployment's DP option).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrecacheShortfall {
+    /// Content id.
+    pub content: String,
+    /// Its size, bytes.
+    pub size: u64,
+    /// Clients whose cache could not hold it.
+    pub clients: u64,
+    /// The smallest client cache in which every one of them could have pre-cached
+    /// it (the largest of cache used before it plus its size), bytes.
+    pub cache_needed: u64,
 }
 
 /// What happened at one node of the task sequence, over the whole fleet.
@@ -280,4 +309,10 @@ pub struct RunResult {
     pub trace: Vec<super::trace::TraceRow>,
     /// Failed transfer attempts by transport error class (load tests; empty in `run`).
     pub transfer_errors: std::collections::BTreeMap<u32, u64>,
+    /// Windows 11 readiness of the clients (this shard's), when the task sequence
+    /// references a Windows 11 package; `None` otherwise.
+    pub readiness: Option<crate::setup::readiness::Readiness>,
+    /// Content pre-cache could not take for want of client cache (empty when all
+    /// fit or nothing is pre-cached).
+    pub precache_shortfall: Vec<PrecacheShortfall>,
 }

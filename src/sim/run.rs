@@ -431,10 +431,40 @@ fn assemble<T: Transport>(
                     policy: t(st.policy_at),
                     install: t(st.install_at),
                     end: t(st.end_at),
+                    name: s
+                        .fleet
+                        .inventory
+                        .as_ref()
+                        .map(|inv| inv.name(c as usize).to_string())
+                        .unwrap_or_default(),
+                    model: s
+                        .fleet
+                        .model
+                        .items
+                        .get(a.model as usize)
+                        .map(|m| m.0.clone())
+                        .unwrap_or_default(),
+                    tpm: match a.hw.tpm() {
+                        crate::domain::Tpm::V20 => "2.0",
+                        crate::domain::Tpm::V12 => "1.2",
+                        crate::domain::Tpm::None => "none",
+                    },
+                    firmware: match a.hw.firmware() {
+                        crate::domain::Firmware::UefiSecureBoot => "uefi_secure_boot",
+                        crate::domain::Firmware::Uefi => "uefi",
+                        crate::domain::Firmware::Bios => "bios",
+                    },
+                    cpu_supported: a.hw.cpu_supported(),
+                    memory: u64::from(a.memory_mb) * 1_048_576,
+                    system_drive: u64::from(a.system_drive_mb) * 1_048_576,
                 }
             })
             .collect()
     });
+    let in_shard = |c: u64| c % shard_n == shard_i;
+    let readiness = super::kinds::readiness(s, &w.prog.referenced, &w.attrs, in_shard);
+    let precache_shortfall =
+        super::precache::precache_shortfall(s, &w.prog.referenced, &w.attrs, in_shard);
     let by_dp = w.stats.by_dp.clone();
     let total = by_dp.iter().sum();
     let mut completions = w.stats.completions;
@@ -481,7 +511,9 @@ fn assemble<T: Transport>(
         },
         partial,
         transfer_errors: w.stats.transfer_errors,
-        trace: w.trace_rows,
+        readiness,
+        precache_shortfall,
+        trace: super::trace::in_time_order(w.trace_rows),
         steps: w
             .prog
             .ops

@@ -213,6 +213,9 @@ pub(crate) struct World<'s, T: Transport> {
     /// The OS upgrade packages among the referenced content, in reference order: the
     /// candidates for the first pre-cache item.
     pub(crate) referenced_os: Vec<u32>,
+    /// Some driver package is tagged with a hardware model: staged driver lists are
+    /// filtered by the client's model (`needed_item`).
+    pub(crate) model_drivers: bool,
     /// Every software update in the catalogue, in catalogue order: what Install
     /// Software Updates installs.
     pub(crate) updates: Vec<u32>,
@@ -283,6 +286,7 @@ impl<'s, T: Transport> World<'s, T> {
             now: 0,
             precache_common,
             referenced_os,
+            model_drivers: s.content.iter().any(|c| c.model.is_some()),
             updates,
             shard: (0, 1),
             trace_clients: Vec::new(),

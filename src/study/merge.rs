@@ -331,6 +331,13 @@ impl Acc {
 
     fn add_summary(&mut self, s: &Summary) {
         let m = &mut self.sum;
+        // Windows 11 readiness and pre-cache shortfall: counts add up (issue 16).
+        let mut w11 = (
+            m.windows11_readiness.take(),
+            std::mem::take(&mut m.precache_shortfall),
+        );
+        crate::output::readiness::merge(&mut w11, (&s.windows11_readiness, &s.precache_shortfall));
+        (m.windows11_readiness, m.precache_shortfall) = w11;
         let add = |a: &mut u64, b: u64| *a = a.saturating_add(b);
         add(&mut m.clients, s.clients);
         m.partial |= s.partial;
@@ -460,6 +467,8 @@ impl Acc {
             steps: Vec::new(),
             trace: Vec::new(),
             transfer_errors: BTreeMap::new(),
+            readiness: None,
+            precache_shortfall: Vec::new(),
         };
         (s, r, self.steps)
     }

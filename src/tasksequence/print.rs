@@ -374,6 +374,9 @@ fn check_readiness_toml(out: &mut String, i: &str, c: &CheckReadiness) {
         ("require_ac", c.require_ac),
         ("require_wired", c.require_wired),
         ("require_network", c.require_network),
+        ("uefi", c.uefi),
+        ("tpm_enabled", c.tpm_enabled),
+        ("tpm_activated", c.tpm_activated),
     ] {
         if v {
             kv(out, i, k, "true");

@@ -14,19 +14,38 @@
 //!   `SMSTSDownloadRetryCount` / `SMSTSDownloadRetryDelay` for clients off the wired
 //!   network, and the remove steps of the Prepare for Upgrade groups (with
 //!   `/ReflectDrivers` for third-party disk encryption).
+//! - `win11-inplace-upgrade`: the recommended template for a Windows 11 package
+//!   (`[[content]] os = "win11"`). Its differences, all in Prepare for Upgrade:
+//!   Check Readiness also checks "Computer is in UEFI mode" (ConfigMgr 2010), "TPM
+//!   2.0 or above is enabled" and "... is activated" (2111) and asks 4096 MB of
+//!   memory (Windows 11's 4 GB) instead of 2048; the sub-groups say "Windows 11"
+//!   where the wizard's say "Windows 10"; the task sequence is named "Upgrade
+//!   Operating System (Windows 11)". A client without TPM 2.0 or in BIOS mode thus
+//!   fails at Check Readiness (4316), before any package is downloaded; the other
+//!   requirements (processor, memory, system drive, Secure Boot) are left to the
+//!   scan-only assessment, which Setup fails with 0xC1900200
+//!   (<https://learn.microsoft.com/mem/configmgr/osd/understand/task-sequence-steps#BKMK_CheckReadiness>).
 
 use super::tree::{
     CheckReadiness, Condition, Node, RemoveWhat, StepKind, TaskSequence, UpgradeOs, VarOp,
 };
 
 /// Names accepted by `template = "..."`.
-pub const NAMES: &[&str] = &["win10-inplace-upgrade", "win10-inplace-upgrade-recommended"];
+pub const NAMES: &[&str] = &[
+    "win10-inplace-upgrade",
+    "win10-inplace-upgrade-recommended",
+    "win11-inplace-upgrade",
+];
+
+/// The Windows 11 template's name, for the checks that need a Windows 11 package.
+pub const WIN11: &str = "win11-inplace-upgrade";
 
 /// The template of that name, if it exists.
 pub fn by_name(name: &str) -> Option<TaskSequence> {
     match name {
         "win10-inplace-upgrade" => Some(default_template()),
         "win10-inplace-upgrade-recommended" => Some(recommended_template()),
+        WIN11 => Some(win11_template()),
         _ => None,
     }
 }
@@ -151,6 +170,8 @@ fn upgrade_group() -> Node {
 
 /// Steps placed in the Prepare for Upgrade group and its recommended sub-groups.
 struct Prepare {
+    /// "Windows 10" or "Windows 11", in the sub-groups' descriptions.
+    windows: &'static str,
     first: Vec<Node>,
     network: Vec<Node>,
     apps: Vec<Node>,
@@ -165,8 +186,8 @@ fn prepare_group(p: Prepare) -> Node {
     steps.extend([
         group("Battery Checks", "Add steps in this group to check whether the computer is using battery, or wired power", vec![]),
         group("Network/Wired Connection Checks", "Add steps in this group to check whether the computer is connected to a network, and is not using a wireless connection", p.network),
-        group("Remove incompatible applications", "Add steps in this group to remove any applications that are incompatible with this version of Windows 10", p.apps),
-        group("Remove incompatible drivers", "Add steps in this group to remove any drivers that are incompatible with this version of Windows 10", p.drivers),
+        group("Remove incompatible applications", &format!("Add steps in this group to remove any applications that are incompatible with this version of {}", p.windows), p.apps),
+        group("Remove incompatible drivers", &format!("Add steps in this group to remove any drivers that are incompatible with this version of {}", p.windows), p.drivers),
         group("Remove/suspend third-party security", "Add steps in this group to remove or suspend third-party security programs, such as antivirus", p.security),
     ]);
     group(
@@ -179,6 +200,7 @@ fn prepare_group(p: Prepare) -> Node {
 /// The wizard's template, as exported.
 pub fn default_template() -> TaskSequence {
     let prepare = prepare_group(Prepare {
+        windows: "Windows 10",
         first: vec![check_readiness(25600)],
         network: vec![],
         apps: vec![],
@@ -197,7 +219,26 @@ pub fn default_template() -> TaskSequence {
 /// The wizard's template with the article's additional recommendations.
 pub fn recommended_template() -> TaskSequence {
     // 0 = the article's recommendation by architecture (20480 MB x64, 16384 MB x86).
-    let readiness = check_readiness(0);
+    recommended_for("Windows 10", check_readiness(0))
+}
+
+/// The recommended template for a Windows 11 package: Check Readiness with the
+/// Windows 11 checks (module docs list every difference).
+pub fn win11_template() -> TaskSequence {
+    let mut readiness = check_readiness(0);
+    if let StepKind::CheckReadiness(c) = &mut readiness.kind {
+        c.memory_mb = Some(4096);
+        c.uefi = true;
+        c.tpm_enabled = true;
+        c.tpm_activated = true;
+    }
+    let mut ts = recommended_for("Windows 11", readiness);
+    ts.name = "Upgrade Operating System (Windows 11)".into();
+    ts
+}
+
+/// The recommended template around the given Check Readiness step.
+fn recommended_for(windows: &'static str, readiness: Node) -> TaskSequence {
     let mut assessment = upgrade_step("Upgrade assessment", true);
     assessment.continue_on_error = true;
     let mut exit = step(
@@ -244,6 +285,7 @@ pub fn recommended_template() -> TaskSequence {
         },
     );
     let prepare = prepare_group(Prepare {
+        windows,
         first: vec![readiness, assessment, exit],
         network: vec![retry_count, retry_delay],
         apps: vec![step(
@@ -345,5 +387,31 @@ mod tests {
             panic!("assessment second")
         };
         assert!(scan.scan_only && steps[1].continue_on_error);
+    }
+
+    /// Every difference the README lists between the two templates, and no other.
+    #[test]
+    fn the_win11_template_differs_from_the_recommended_one_only_where_documented() {
+        let mut w11 = win11_template();
+        let w10 = recommended_template();
+        assert_eq!(w11.name, "Upgrade Operating System (Windows 11)");
+        let StepKind::Group { steps } = &mut w11.steps[0].kind else {
+            panic!("Prepare for Upgrade is a group")
+        };
+        let StepKind::CheckReadiness(cr) = &mut steps[0].kind else {
+            panic!("Check Readiness first")
+        };
+        assert!(cr.uefi && cr.tpm_enabled && cr.tpm_activated);
+        assert_eq!(cr.memory_mb, Some(4096));
+        // Undo the documented differences: what is left is the recommended template.
+        cr.uefi = false;
+        cr.tpm_enabled = false;
+        cr.tpm_activated = false;
+        cr.memory_mb = Some(2048);
+        for n in steps.iter_mut() {
+            n.description = n.description.replace("Windows 11", "Windows 10");
+        }
+        w11.name = w10.name.clone();
+        assert_eq!(w11, w10);
     }
 }

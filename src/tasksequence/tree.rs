@@ -183,6 +183,12 @@ pub struct CheckReadiness {
     pub os_architecture: Option<String>,
     /// Required OS language (decimal LCID).
     pub os_language: Option<u32>,
+    /// "Computer is in UEFI mode" (ConfigMgr 2010; XML property `CheckDeviceUEFI`).
+    pub uefi: bool,
+    /// "TPM 2.0 or above is enabled" (ConfigMgr 2111; `CheckTpmEnabled`).
+    pub tpm_enabled: bool,
+    /// "TPM 2.0 or above is activated" (ConfigMgr 2111; `CheckTpmActivated`).
+    pub tpm_activated: bool,
 }
 
 /// Upgrade Operating System settings.

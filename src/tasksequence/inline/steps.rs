@@ -190,6 +190,9 @@ impl Reader<'_> {
         c.os_type = self.opt_string(t, path, "os_type");
         c.os_architecture = self.opt_string(t, path, "os_architecture");
         c.os_language = self.bounded(t, path, "os_language");
+        c.uefi = self.opt_bool(t, path, "uefi");
+        c.tpm_enabled = self.opt_bool(t, path, "tpm_enabled");
+        c.tpm_activated = self.opt_bool(t, path, "tpm_activated");
         c
     }
 

@@ -234,6 +234,15 @@ fn check_readiness(p: &mut Vec<String>, c: &CheckReadiness) {
     if let Some(l) = c.os_language {
         p.push(format!("OS language {l}"));
     }
+    if c.uefi {
+        p.push("UEFI mode".into());
+    }
+    if c.tpm_enabled {
+        p.push("TPM 2.0 enabled".into());
+    }
+    if c.tpm_activated {
+        p.push("TPM 2.0 activated".into());
+    }
 }
 
 fn upgrade(p: &mut Vec<String>, u: &UpgradeOs) {

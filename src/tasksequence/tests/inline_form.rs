@@ -152,6 +152,7 @@ fn reads_every_step_type_and_condition() {
             os_type: Some("CLIENT".into()),
             os_architecture: None,
             os_language: Some(1033),
+            ..CheckReadiness::default()
         })
     );
     assert_eq!(steps[1].retry_count, 2);

@@ -161,7 +161,7 @@ fn leaf_kind() -> impl Strategy<Value = StepKind> {
         prop::option::of(0u64..1_000_000_000),
         prop::option::of(1u64..1_000_000_000),
         prop::option::of(any::<u64>()),
-        any::<[bool; 3]>(),
+        any::<[bool; 6]>(),
         prop::option::of(text()),
         prop::option::of(text()),
         prop::option::of(any::<u32>()),
@@ -177,6 +177,9 @@ fn leaf_kind() -> impl Strategy<Value = StepKind> {
                 os_type,
                 os_architecture: os_arch,
                 os_language: lang,
+                uefi: b[3],
+                tpm_enabled: b[4],
+                tpm_activated: b[5],
             })
         });
     let upgrade = (

@@ -380,3 +380,27 @@ fn repeated_names_import_and_round_trip() {
     let toml = inline::to_toml(&ts);
     assert_eq!(parse_inline(&toml).expect("parses"), ts);
 }
+
+/// Exported Check Readiness steps carry the 2010 check as property `CheckDeviceUEFI`
+/// (variable `OSDCheckDeviceUEFI`, from the SDK class page) and the 2111 checks
+/// under the documented cmdlet names `CheckTpmEnabled` and `CheckTpmActivated`.
+#[test]
+fn check_readiness_reads_the_uefi_and_tpm_checks_of_an_export() {
+    let xml = r#"<sequence version="3.10"><step type="SMS_TaskSequence_PrestartCheckAction" name="CR"><action>OSDPrestartCheck.exe</action><defaultVarList>
+<variable name="OSDCheckDeviceUEFI" property="CheckDeviceUEFI">true</variable>
+<variable name="OSDCheckDeviceTpmActivated" property="CheckTpmActivated">true</variable>
+<variable name="OSDCheckDeviceTpmEnabled" property="CheckTpmEnabled">false</variable>
+</defaultVarList></step></sequence>"#;
+    let ts =
+        crate::tasksequence::xml::import_str(xml, std::path::Path::new("t.xml")).expect("imports");
+    let crate::tasksequence::tree::StepKind::CheckReadiness(c) = &ts.steps[0].kind else {
+        panic!("a Check Readiness step")
+    };
+    assert!(c.uefi && c.tpm_activated && !c.tpm_enabled);
+    // and they survive the inline form both ways
+    let text = crate::tasksequence::print::to_toml(&ts);
+    assert!(
+        text.contains("uefi = true") && text.contains("tpm_activated = true"),
+        "{text}"
+    );
+}

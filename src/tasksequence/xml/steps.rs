@@ -276,6 +276,16 @@ fn check_readiness(
     if p.flag("CheckOSLanguageID") {
         c.os_language = number(src, p, "OSLanguageID", path, errors);
     }
+    // ConfigMgr 2010 and 2111 checks. UEFI: property `CheckDeviceUEFI`, variable
+    // `OSDCheckDeviceUEFI` (SMS_TaskSequence_PrestartCheckAction,
+    // <https://learn.microsoft.com/mem/configmgr/develop/reference/osd/sms_tasksequence_prestartcheckaction-server-wmi-class>).
+    // TPM: that page predates 2111 and lists no TPM property; the names read here are
+    // the documented cmdlet parameters `CheckTpmEnabled` and `CheckTpmActivated`
+    // (<https://learn.microsoft.com/powershell/module/configurationmanager/set-cmtsstepprestartcheck>),
+    // matched against the property or the variable name, ignoring case.
+    c.uefi = p.flag("CheckDeviceUEFI");
+    c.tpm_enabled = p.flag("CheckTpmEnabled");
+    c.tpm_activated = p.flag("CheckTpmActivated");
     c
 }
 
