@@ -234,14 +234,19 @@ impl Calendar {
 
     /// Whether some machines sleep.
     pub fn has_power(&self) -> bool {
-        self.mix
-            .iter()
-            .any(|&(i, p)| p > 0.0 && self.power.get(i).is_some_and(|s| !s.on.is_always() && s.left_on < 1.0))
+        self.mix.iter().any(|&(i, p)| {
+            p > 0.0
+                && self
+                    .power
+                    .get(i)
+                    .is_some_and(|s| !s.on.is_always() && s.left_on < 1.0)
+        })
     }
 
     /// Whether the BITS throttling window changes anything.
     pub fn has_throttle(&self) -> bool {
-        self.bits.window.is_some() && (self.bits.inside != u64::MAX || self.bits.outside != u64::MAX)
+        self.bits.window.is_some()
+            && (self.bits.inside != u64::MAX || self.bits.outside != u64::MAX)
     }
 
     /// Whether any maintenance window applies.

@@ -36,8 +36,7 @@ fn err(at: usize, message: impl Into<String>) -> ParseError {
 }
 
 const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-const EXPECTED_DAYS: &str =
-    "expected daily, weekdays, weekends, a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun), a range (Mon-Fri) or a list (Mon,Wed,Fri)";
+const EXPECTED_DAYS: &str = "expected daily, weekdays, weekends, a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun), a range (Mon-Fri) or a list (Mon,Wed,Fri)";
 
 /// Parses a schedule (grammar in the module docs).
 pub fn schedule(text: &str) -> Result<WeekSchedule, ParseError> {
@@ -67,15 +66,13 @@ pub fn schedule(text: &str) -> Result<WeekSchedule, ParseError> {
 }
 
 /// One `DAYS HH:MM-HH:MM` item starting at byte `at` of the whole text.
-fn read_item(
-    body: &str,
-    at: usize,
-    out: &mut Vec<(SimTime, SimTime)>,
-) -> Result<(), ParseError> {
+fn read_item(body: &str, at: usize, out: &mut Vec<(SimTime, SimTime)>) -> Result<(), ParseError> {
     let Some(space) = body.find(char::is_whitespace) else {
         return Err(err(
             at,
-            format!("{body:?} has no time range, expected DAYS HH:MM-HH:MM (e.g. \"Mon-Fri 07:30-18:30\")"),
+            format!(
+                "{body:?} has no time range, expected DAYS HH:MM-HH:MM (e.g. \"Mon-Fri 07:30-18:30\")"
+            ),
         ));
     };
     let days_text = &body[..space];
@@ -102,7 +99,11 @@ fn read_item(
             ),
         ));
     }
-    let len = if end > start { end - start } else { end + DAY - start };
+    let len = if end > start {
+        end - start
+    } else {
+        end + DAY - start
+    };
     for d in days {
         let s = d as SimTime * DAY + start;
         out.push((s, s + len));
@@ -122,7 +123,10 @@ fn read_days(text: &str, at: usize) -> Result<Vec<u8>, ParseError> {
     let mut offset = at;
     for part in text.split(',') {
         if part.is_empty() {
-            return Err(err(offset, format!("empty day in {text:?}, {EXPECTED_DAYS}")));
+            return Err(err(
+                offset,
+                format!("empty day in {text:?}, {EXPECTED_DAYS}"),
+            ));
         }
         match part.split_once('-') {
             Some((a, b)) => {
@@ -158,7 +162,9 @@ fn read_time(text: &str, at: usize, end: bool) -> Result<SimTime, ParseError> {
     let bad = || {
         err(
             at,
-            format!("{text:?} is not a time of day, expected HH:MM from 00:00 to 23:59 (24:00 as an end)"),
+            format!(
+                "{text:?} is not a time of day, expected HH:MM from 00:00 to 23:59 (24:00 as an end)"
+            ),
         )
     };
     let (h, m) = text.split_once(':').ok_or_else(bad)?;
@@ -186,7 +192,9 @@ pub fn utc_offset(text: &str) -> Result<i64, ParseError> {
     let bad = || {
         err(
             0,
-            format!("{text:?} is not a UTC offset, expected +HH:MM or -HH:MM (e.g. \"+01:00\", \"-05:30\")"),
+            format!(
+                "{text:?} is not a UTC offset, expected +HH:MM or -HH:MM (e.g. \"+01:00\", \"-05:30\")"
+            ),
         )
     };
     let (sign, rest) = match t.as_bytes().first() {
@@ -241,9 +249,15 @@ impl Default for Start {
 
 impl std::fmt::Display for Start {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let day = DAYS[(self.week_pos / DAY) as usize % 7];
+        let day = DAYS
+            .get((self.week_pos / DAY) as usize % 7)
+            .unwrap_or(&"Mon");
         let in_day = self.week_pos % DAY;
-        let (h, m, s) = (in_day / HOUR, in_day % HOUR / MINUTE, in_day % MINUTE / SECOND);
+        let (h, m, s) = (
+            in_day / HOUR,
+            in_day % HOUR / MINUTE,
+            in_day % MINUTE / SECOND,
+        );
         if let Some((y, mo, d)) = self.date {
             write!(f, "{day} {y:04}-{mo:02}-{d:02} {h:02}:{m:02}")?;
         } else {
@@ -274,14 +288,15 @@ pub fn start(text: &str) -> Result<Start, ParseError> {
     let bad = || {
         err(
             0,
-            format!("{text:?} is not a local date-time, expected YYYY-MM-DDTHH:MM (e.g. \"2026-03-02T08:00\")"),
+            format!(
+                "{text:?} is not a local date-time, expected YYYY-MM-DDTHH:MM (e.g. \"2026-03-02T08:00\")"
+            ),
         )
     };
-    let (date, time) = t
-        .split_once(['T', 't', ' '])
-        .unwrap_or((t, "00:00"));
+    let (date, time) = t.split_once(['T', 't', ' ']).unwrap_or((t, "00:00"));
     let mut parts = date.split('-');
-    let (Some(y), Some(mo), Some(d), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(y), Some(mo), Some(d), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(bad());
     };
@@ -294,8 +309,25 @@ pub fn start(text: &str) -> Result<Start, ParseError> {
         return Err(bad());
     };
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1..=12).contains(&mo) || d == 0 || d > month_days[(mo - 1) as usize] {
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let days_in_month = month_days
+        .get((mo as usize).wrapping_sub(1))
+        .copied()
+        .unwrap_or(0);
+    if d == 0 || d > days_in_month {
         return Err(err(0, format!("{text:?} is not a date of the calendar")));
     }
     let mut tp = time.split(':');
@@ -330,7 +362,7 @@ pub fn fmt_week_pos(pos: SimTime) -> String {
     let in_day = pos % DAY;
     format!(
         "{} {:02}:{:02}",
-        DAYS[(pos / DAY) as usize],
+        DAYS.get((pos / DAY) as usize).unwrap_or(&"Mon"),
         in_day / HOUR,
         in_day % HOUR / MINUTE
     )

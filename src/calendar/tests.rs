@@ -150,11 +150,22 @@ fn grammar_errors_are_located_in_the_text() {
 #[test]
 fn offsets_and_start_dates() {
     assert_eq!(parse::utc_offset("+01:00"), Ok(HOUR as i64));
-    assert_eq!(parse::utc_offset("-05:30"), Ok(-((5 * HOUR + 30 * MINUTE) as i64)));
+    assert_eq!(
+        parse::utc_offset("-05:30"),
+        Ok(-((5 * HOUR + 30 * MINUTE) as i64))
+    );
     assert_eq!(parse::utc_offset("+14:00"), Ok(14 * HOUR as i64));
-    assert!(parse::utc_offset("+14:30").unwrap_err().message.contains("beyond"));
+    assert!(
+        parse::utc_offset("+14:30")
+            .unwrap_err()
+            .message
+            .contains("beyond")
+    );
     assert!(parse::utc_offset("01:00").is_err());
-    assert_eq!(parse::fmt_offset(-((5 * HOUR + 30 * MINUTE) as i64)), "-05:30");
+    assert_eq!(
+        parse::fmt_offset(-((5 * HOUR + 30 * MINUTE) as i64)),
+        "-05:30"
+    );
     // 2026-03-02 is a Monday, 2024-02-29 a Thursday.
     let s = parse::start("2026-03-02T08:30").unwrap();
     assert_eq!(s.week_pos, 8 * HOUR + 30 * MINUTE);

@@ -33,6 +33,13 @@
 //!   length `>= d`, found by descending a max-tree of interval lengths over two
 //!   weeks (if none of a week's intervals is that long, none ever is).
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "per-event arithmetic: every index is an interval number taken modulo the \
+              interval count, or a tree node below the tree's size, in range by construction; \
+              no user value is used as an index"
+)]
+
 use crate::engine::time::{DAY, SimTime};
 
 /// Length of a week, µs.
@@ -312,7 +319,11 @@ impl WeekSchedule {
             j += 1;
         }
         while j < self.size {
-            j = if self.tree[2 * j] >= d { 2 * j } else { 2 * j + 1 };
+            j = if self.tree[2 * j] >= d {
+                2 * j
+            } else {
+                2 * j + 1
+            };
         }
         let leaf = j - self.size;
         (leaf < from + n).then_some(leaf)
