@@ -41,6 +41,7 @@ const FLEET_KEYS: &[&str] = &[
     "incompatible_driver",
     "third_party_encryption",
     "exact_shares",
+    "power_schedule",
 ];
 
 /// Reads `[fleet]`; `v` is `None` when the table is absent (an error: `clients` is

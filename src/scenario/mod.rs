@@ -26,6 +26,7 @@
 //! }
 //! ```
 
+mod calendar;
 mod check;
 mod content;
 pub mod defaults;
@@ -53,6 +54,7 @@ mod testutil;
 use std::path::Path;
 
 use crate::diag::{Diagnostic, InputError};
+pub use calendar::{BITS_NO_PROGRESS_TIMEOUT, BITS_RETRY_DELAY};
 pub use check::warnings;
 use model::Scenario;
 pub use overrides::blame;
