@@ -69,7 +69,12 @@ pub(crate) fn schedule(
     })
 }
 
-fn located(ctx: &SourceCtx<'_>, key: &str, span: Range<usize>, e: calendar::ParseError) -> Diagnostic {
+fn located(
+    ctx: &SourceCtx<'_>,
+    key: &str,
+    span: Range<usize>,
+    e: calendar::ParseError,
+) -> Diagnostic {
     ctx.diag(span, key, e.message)
 }
 
@@ -161,7 +166,11 @@ pub(crate) fn read_power(
                 &|c, k, v| {
                     let j = fields::duration(c, k, v)?;
                     if j > MAX_JITTER {
-                        Err(c.diag(v.span(), k, "found more than 12h, expected a jitter of at most \"12h\""))
+                        Err(c.diag(
+                            v.span(),
+                            k,
+                            "found more than 12h, expected a jitter of at most \"12h\"",
+                        ))
                     } else {
                         Ok(j)
                     }
@@ -195,7 +204,10 @@ pub(crate) fn read_power(
     let names: Vec<String> = cal.power.iter().map(|p| p.name.clone()).collect();
     let mut listed = names.clone();
     listed.push("always".into());
-    let expected = format!("a [[power_schedules]] name or \"always\" (one of: {})", listed.join(", "));
+    let expected = format!(
+        "a [[power_schedules]] name or \"always\" (one of: {})",
+        listed.join(", ")
+    );
     let label = |l: &str| listed.iter().position(|n| n == l);
     let Some(w) = super::fleet::weights(&s, "power_schedule", &expected, &label, errors) else {
         return;
@@ -277,11 +289,10 @@ fn bits_rate(ctx: &SourceCtx<'_>, key: &str, v: &Spanned<DeValue<'_>>) -> Result
     {
         return Ok(u64::MAX);
     }
-    value::quantity_u64(ctx, key, v, super::units::Quantity::Rate)
-        .map_err(|d| Diagnostic {
-            message: format!("{} (or \"unlimited\")", d.message),
-            ..d
-        })
+    value::quantity_u64(ctx, key, v, super::units::Quantity::Rate).map_err(|d| Diagnostic {
+        message: format!("{} (or \"unlimited\")", d.message),
+        ..d
+    })
 }
 
 /// Reads `client.bits` from the `[client]` table (its keys are checked there).
@@ -323,5 +334,10 @@ pub(crate) fn read_bits(
         &|c, k, v| fields::duration(c, k, v).map(|d| d.max(BITS_MIN_RETRY_DELAY)),
         errors,
     );
-    b.no_progress_timeout = t.or("no_progress_timeout", b.no_progress_timeout, &fields::duration, errors);
+    b.no_progress_timeout = t.or(
+        "no_progress_timeout",
+        b.no_progress_timeout,
+        &fields::duration,
+        errors,
+    );
 }

@@ -100,8 +100,14 @@ pub(crate) fn read_deployment(
         errors,
     );
     d.timeout = s.opt("timeout", &fields::positive_duration, errors);
-    d.max_run_time = s.or("max_run_time", d.max_run_time, &fields::positive_duration, errors);
-    d.ignore_maintenance_windows = s.or("ignore_maintenance_windows", false, &value::boolean, errors);
+    d.max_run_time = s.or(
+        "max_run_time",
+        d.max_run_time,
+        &fields::positive_duration,
+        errors,
+    );
+    d.ignore_maintenance_windows =
+        s.or("ignore_maintenance_windows", false, &value::boolean, errors);
     d.wake_up = s.or("wake_up", 0.0, &value::probability, errors);
 
     if d.purpose == Purpose::Required && s.get("deadline").is_none() {

@@ -8,10 +8,10 @@
 
 use std::path::PathBuf;
 
+pub use crate::calendar::Calendar;
 pub use crate::domain::{
     Arch, Dist, Fallback, Fleet, NetType, OsVersion, Power, SetupModel, Site, UpdatesMode, Weights,
 };
-pub use crate::calendar::Calendar;
 use crate::engine::time::SimTime;
 use crate::tasksequence::tree::TaskSequence;
 

@@ -179,9 +179,21 @@ pub(crate) fn read_parts(
     let mut calendar = Calendar::new(topology.sites.len(), super::calendar::default_bits());
     super::calendar::read_start(ctx, get("simulation"), &mut calendar, errors);
     super::calendar::read_offsets(ctx, get("sites"), &mut calendar, errors);
-    super::calendar::read_power(ctx, get("power_schedules"), get("fleet"), &mut calendar, errors);
+    super::calendar::read_power(
+        ctx,
+        get("power_schedules"),
+        get("fleet"),
+        &mut calendar,
+        errors,
+    );
     let site_names: Vec<String> = topology.sites.iter().map(|x| x.name.clone()).collect();
-    super::calendar::read_windows(ctx, get("maintenance_windows"), &site_names, &mut calendar, errors);
+    super::calendar::read_windows(
+        ctx,
+        get("maintenance_windows"),
+        &site_names,
+        &mut calendar,
+        errors,
+    );
     let client_table = get("client").and_then(|v| match v.get_ref() {
         DeValue::Table(t) => Some(t),
         _ => None,

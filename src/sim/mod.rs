@@ -65,6 +65,7 @@
               only after scenario::check turned it into those ids"
 )]
 
+mod calendar;
 mod chain;
 mod downloads;
 mod interp;
