@@ -424,10 +424,8 @@ impl<T: Transport> World<'_, T> {
         }
         let fails = st.activity.link() == Some(Link::Transferring { fails: true });
         self.st[c as usize].activity.set_link(Link::Idle);
-        if (fails || done.error.is_some())
-            && st.activity.precaching()
-            && self.cal.tracks_transfers()
-        {
+        // Once Install is clicked the job is the task sequence's, under its variables.
+        if (fails || done.error.is_some()) && matches!(st.activity, Activity::PreCaching(_)) {
             self.bits_retry(c, done.bytes);
             return;
         }
