@@ -168,6 +168,11 @@ impl Exporter for ClientsCsv {
             "policy_s",
             "install_s",
             "end_s",
+            "power_schedule",
+            "on_s",
+            "utc_offset",
+            "ts_start_s",
+            "precache_end_s",
         ])
         .map_err(csv_err)?;
         let t = |x: Option<u64>| x.map(fmt_secs).unwrap_or_default();
@@ -193,6 +198,11 @@ impl Exporter for ClientsCsv {
                 t(c.policy).as_str(),
                 t(c.install).as_str(),
                 t(c.end).as_str(),
+                c.power_schedule.as_str(),
+                fmt_secs(c.on).as_str(),
+                crate::calendar::parse::fmt_offset(c.utc_offset).as_str(),
+                t(c.ts_start).as_str(),
+                t(c.precache_end).as_str(),
             ])
             .map_err(csv_err)?;
         }

@@ -434,6 +434,16 @@ impl<T: Transport> World<'_, T> {
             && matches!(self.st[c as usize].activity, Activity::PreCaching(_))
     }
 
+    /// Client `c`'s power schedule for `clients.csv`.
+    pub(crate) fn power_schedule_label(&self, c: u32) -> String {
+        let p = self.power(c);
+        match p.schedule.and_then(|i| self.s.calendar.power.get(i)) {
+            None => "always".to_string(),
+            Some(s) if p.always_on && !s.on.is_always() => format!("{} (left on)", s.name),
+            Some(s) => s.name.clone(),
+        }
+    }
+
     /// Seconds the machine was on within `[0, end)`: its schedule's on-time, plus
     /// the time its running task sequence kept it on outside the schedule.
     pub(crate) fn on_time(&self, c: u32, end: SimTime) -> SimTime {

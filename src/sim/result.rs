@@ -184,6 +184,19 @@ pub struct ClientRow {
     pub install: Option<SimTime>,
     /// Task sequence ended.
     pub end: Option<SimTime>,
+    /// The client's power schedule: its name, `NAME (left on)` when drawn never to
+    /// be switched off, `always` when the fleet has no power schedules.
+    pub power_schedule: String,
+    /// Time the machine was on within the run (its schedule, plus the time a
+    /// running task sequence kept it on).
+    pub on: SimTime,
+    /// The site's UTC offset, µs.
+    pub utc_offset: i64,
+    /// Task sequence started (after `install` when a maintenance window or a
+    /// sleeping machine held it back).
+    pub ts_start: Option<SimTime>,
+    /// Pre-cache finished (every item downloaded or given up).
+    pub precache_end: Option<SimTime>,
 }
 
 /// What happened at one node of the task sequence, over the whole fleet.

@@ -84,6 +84,9 @@ pub fn run_with<T: Transport>(
         w.shard = (i, n);
     }
     w.trace_clients = opts.trace.clone();
+    if opts.per_client {
+        w.precache_end = vec![NEVER; w.st.len()];
+    }
     w.schedule_policies();
     let mut buckets = Buckets::new(s, w.dps.len() + w.sites.len());
     let end = event_loop(&mut w, opts, &mut buckets);
@@ -431,6 +434,16 @@ fn assemble<T: Transport>(
                     policy: t(st.policy_at),
                     install: t(st.install_at),
                     end: t(st.end_at),
+                    power_schedule: w.power_schedule_label(c),
+                    on: w.on_time(c, sim_end),
+                    utc_offset: s
+                        .calendar
+                        .site_offsets
+                        .get(a.site as usize)
+                        .copied()
+                        .unwrap_or(0),
+                    ts_start: t(st.ts_start),
+                    precache_end: w.precache_end.get(c as usize).copied().and_then(t),
                 }
             })
             .collect()
