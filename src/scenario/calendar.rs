@@ -178,14 +178,14 @@ pub(crate) fn read_power(
                 errors,
             );
             let left_on = t.or("left_on", 0.0, &value::probability, errors);
-            if let Some(on) = on {
-                cal.power.push(PowerSchedule {
-                    name,
-                    on,
-                    jitter,
-                    left_on,
-                });
-            }
+            // A schedule in error is kept under its name (its error is reported), so
+            // `fleet.power_schedule` naming it does not add a second, false error.
+            cal.power.push(PowerSchedule {
+                name,
+                on: on.unwrap_or_else(WeekSchedule::never),
+                jitter,
+                left_on,
+            });
         }
     }
     let Some(DeValue::Table(f)) = fleet.map(Spanned::get_ref) else {

@@ -27,6 +27,7 @@
 //! ```
 
 mod calendar;
+mod calendar_notes;
 mod check;
 mod content;
 pub mod defaults;
@@ -55,6 +56,7 @@ use std::path::Path;
 
 use crate::diag::{Diagnostic, InputError};
 pub use calendar::{BITS_NO_PROGRESS_TIMEOUT, BITS_RETRY_DELAY};
+pub use calendar_notes::{describe as describe_calendar, fmt_schedule};
 pub use check::warnings;
 use model::Scenario;
 pub use overrides::blame;
