@@ -345,8 +345,10 @@ impl<T: Transport> World<'_, T> {
                 }
             }
             Link::Queued if !allowed => {
+                // It asks the DP again when the machine is back on.
                 self.release_queue_slot(c);
                 self.st[c as usize].activity.set_link(Link::Idle);
+                self.bg.entry(c).or_default().deferred = true;
             }
             Link::Idle if allowed => {
                 if let Some(j) = self.bg.get_mut(&c)
@@ -374,9 +376,7 @@ impl<T: Transport> World<'_, T> {
         if self.dps[dp].site as usize != site && self.sites[site].wan.is_some() {
             self.sites[site].wan_active -= 1;
         }
-        if let Some(next) = self.dps[dp].queue.pop_front() {
-            self.start_flow(next);
-        }
+        self.admit_next(dp);
     }
 
     /// Resumes client `c`'s paused background transfer on its DP (a slot is held);
@@ -416,13 +416,15 @@ impl<T: Transport> World<'_, T> {
         let Some(job) = self.bg.get(&c).copied() else {
             return;
         };
-        if job.flow == u32::MAX {
-            return;
-        }
-        let cap = self.s.network.cap(self.attrs[c as usize].network);
-        if job.paused {
+        if job.paused || job.deferred {
+            // Its request waited for the machine (it is on: the task sequence
+            // started) or its transfer is paused: ask the DP now.
+            if let Some(j) = self.bg.get_mut(&c) {
+                j.deferred = false;
+            }
             self.request_download(c);
-        } else {
+        } else if job.flow != u32::MAX && !job.paused {
+            let cap = self.s.network.cap(self.attrs[c as usize].network);
             self.net.set_cap(self.now, job.flow, cap);
         }
     }

@@ -301,7 +301,22 @@ impl<T: Transport> World<'_, T> {
 
     /// Starts the network flow of the client's current attempt on its DP (or
     /// resumes the paused transfer of its background job).
-    pub(crate) fn start_flow(&mut self, c: u32) {
+    ///
+    /// False when the client's background job may not transfer now (its machine
+    /// went to sleep, or BITS allows no transfer, while it waited in the DP's
+    /// queue): it then asks again when that changes, and the slot goes to the next
+    /// client in the queue. A queued background job therefore needs no event when
+    /// its machine switches off: it is looked at when its turn comes.
+    pub(crate) fn start_flow(&mut self, c: u32) -> bool {
+        if self.cal.tracks_transfers()
+            && matches!(self.st[c as usize].activity, Activity::PreCaching(_))
+            && !self.background_allowed(c)
+        {
+            self.st[c as usize].activity.set_link(Link::Idle);
+            self.bg.entry(c).or_default().deferred = true;
+            self.schedule_edge(c);
+            return false;
+        }
         let seed = self.s.simulation.seed;
         let a = self.attrs[c as usize];
         let dp = self.st[c as usize].dp as usize;
@@ -319,7 +334,7 @@ impl<T: Transport> World<'_, T> {
         }
         links.push(d.link);
         if !self.bg.is_empty() && self.resume_paused(c, &links) {
-            return;
+            return true;
         }
         let st = &mut self.st[c as usize];
         let size = self.s.content[st.dl_content as usize].size;
@@ -373,6 +388,17 @@ impl<T: Transport> World<'_, T> {
         } else {
             self.net.start(self.now, &req);
         }
+        true
+    }
+
+    /// Gives a free slot of DP `dp` to the first client in its queue that can use
+    /// it now.
+    pub(crate) fn admit_next(&mut self, dp: usize) {
+        while let Some(next) = self.dps[dp].queue.pop_front() {
+            if self.start_flow(next) {
+                break;
+            }
+        }
     }
 
     /// Leaves a DP queue if the client is waiting in one (abort paths).
@@ -413,9 +439,7 @@ impl<T: Transport> World<'_, T> {
             self.sites[a.site as usize].wan_active -= 1;
         }
         self.count_bytes(&done);
-        if let Some(next) = self.dps[dp].queue.pop_front() {
-            self.start_flow(next);
-        }
+        self.admit_next(dp);
         if epoch != st.epoch {
             return; // the client gave up on this download (timeout)
         }

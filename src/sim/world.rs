@@ -461,11 +461,11 @@ impl<'s, T: Transport> World<'s, T> {
         // task sequence would start); the task sequence starts when it ends. It is a
         // foreground job from now on: full speed, and the machine stays on.
         if precaching {
-            self.to_foreground(c);
             let st = &mut self.st[c as usize];
             if let Activity::PreCaching(link) = st.activity {
                 st.activity = Activity::FinishingPreCache(link);
             }
+            self.to_foreground(c);
             return;
         }
         self.begin_ts(c);

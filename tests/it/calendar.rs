@@ -324,3 +324,29 @@ fn a_running_task_sequence_keeps_its_machine_on() {
         );
     }
 }
+
+/// Regression: a background download whose request waited for the machine (or
+/// was queued at a DP when it went to sleep) was never asked for again once the
+/// user clicked Install, and the task sequence stayed in progress for ever; a
+/// queued job handed a DP slot while its machine slept transferred all night.
+#[test]
+fn deferred_background_downloads_resume_when_install_is_clicked() {
+    let sc = repo().join("scenarios/office-week.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    run_file(
+        &sc,
+        &out,
+        &[
+            "--set",
+            "fleet.clients=3000",
+            "--set",
+            "distribution_points.0.max_connections=40",
+            "--set",
+            "distribution_points.1.max_connections=30",
+        ],
+    );
+    let s = summary(&out);
+    assert_eq!(s["outcomes"]["in_progress"], 0, "{s}");
+    assert_eq!(s["outcomes"]["not_started"], 0, "{s}");
+}
