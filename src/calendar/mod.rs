@@ -45,7 +45,7 @@ pub use parse::{ParseError, Start};
 pub use week::{WEEK, WeekSchedule};
 
 use crate::engine::rng;
-use crate::engine::time::SimTime;
+use crate::engine::time::{DAY, SimTime};
 
 /// Random-stream kind of a client's power draws (schedule, `left_on`, jitter);
 /// fleet generation uses kinds 1..=9 and the rollout 10..=29.
@@ -141,6 +141,43 @@ pub fn first_common(a: &Clock<'_>, b: &Clock<'_>, t: SimTime, d: SimTime) -> Opt
         x = fit.max(on).max(x + 1);
     }
     None
+}
+
+/// The spans within `[0, end)` during which `c` is on.
+fn on_spans(c: &Clock<'_>, end: SimTime) -> Vec<(SimTime, SimTime)> {
+    let mut out = Vec::new();
+    let mut x = match c.first_on(0) {
+        Some(x) => x,
+        None => return out,
+    };
+    while x < end {
+        let off = c.next_switch(x).unwrap_or(end).min(end);
+        out.push((x, off));
+        if off >= end {
+            break;
+        }
+        match c.first_on(off) {
+            Some(n) if n > x => x = n,
+            _ => break,
+        }
+    }
+    out
+}
+
+/// The schedule that is on exactly when `w` is off.
+fn complement(w: &WeekSchedule) -> WeekSchedule {
+    let iv: Vec<(SimTime, SimTime)> = w.intervals().collect();
+    if iv.is_empty() {
+        return WeekSchedule::always();
+    }
+    let mut out = Vec::new();
+    for (i, &(_, end)) in iv.iter().enumerate() {
+        let next = iv.get(i + 1).map_or(iv[0].0 + WEEK, |n| n.0);
+        if next > end {
+            out.push((end, next));
+        }
+    }
+    WeekSchedule::from_intervals(&out)
 }
 
 /// `[[power_schedules]]`: when a kind of machine is on.
@@ -319,6 +356,61 @@ impl Calendar {
     pub fn bits_window_of(&self, site: usize) -> Option<Clock<'_>> {
         let w = self.bits.window.as_ref()?;
         Some(Clock::new(w, self.site_pos0(site)))
+    }
+
+    /// Whether the scenario uses any calendar key (a start, offsets, power
+    /// schedules, maintenance windows or a BITS window).
+    pub fn is_used(&self) -> bool {
+        self.start != Start::default()
+            || self.site_offsets.iter().any(|&x| x != 0)
+            || !self.mix.is_empty()
+            || !self.windows.is_empty()
+            || self.bits.window.is_some()
+    }
+
+    /// What a time axis shades for the first site within `[0, end)`, as
+    /// `(kind, from, to)` sorted by kind then time: `weekend` (Saturday 00:00 to
+    /// Monday 00:00 local), `night` (when the fleet's most common power schedule,
+    /// without jitter, is off, outside weekends) and `window` (its maintenance
+    /// windows). A few rows a week.
+    pub fn axis_marks(&self, end: SimTime) -> Vec<(&'static str, SimTime, SimTime)> {
+        let pos0 = self.site_pos0(0);
+        let weekend_sched = WeekSchedule::from_intervals(&[(5 * DAY, 7 * DAY)]);
+        let weekend = Clock::new(&weekend_sched, pos0);
+        let mut out = Vec::new();
+        for (a, b) in on_spans(&weekend, end) {
+            out.push(("weekend", a, b));
+        }
+        let main = self
+            .mix
+            .iter()
+            .filter(|m| m.1 > 0.0)
+            .max_by(|x, y| x.1.total_cmp(&y.1).then(y.0.cmp(&x.0)))
+            .and_then(|m| self.power.get(m.0))
+            .filter(|p| !p.on.is_always());
+        if let Some(p) = main {
+            let off_sched = complement(&p.on);
+            let off = Clock::new(&off_sched, pos0);
+            for (a, b) in on_spans(&off, end) {
+                // The parts of the off-period outside weekends.
+                let mut x = a;
+                while x < b {
+                    if weekend.is_on(x) {
+                        x = weekend.next_switch(x).unwrap_or(b).min(b);
+                        continue;
+                    }
+                    let y = weekend.next_switch(x).unwrap_or(b).min(b);
+                    out.push(("night", x, y));
+                    x = y;
+                }
+            }
+        }
+        if let Some(w) = self.windows_of(0) {
+            for (a, b) in on_spans(&w, end) {
+                out.push(("window", a, b));
+            }
+        }
+        out
     }
 
     /// The BITS rate cap of a background transfer of `site` at `t`, bits/s

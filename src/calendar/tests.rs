@@ -211,3 +211,38 @@ fn a_clients_power_is_fixed_and_follows_the_weights() {
     let share = left_on as f64 / n as f64;
     assert!((share - 0.25).abs() < 0.015, "{share}");
 }
+
+#[test]
+fn axis_marks_split_nights_from_weekends_and_list_windows() {
+    let bits = Bits {
+        window: None,
+        inside: u64::MAX,
+        outside: u64::MAX,
+        retry_delay: 0,
+        no_progress_timeout: 0,
+    };
+    let mut cal = Calendar::new(1, bits);
+    cal.power.push(PowerSchedule {
+        name: "office".into(),
+        on: parse::schedule("Mon-Fri 09:00-17:00").unwrap(),
+        jitter: 0,
+        left_on: 0.0,
+    });
+    cal.mix.push((0, 1.0));
+    cal.site_windows[0] = Some(parse::schedule("daily 01:00-04:00").unwrap());
+    let m = cal.axis_marks(WEEK);
+    let of = |k: &str| -> Vec<(SimTime, SimTime)> {
+        m.iter().filter(|x| x.0 == k).map(|x| (x.1, x.2)).collect()
+    };
+    assert_eq!(of("weekend"), vec![(5 * DAY, 7 * DAY)]);
+    let mut nights = vec![(0, 9 * HOUR)];
+    for d in 0..4 {
+        nights.push((d * DAY + 17 * HOUR, (d + 1) * DAY + 9 * HOUR));
+    }
+    nights.push((4 * DAY + 17 * HOUR, 5 * DAY));
+    assert_eq!(of("night"), nights);
+    let windows: Vec<_> = (0..7)
+        .map(|d| (d * DAY + HOUR, d * DAY + 4 * HOUR))
+        .collect();
+    assert_eq!(of("window"), windows);
+}

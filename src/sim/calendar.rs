@@ -344,12 +344,10 @@ impl<T: Transport> World<'_, T> {
                     self.release_slot(c);
                 }
             }
-            Link::Queued if !allowed => {
-                // It asks the DP again when the machine is back on.
-                self.release_queue_slot(c);
-                self.st[c as usize].activity.set_link(Link::Idle);
-                self.bg.entry(c).or_default().deferred = true;
-            }
+            // A queued job stays in the DP's queue while its machine sleeps: it is
+            // looked at when its turn comes (`start_flow`), which costs nothing
+            // now (taking it out of the queue would cost the queue's length).
+            Link::Queued => return,
             Link::Idle if allowed => {
                 if let Some(j) = self.bg.get_mut(&c)
                     && (j.paused || j.deferred)
@@ -362,7 +360,10 @@ impl<T: Transport> World<'_, T> {
             }
             _ => {}
         }
-        if matches!(self.st[c as usize].activity, Activity::PreCaching(_)) {
+        // A queued job needs no edge (see above).
+        if let Activity::PreCaching(l) = self.st[c as usize].activity
+            && l != Link::Queued
+        {
             self.schedule_edge(c);
         }
     }

@@ -293,4 +293,7 @@ pub struct RunResult {
     pub trace: Vec<super::trace::TraceRow>,
     /// Failed transfer attempts by transport error class (load tests; empty in `run`).
     pub transfer_errors: std::collections::BTreeMap<u32, u64>,
+    /// Nights, weekends and maintenance windows of the first site, `(kind, from,
+    /// to)`, for `marks.csv` and the plots (empty without a calendar).
+    pub calendar_marks: Vec<(&'static str, SimTime, SimTime)>,
 }

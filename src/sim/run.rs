@@ -494,6 +494,11 @@ fn assemble<T: Transport>(
         },
         partial,
         transfer_errors: w.stats.transfer_errors,
+        calendar_marks: if s.calendar.is_used() {
+            s.calendar.axis_marks(sim_end)
+        } else {
+            Vec::new()
+        },
         trace: w.trace_rows,
         steps: w
             .prog

@@ -460,6 +460,7 @@ impl Acc {
             steps: Vec::new(),
             trace: Vec::new(),
             transfer_errors: BTreeMap::new(),
+            calendar_marks: Vec::new(),
         };
         (s, r, self.steps)
     }
