@@ -167,12 +167,12 @@ fn on_spans(c: &Clock<'_>, end: SimTime) -> Vec<(SimTime, SimTime)> {
 /// The schedule that is on exactly when `w` is off.
 fn complement(w: &WeekSchedule) -> WeekSchedule {
     let iv: Vec<(SimTime, SimTime)> = w.intervals().collect();
-    if iv.is_empty() {
+    let Some(&(first, _)) = iv.first() else {
         return WeekSchedule::always();
-    }
+    };
     let mut out = Vec::new();
     for (i, &(_, end)) in iv.iter().enumerate() {
-        let next = iv.get(i + 1).map_or(iv[0].0 + WEEK, |n| n.0);
+        let next = iv.get(i + 1).map_or(first + WEEK, |n| n.0);
         if next > end {
             out.push((end, next));
         }

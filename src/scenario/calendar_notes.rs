@@ -15,7 +15,7 @@ fn dur(t: SimTime) -> String {
         return "unlimited".into();
     }
     for (unit, name) in [(DAY, "d"), (HOUR, "h"), (MINUTE, "m"), (SECOND, "s")] {
-        if t >= unit && t % unit == 0 {
+        if t >= unit && t.is_multiple_of(unit) {
             return format!("{}{name}", t / unit);
         }
     }

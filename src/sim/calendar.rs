@@ -413,7 +413,7 @@ impl<T: Transport> World<'_, T> {
 
     /// The task sequence started while a background job was under way: it runs at
     /// full speed from now on, and a paused transfer resumes (the machine is on).
-    pub(crate) fn to_foreground(&mut self, c: u32) {
+    pub(crate) fn make_foreground(&mut self, c: u32) {
         let Some(job) = self.bg.get(&c).copied() else {
             return;
         };

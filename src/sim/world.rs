@@ -465,7 +465,7 @@ impl<'s, T: Transport> World<'s, T> {
             if let Activity::PreCaching(link) = st.activity {
                 st.activity = Activity::FinishingPreCache(link);
             }
-            self.to_foreground(c);
+            self.make_foreground(c);
             return;
         }
         self.begin_ts(c);

@@ -71,6 +71,9 @@ fn bench_office_week_exercises_the_calendar() {
     assert!(s["outcomes"]["succeeded"].as_u64().unwrap() > 1_500, "{s}");
     // Content downloads in the background before the deadline (BITS, paused at
     // night), and the required deployment waits for windows after it.
-    assert!(s["latency"]["precache"]["count"].as_u64().unwrap() > 1_000, "{s}");
+    assert!(
+        s["latency"]["precache"]["count"].as_u64().unwrap() > 1_000,
+        "{s}"
+    );
     assert_eq!(s["outcomes"]["in_progress"], 0, "{s}");
 }
