@@ -121,12 +121,14 @@ if [ "$FULL" = 1 ]; then
   e2e bench-1m-10m scenarios/bench-1m.toml 10000000
 fi
 e2e bench-ps-100k scenarios/bench-ps.toml 100000
+e2e bench-office-week-1m scenarios/bench-office-week.toml 1000000
 
 echo "== instruction counts (callgrind, the regression gate)"
 instr bench-1m-20k run scenarios/bench-1m.toml --set fleet.clients=20000
 instr bench-ps-20k run scenarios/bench-ps.toml --set fleet.clients=20000
 instr ts-interpretation-20k run benches/data/ts-interpretation.toml --set fleet.clients=20000
 instr quickstart run scenarios/quickstart.toml
+instr bench-office-week-20k run scenarios/bench-office-week.toml --set fleet.clients=20000
 
 DATE=$(date -u +%Y-%m-%d)
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)

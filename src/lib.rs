@@ -7,9 +7,10 @@
 //!
 //! 1. [`engine`] (simulated time, the event queue, seeded random streams; knows
 //!    nothing of Windows) and [`diag`] (located input errors).
-//! 2. [`net`] (max-min fair sharing of links by fluid flows) and [`domain`] (the
+//! 2. [`net`] (max-min fair sharing of links by fluid flows), [`domain`] (the
 //!    vocabulary the domain shares: distributions, machine attributes, the fleet and
-//!    site descriptions, Windows Setup's parameters).
+//!    site descriptions, Windows Setup's parameters) and [`calendar`] (wall-clock
+//!    time, power schedules, maintenance and BITS windows as weekly arithmetic).
 //! 3. [`input`]: reading files, TOML values, units and distributions.
 //! 4. The domain models: [`fleet`] (clients), [`setup`] (Windows Setup) and
 //!    [`tasksequence`] (the step tree, its readers and conditions).
@@ -26,6 +27,7 @@
 // `allow` with its reason; tests may unwrap and index (clippy.toml).
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+pub mod calendar;
 pub mod cli;
 pub mod diag;
 pub mod domain;

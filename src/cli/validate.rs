@@ -196,6 +196,7 @@ pub fn describe(s: &Scenario) -> String {
         "  task sequence {:?}: {} groups, {} steps",
         s.task_sequence.name, groups, steps
     );
+    o.push_str(&crate::scenario::describe_calendar(s));
     o
 }
 

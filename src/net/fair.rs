@@ -87,14 +87,29 @@ impl Hasher for KeyHasher {
 #[derive(Debug, Clone, Copy)]
 struct FlowSlot {
     class: u32,
+    /// The flow's whole size (what its completion reports).
     bytes: u64,
+    /// Whole bytes of the current segment: the size, or what the links had not
+    /// been credited with at the last pause or cap change.
+    seg: u64,
+    /// Exact bytes left when the current segment started (its finish tag is the
+    /// arrival plus this): pauses keep fractions of a byte, so that a slow flow
+    /// does not lose microseconds to rounding at each pause.
+    left: f64,
     started: SimTime,
     seq: u64,
     tag: u64,
-    /// The class's virtual time when the flow started.
+    /// The class's virtual time when the current segment started.
     arrival: f64,
-    /// Still being served (false once completed, even before it is reported).
+    /// Still being served (false once completed or paused, even before a
+    /// completion is reported).
     live: bool,
+    /// Paused: keeps its id and its bytes until resumed.
+    paused: bool,
+    /// Generation of the slot's queue entry: a pause, cap change or reuse leaves
+    /// the old entry in its class's heap, where it is recognised as stale and
+    /// skipped (removing from the middle of a binary heap is not possible).
+    generation: u32,
 }
 
 /// Reused per-event buffers.
@@ -113,10 +128,12 @@ impl FairShareNet {
         Self::default()
     }
 
-    fn alloc_flow(&mut self, slot: FlowSlot) -> FlowId {
+    fn alloc_flow(&mut self, mut slot: FlowSlot) -> FlowId {
         if let Some(id) = self.free.pop()
             && let Some(s) = self.flows.get_mut(id as usize)
         {
+            // A queue entry of the slot's previous life may still sit in a heap.
+            slot.generation = s.generation.wrapping_add(1);
             *s = slot;
             return id;
         }
@@ -150,7 +167,7 @@ impl FairShareNet {
             self.classes[c as usize].next = None;
             // The head is due by the heap's key; the others if their own time is.
             let mut head = true;
-            while let Some(&q) = self.classes[c as usize].queue.peek() {
+            while let Some(q) = self.live_head(c) {
                 let class = &self.classes[c as usize];
                 let at = completion_time(class.fluid_finish(q.finish_v), self.clock);
                 if !head && at.is_none_or(|at| at > t) {
@@ -178,14 +195,14 @@ impl FairShareNet {
         let before = class.progress(t);
         class.n -= 1;
         class.arrivals -= i128::from(to_fixed(slot.arrival));
-        class.sizes -= u128::from(slot.bytes);
+        class.sizes -= u128::from(slot.seg);
         class.floor = before
-            .saturating_sub(slot.bytes)
+            .saturating_sub(slot.seg)
             .min(u64::try_from(class.sizes).unwrap_or(u64::MAX));
         for &l in &class.links {
             let link = &mut self.links[l as usize];
             link.active -= 1;
-            link.completed = link.completed.saturating_add(slot.bytes);
+            link.completed = link.completed.saturating_add(slot.seg);
         }
         self.active -= 1;
         out.push(Completion {
@@ -271,16 +288,122 @@ impl FairShareNet {
             &mut self.scratch.fill,
         );
         for &c in &comp_classes {
+            let head = self.live_head(c);
             let class = &mut self.classes[c as usize];
-            class.next = class
-                .queue
-                .peek()
-                .and_then(|q| completion_time(class.fluid_finish(q.finish_v), self.clock));
+            class.next =
+                head.and_then(|q| completion_time(class.fluid_finish(q.finish_v), self.clock));
             self.due.set(c, class.next);
         }
         self.scratch.comp_classes = comp_classes;
         self.scratch.comp_links = comp_links;
         self.scratch.stack = stack;
+    }
+
+    /// Moves the clock to `now` (never back), holding the completions on the way
+    /// for the next `advance`; returns the clock.
+    fn move_clock(&mut self, now: SimTime) -> SimTime {
+        let now = now.max(self.clock);
+        let mut held = mem::take(&mut self.held);
+        self.run_until(now, &mut held);
+        self.held = held;
+        now
+    }
+
+    /// The first queue entry of class `c` that is a live flow's current entry,
+    /// dropping stale ones (left by pauses and cap changes) from the top.
+    fn live_head(&mut self, c: u32) -> Option<Queued> {
+        let flows = &self.flows;
+        let queue = &mut self.classes[c as usize].queue;
+        while let Some(&q) = queue.peek() {
+            let f = &flows[q.flow as usize];
+            if f.live && f.class == c && f.generation == q.generation {
+                return Some(q);
+            }
+            queue.pop();
+        }
+        None
+    }
+
+    /// Puts flow `flow` (its current segment) into class `c` at the clock.
+    fn enqueue(&mut self, flow: FlowId, c: u32) {
+        let class = &mut self.classes[c as usize];
+        if class.n == 0 {
+            for &l in &class.links {
+                self.links[l as usize].classes.push(c);
+            }
+            class.v_base = 0.0;
+            class.t_base = self.clock;
+            class.rate = 0.0;
+        }
+        let arrival = self.classes[c as usize].v_at(self.clock);
+        let slot = &mut self.flows[flow as usize];
+        slot.class = c;
+        slot.arrival = arrival;
+        slot.live = true;
+        let (seg, left, seq, generation) = (slot.seg, slot.left, slot.seq, slot.generation);
+        let class = &mut self.classes[c as usize];
+        class.queue.push(Queued {
+            finish_v: arrival + left,
+            seq,
+            flow,
+            generation,
+        });
+        class.n += 1;
+        // The arrival adds exactly `to_fixed(V(now))` to both terms of the class's
+        // progress, so the byte count cannot dip here.
+        class.arrivals += i128::from(to_fixed(arrival));
+        class.sizes += u128::from(seg);
+        for &l in &class.links {
+            self.links[l as usize].active += 1;
+        }
+        self.active += 1;
+    }
+
+    /// Takes an active flow out of its class at the clock: its links are credited
+    /// with the whole bytes it received, and its segment shrinks to what is left.
+    /// Returns its class, or `None` when the flow is not active.
+    fn dequeue(&mut self, flow: FlowId) -> Option<u32> {
+        let slot = *self.flows.get(flow as usize).filter(|f| f.live)?;
+        let c = slot.class;
+        let class = &mut self.classes[c as usize];
+        let got = (class.v_at(self.clock) - slot.arrival).max(0.0);
+        let exact = got as u64;
+        let before = class.progress(self.clock);
+        class.n -= 1;
+        class.arrivals -= i128::from(to_fixed(slot.arrival));
+        class.sizes -= u128::from(slot.seg);
+        // The links must not lose bytes they have counted: the flow is credited at
+        // least what the class's count drops by (a hair more than its exact bytes
+        // when the floor of an earlier completion was holding the count up), and
+        // the class keeps a floor for the rest, as at a completion.
+        let after = class.raw_progress(self.clock);
+        let served = exact.max(before.saturating_sub(after)).min(slot.seg);
+        class.floor = before
+            .saturating_sub(served)
+            .min(u64::try_from(class.sizes).unwrap_or(u64::MAX));
+        for &l in &class.links {
+            let link = &mut self.links[l as usize];
+            link.active -= 1;
+            link.completed = link.completed.saturating_add(served);
+        }
+        if class.n == 0 {
+            for &l in &class.links {
+                self.links[l as usize].classes.retain(|&x| x != c);
+            }
+            class.v_base = 0.0;
+            class.t_base = self.clock;
+            class.rate = 0.0;
+            class.arrivals = 0;
+            class.sizes = 0;
+            class.floor = 0;
+        }
+        self.active -= 1;
+        let s = &mut self.flows[flow as usize];
+        s.live = false;
+        s.seg -= served;
+        s.left = (s.left - got).max(0.0);
+        s.generation = s.generation.wrapping_add(1);
+        Some(c)
     }
 
     fn class_for(&mut self, cap_bps: u64, links: &[LinkId]) -> u32 {
@@ -317,19 +440,20 @@ impl FlowNetwork for FairShareNet {
         links: &[LinkId],
         tag: u64,
     ) -> FlowId {
-        let now = now.max(self.clock);
-        let mut held = mem::take(&mut self.held);
-        self.run_until(now, &mut held);
-        self.held = held;
+        let now = self.move_clock(now);
         self.seq += 1;
-        let mut slot = FlowSlot {
+        let slot = FlowSlot {
             class: u32::MAX,
             bytes,
+            seg: bytes,
+            left: bytes as f64,
             started: now,
             seq: self.seq,
             tag,
             arrival: 0.0,
             live: false,
+            paused: false,
+            generation: 0,
         };
         if bytes == 0 {
             let flow = self.alloc_flow(slot);
@@ -343,36 +467,48 @@ impl FlowNetwork for FairShareNet {
             return flow;
         }
         let c = self.class_for(cap_bps, links);
-        let class = &mut self.classes[c as usize];
-        if class.n == 0 {
-            for &l in &class.links {
-                self.links[l as usize].classes.push(c);
-            }
-            class.v_base = 0.0;
-            class.t_base = self.clock;
-            class.rate = 0.0;
-        }
-        slot.class = c;
-        slot.arrival = self.classes[c as usize].v_at(self.clock);
-        slot.live = true;
         let flow = self.alloc_flow(slot);
-        let class = &mut self.classes[c as usize];
-        class.queue.push(Queued {
-            finish_v: slot.arrival + bytes as f64,
-            seq: slot.seq,
-            flow,
-        });
-        class.n += 1;
-        // The arrival adds exactly `to_fixed(V(now))` to both terms of the class's
-        // progress, so the byte count cannot dip here.
-        class.arrivals += i128::from(to_fixed(slot.arrival));
-        class.sizes += u128::from(bytes);
-        for &l in &class.links {
-            self.links[l as usize].active += 1;
-        }
-        self.active += 1;
+        self.enqueue(flow, c);
         self.refill(&[c]);
         flow
+    }
+
+    fn pause_flow(&mut self, now: SimTime, flow: FlowId) -> bool {
+        self.move_clock(now);
+        let Some(c) = self.dequeue(flow) else {
+            return false;
+        };
+        self.flows[flow as usize].paused = true;
+        self.refill(&[c]);
+        true
+    }
+
+    fn resume_flow(&mut self, now: SimTime, flow: FlowId, cap_bps: u64, links: &[LinkId]) -> bool {
+        self.move_clock(now);
+        if !self.flows.get(flow as usize).is_some_and(|f| f.paused) {
+            return false;
+        }
+        self.flows[flow as usize].paused = false;
+        let c = self.class_for(cap_bps, links);
+        self.enqueue(flow, c);
+        self.refill(&[c]);
+        true
+    }
+
+    fn set_flow_cap(&mut self, now: SimTime, flow: FlowId, cap_bps: u64) -> bool {
+        self.move_clock(now);
+        let Some(old) = self.dequeue(flow) else {
+            return false;
+        };
+        let links = self.classes[old as usize].links.clone();
+        let c = self.class_for(cap_bps, &links);
+        self.enqueue(flow, c);
+        self.refill(&[old, c]);
+        true
+    }
+
+    fn is_paused(&self, flow: FlowId) -> bool {
+        self.flows.get(flow as usize).is_some_and(|f| f.paused)
     }
 
     fn next_tag(&self) -> Option<u64> {

@@ -78,6 +78,8 @@ pub(crate) struct Queued {
     pub(crate) seq: u64,
     /// The flow.
     pub(crate) flow: FlowId,
+    /// The flow slot's generation when queued (an older one is stale).
+    pub(crate) generation: u32,
 }
 
 impl PartialEq for Queued {
@@ -187,12 +189,16 @@ impl Class {
     /// Bytes served to the active flows of the class by `now`: the floor of
     /// `n V(now) - Σ arrivals`, within their sizes, and at least `floor`.
     pub(crate) fn progress(&self, now: SimTime) -> u64 {
+        self.raw_progress(now).max(self.floor)
+    }
+
+    /// [`progress`](Self::progress) without the floor.
+    pub(crate) fn raw_progress(&self, now: SimTime) -> u64 {
         if self.n == 0 {
             return 0;
         }
         let served = i128::from(self.n) * i128::from(to_fixed(self.v_at(now))) - self.arrivals;
-        let bytes = (served as f64 / FIXED_SCALE).clamp(0.0, self.sizes as f64);
-        (bytes as u64).max(self.floor)
+        (served as f64 / FIXED_SCALE).clamp(0.0, self.sizes as f64) as u64
     }
 }
 

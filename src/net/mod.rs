@@ -102,6 +102,29 @@ pub trait FlowNetwork {
     /// single steps. A `now` before the clock only reports held completions.
     fn advance(&mut self, now: SimTime, out: &mut Vec<Completion>);
 
+    /// Pauses an active flow at `now` (a machine switching off, a BITS job
+    /// suspended): it stops being served, keeps the bytes it has received (whole
+    /// bytes: the fraction of a byte in flight is dropped) and its id, and frees its
+    /// share for the others. Its links have carried those bytes. Completions due at
+    /// or before `now` are processed first (and held, as in
+    /// [`start_flow`](Self::start_flow)); false if the flow is not active then
+    /// (completed, paused or unknown).
+    fn pause_flow(&mut self, now: SimTime, flow: FlowId) -> bool;
+
+    /// Resumes a paused flow at `now` with the bytes it still lacks, capped at
+    /// `cap_bps` and crossing `links` (as for [`start_flow`](Self::start_flow)). Its
+    /// completion reports its whole size and its first start. False if the flow is
+    /// not paused.
+    fn resume_flow(&mut self, now: SimTime, flow: FlowId, cap_bps: u64, links: &[LinkId]) -> bool;
+
+    /// Changes the cap of an active flow at `now` (a BITS throttling window opening
+    /// or closing), keeping its links and the bytes it has received; false if the
+    /// flow is not active.
+    fn set_flow_cap(&mut self, now: SimTime, flow: FlowId, cap_bps: u64) -> bool;
+
+    /// Whether `flow` is paused.
+    fn is_paused(&self, flow: FlowId) -> bool;
+
     /// The tag of a flow the next [`advance`](Self::advance) will report, when the
     /// model knows it cheaply: a hint only (the simulator prefetches that client's
     /// state, because the completing client is otherwise a cache miss at scale).

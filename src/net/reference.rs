@@ -32,10 +32,17 @@ pub struct ReferenceNet {
 #[derive(Debug, Clone)]
 struct Flow {
     live: bool,
+    /// Paused: keeps its id and bytes until resumed.
+    paused: bool,
     bytes: u64,
+    /// Whole bytes of the current segment (the size, or what the links had not been
+    /// credited with at the last pause or cap change).
+    seg: u64,
+    /// Exact bytes left when the current segment started.
+    seg_left: f64,
     cap: f64,
     links: Vec<LinkId>,
-    /// Bytes left as of the clock.
+    /// Exact bytes left as of the clock (kept across pauses).
     remaining: f64,
     rate: f64,
     /// Completion µs under the current rates.
@@ -87,7 +94,7 @@ impl ReferenceNet {
                     f.live = false;
                     for &l in &f.links {
                         let link = &mut self.links[l as usize];
-                        link.1 = link.1.saturating_add(f.bytes);
+                        link.1 = link.1.saturating_add(f.seg);
                     }
                     out.push(Completion {
                         flow: id as FlowId,
@@ -161,7 +168,93 @@ impl ReferenceNet {
     }
 }
 
+impl ReferenceNet {
+    /// Moves the clock to `now` (never back), holding completions on the way.
+    fn move_clock(&mut self, now: SimTime) -> SimTime {
+        let now = now.max(self.clock);
+        let mut held = mem::take(&mut self.held);
+        self.run_until(now, &mut held);
+        self.held = held;
+        now
+    }
+
+    /// Known links, sorted and distinct.
+    fn link_set(&self, links: &[LinkId]) -> Vec<LinkId> {
+        let mut ls: Vec<LinkId> = links
+            .iter()
+            .copied()
+            .filter(|&l| (l as usize) < self.links.len())
+            .collect();
+        ls.sort_unstable();
+        ls.dedup();
+        ls
+    }
+
+    /// Stops serving an active flow: its links are credited with the whole bytes
+    /// it received, and its segment becomes what is left.
+    fn stop(&mut self, flow: FlowId) -> bool {
+        let Some(f) = self.flows.get_mut(flow as usize).filter(|f| f.live) else {
+            return false;
+        };
+        let served = ((f.seg_left - f.remaining).max(0.0) as u64).min(f.seg);
+        for &l in &f.links {
+            let link = &mut self.links[l as usize];
+            link.1 = link.1.saturating_add(served);
+        }
+        f.seg -= served;
+        f.seg_left = f.remaining;
+        f.live = false;
+        true
+    }
+
+    /// Serves a stopped flow's segment again with a cap and links.
+    fn restart(&mut self, flow: FlowId, cap_bps: u64, links: Vec<LinkId>) {
+        if let Some(f) = self.flows.get_mut(flow as usize) {
+            f.cap = cap_f64(cap_bps);
+            f.links = links;
+            f.live = true;
+            f.paused = false;
+        }
+    }
+}
+
 impl FlowNetwork for ReferenceNet {
+    fn pause_flow(&mut self, now: SimTime, flow: FlowId) -> bool {
+        self.move_clock(now);
+        if !self.stop(flow) {
+            return false;
+        }
+        self.flows[flow as usize].paused = true;
+        self.recompute();
+        true
+    }
+
+    fn resume_flow(&mut self, now: SimTime, flow: FlowId, cap_bps: u64, links: &[LinkId]) -> bool {
+        self.move_clock(now);
+        if !self.is_paused(flow) {
+            return false;
+        }
+        let ls = self.link_set(links);
+        self.restart(flow, cap_bps, ls);
+        self.recompute();
+        true
+    }
+
+    fn set_flow_cap(&mut self, now: SimTime, flow: FlowId, cap_bps: u64) -> bool {
+        self.move_clock(now);
+        if !self.stop(flow) {
+            return false;
+        }
+        let ls = self.flows[flow as usize].links.clone();
+        self.restart(flow, cap_bps, ls);
+        self.recompute();
+        true
+    }
+
+    fn is_paused(&self, flow: FlowId) -> bool {
+        self.flows.get(flow as usize).is_some_and(|f| f.paused)
+    }
+
     fn add_link(&mut self, capacity_bps: u64) -> LinkId {
         self.links.push((capacity_bps as f64, 0));
         (self.links.len() - 1) as LinkId
@@ -175,21 +268,15 @@ impl FlowNetwork for ReferenceNet {
         links: &[LinkId],
         tag: u64,
     ) -> FlowId {
-        let now = now.max(self.clock);
-        let mut held = mem::take(&mut self.held);
-        self.run_until(now, &mut held);
-        self.held = held;
+        let now = self.move_clock(now);
         self.seq += 1;
-        let mut ls: Vec<LinkId> = links
-            .iter()
-            .copied()
-            .filter(|&l| (l as usize) < self.links.len())
-            .collect();
-        ls.sort_unstable();
-        ls.dedup();
+        let ls = self.link_set(links);
         let flow = Flow {
             live: bytes > 0,
+            paused: false,
             bytes,
+            seg: bytes,
+            seg_left: bytes as f64,
             cap: cap_f64(cap_bps),
             links: ls,
             remaining: bytes as f64,
@@ -248,7 +335,7 @@ impl FlowNetwork for ReferenceNet {
         self.flows
             .iter()
             .filter(|f| f.live && f.links.contains(&link))
-            .map(|f| (f.bytes as f64 - f.remaining).clamp(0.0, f.bytes as f64) as u64)
+            .map(|f| (f.seg_left - f.remaining).clamp(0.0, f.seg as f64) as u64)
             .fold(completed, u64::saturating_add)
     }
 

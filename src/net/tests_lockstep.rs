@@ -20,6 +20,17 @@ enum Op {
     /// `advance` `dt` µs after the previous op: in one call (jumping over any
     /// completions), or stepping through each next completion first.
     Advance { dt: SimTime, stepwise: bool },
+    /// `pause_flow` of the `which`-th active flow (by tag), `dt` µs after.
+    Pause { dt: SimTime, which: usize },
+    /// `resume_flow` of the `which`-th paused flow with a new cap and links.
+    Resume {
+        dt: SimTime,
+        which: usize,
+        cap: u64,
+        links: Vec<u32>,
+    },
+    /// `set_flow_cap` of the `which`-th active flow.
+    SetCap { dt: SimTime, which: usize, cap: u64 },
 }
 
 #[derive(Debug, Clone)]
@@ -63,10 +74,31 @@ fn gap() -> impl Strategy<Value = SimTime> {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => (gap(), bytes(), cap(), proptest::collection::vec(0u32..5, 0..=3))
+        6 => (gap(), bytes(), cap(), proptest::collection::vec(0u32..5, 0..=3))
             .prop_map(|(dt, bytes, cap, links)| Op::Start { dt, bytes, cap, links }),
-        1 => (gap(), any::<bool>()).prop_map(|(dt, stepwise)| Op::Advance { dt, stepwise }),
+        2 => (gap(), any::<bool>()).prop_map(|(dt, stepwise)| Op::Advance { dt, stepwise }),
+        1 => (gap(), any::<usize>()).prop_map(|(dt, which)| Op::Pause { dt, which }),
+        1 => (gap(), any::<usize>(), cap(), proptest::collection::vec(0u32..5, 0..=3))
+            .prop_map(|(dt, which, cap, links)| Op::Resume { dt, which, cap, links }),
+        1 => (gap(), any::<usize>(), cap()).prop_map(|(dt, which, cap)| Op::SetCap { dt, which, cap }),
     ]
+}
+
+/// The `which`-th (modulo) element of a set of tags.
+fn nth(tags: impl Iterator<Item = u64> + Clone, which: usize) -> Option<u64> {
+    let n = tags.clone().count();
+    if n == 0 {
+        return None;
+    }
+    tags.clone().nth(which % n)
+}
+
+/// Links of a workload op, reduced to the workload's links, sorted and distinct.
+fn link_ids(picked: &[u32], links: usize) -> Vec<LinkId> {
+    let mut ls: Vec<LinkId> = picked.iter().map(|&l| l % links as u32).collect();
+    ls.sort_unstable();
+    ls.dedup();
+    ls
 }
 
 fn workload() -> impl Strategy<Value = Workload> {
@@ -143,8 +175,23 @@ fn lockstep(w: &Workload) -> Result<(), TestCaseError> {
     }
     let mut expected = vec![0u64; links];
     let mut t = 0;
+    // What each unfinished flow was last given (cap, links), and which are paused.
+    let mut spec: BTreeMap<u64, (u64, Vec<LinkId>)> = BTreeMap::new();
+    let mut paused: std::collections::BTreeSet<u64> = Default::default();
+    let stops = w
+        .ops
+        .iter()
+        .filter(|o| matches!(o, Op::Pause { .. } | Op::SetCap { .. }))
+        .count() as u64;
     for (tag, op) in w.ops.iter().enumerate() {
         let tag = tag as u64;
+        // Flows both models still run (a completion may differ by 1 µs).
+        let common: Vec<u64> = fast
+            .ids
+            .keys()
+            .filter(|k| slow.ids.contains_key(k) && !paused.contains(k))
+            .copied()
+            .collect();
         match op {
             Op::Start {
                 dt,
@@ -153,16 +200,15 @@ fn lockstep(w: &Workload) -> Result<(), TestCaseError> {
                 links: picked,
             } => {
                 t += dt;
-                let mut ls: Vec<LinkId> = picked.iter().map(|&l| l % links as u32).collect();
-                ls.sort_unstable();
-                ls.dedup();
+                let ls = link_ids(picked, links);
                 for &l in &ls {
-                    expected[l as usize] += bytes;
+                    expected[l as usize] = expected[l as usize].saturating_add(*bytes);
                 }
                 let f = fast.net.start_flow(t, *bytes, *cap, &ls, tag);
                 let s = slow.net.start_flow(t, *bytes, *cap, &ls, tag);
                 fast.ids.insert(tag, f);
                 slow.ids.insert(tag, s);
+                spec.insert(tag, (*cap, ls));
             }
             Op::Advance { dt, stepwise } => {
                 t += dt;
@@ -175,6 +221,68 @@ fn lockstep(w: &Workload) -> Result<(), TestCaseError> {
                 fast.advance(t)?;
                 slow.advance(t)?;
             }
+            Op::Pause { dt, which } => {
+                t += dt;
+                let Some(k) = nth(common.iter().copied(), *which) else {
+                    continue;
+                };
+                let a = fast.net.pause_flow(t, fast.ids[&k]);
+                let b = slow.net.pause_flow(t, slow.ids[&k]);
+                let (cap, ls) = spec[&k].clone();
+                if a && b {
+                    paused.insert(k);
+                    prop_assert!(
+                        fast.net.is_paused(fast.ids[&k]) && slow.net.is_paused(slow.ids[&k])
+                    );
+                } else if a {
+                    // The other model completed it at this µs: undo.
+                    prop_assert!(fast.net.resume_flow(t, fast.ids[&k], cap, &ls));
+                } else if b {
+                    prop_assert!(slow.net.resume_flow(t, slow.ids[&k], cap, &ls));
+                }
+            }
+            Op::Resume {
+                dt,
+                which,
+                cap,
+                links: picked,
+            } => {
+                t += dt;
+                let Some(k) = nth(paused.iter().copied(), *which) else {
+                    continue;
+                };
+                let ls = link_ids(picked, links);
+                prop_assert!(fast.net.resume_flow(t, fast.ids[&k], *cap, &ls));
+                prop_assert!(slow.net.resume_flow(t, slow.ids[&k], *cap, &ls));
+                paused.remove(&k);
+                // The bytes still to come cross the new links; the old ones carried
+                // the rest, so the expected totals per link are no longer simple sums.
+                expected.fill(u64::MAX);
+                spec.insert(k, (*cap, ls));
+            }
+            Op::SetCap { dt, which, cap } => {
+                t += dt;
+                let Some(k) = nth(common.iter().copied(), *which) else {
+                    continue;
+                };
+                let a = fast.net.set_flow_cap(t, fast.ids[&k], *cap);
+                let b = slow.net.set_flow_cap(t, slow.ids[&k], *cap);
+                let old = spec[&k].0;
+                if a && b {
+                    spec.get_mut(&k).expect("known flow").0 = *cap;
+                } else if a {
+                    prop_assert!(fast.net.set_flow_cap(t, fast.ids[&k], old));
+                } else if b {
+                    prop_assert!(slow.net.set_flow_cap(t, slow.ids[&k], old));
+                }
+            }
+        }
+        // A paused flow is never reported complete.
+        for k in &paused {
+            prop_assert!(fast.ids.contains_key(k) && slow.ids.contains_key(k));
+        }
+        for k in fast.done.keys() {
+            spec.remove(k);
         }
         fast.check_bytes()?;
         slow.check_bytes()?;
@@ -196,6 +304,12 @@ fn lockstep(w: &Workload) -> Result<(), TestCaseError> {
                 prop_assert!(close(a, b), "link {}: fast {} reference {}", l, a, b);
             }
         }
+    }
+    // Whatever is paused resumes where it stopped, so everything completes.
+    for k in std::mem::take(&mut paused) {
+        let (cap, ls) = spec[&k].clone();
+        prop_assert!(fast.net.resume_flow(t, fast.ids[&k], cap, &ls));
+        prop_assert!(slow.net.resume_flow(t, slow.ids[&k], cap, &ls));
     }
     while let Some(n) = next_of(&fast.net, &slow.net) {
         fast.advance(n)?;
@@ -224,8 +338,25 @@ fn lockstep(w: &Workload) -> Result<(), TestCaseError> {
         );
     }
     for (l, &sum) in expected.iter().enumerate() {
-        prop_assert_eq!(fast.net.link_bytes(l as LinkId), sum);
-        prop_assert_eq!(slow.net.link_bytes(l as LinkId), sum);
+        // Without a resume onto other links, each link carried exactly the sizes
+        // of the flows that crossed it. Otherwise the split between the old links
+        // and the new ones is the whole bytes received at each pause, which the
+        // models may round apart by a byte.
+        let (a, b) = (
+            fast.net.link_bytes(l as LinkId),
+            slow.net.link_bytes(l as LinkId),
+        );
+        if sum != u64::MAX {
+            prop_assert_eq!(a, sum);
+            prop_assert_eq!(b, sum);
+        }
+        prop_assert!(
+            a.abs_diff(b) <= stops,
+            "link {}: fast {} reference {}",
+            l,
+            a,
+            b
+        );
     }
     Ok(())
 }
@@ -288,6 +419,7 @@ proptest! {
             net.add_link(c);
         }
         let mut active = BTreeMap::new();
+        let mut paused = BTreeMap::new();
         let mut t = 0;
         let mut out = Vec::new();
         for (tag, op) in w.ops.iter().enumerate() {
@@ -304,6 +436,32 @@ proptest! {
                 Op::Advance { dt, .. } => {
                     t += dt;
                     net.advance(t, &mut out);
+                }
+                Op::Pause { dt, which } => {
+                    t += dt;
+                    if let Some(k) = nth(active.keys().copied(), *which)
+                        && net.pause_flow(t, active[&k].0)
+                    {
+                        let (f, cap, _) = active.remove(&k).expect("active");
+                        paused.insert(k, (f, cap));
+                    }
+                }
+                Op::Resume { dt, which, cap, links } => {
+                    t += dt;
+                    if let Some(k) = nth(paused.keys().copied(), *which) {
+                        let (f, _) = paused.remove(&k).expect("paused");
+                        let ls = link_ids(links, w.capacities.len());
+                        prop_assert!(net.resume_flow(t, f, *cap, &ls));
+                        active.insert(k, (f, *cap, ls));
+                    }
+                }
+                Op::SetCap { dt, which, cap } => {
+                    t += dt;
+                    if let Some(k) = nth(active.keys().copied(), *which)
+                        && net.set_flow_cap(t, active[&k].0, *cap)
+                    {
+                        active.get_mut(&k).expect("active").1 = *cap;
+                    }
                 }
             }
             // Reported or held completions leave the active set.

@@ -175,6 +175,11 @@ impl Exporter for ClientsCsv {
             "cpu_supported",
             "memory_bytes",
             "system_drive_bytes",
+            "power_schedule",
+            "on_s",
+            "utc_offset",
+            "ts_start_s",
+            "precache_end_s",
         ])
         .map_err(csv_err)?;
         let t = |x: Option<u64>| x.map(fmt_secs).unwrap_or_default();
@@ -207,6 +212,11 @@ impl Exporter for ClientsCsv {
                 if c.cpu_supported { "true" } else { "false" },
                 c.memory.to_string().as_str(),
                 c.system_drive.to_string().as_str(),
+                c.power_schedule.as_str(),
+                fmt_secs(c.on).as_str(),
+                crate::calendar::parse::fmt_offset(c.utc_offset).as_str(),
+                t(c.ts_start).as_str(),
+                t(c.precache_end).as_str(),
             ])
             .map_err(csv_err)?;
         }

@@ -7,7 +7,10 @@
 //!   with their capacities (`kind` is `dp` or `wan`);
 //! - `marks.csv`: `mark,time_s`, instants worth drawing on a time axis (`deadline`
 //!   when the deployment has one, `end` of the simulation), and `interval`, the
-//!   bucket width of `bandwidth.csv` and `timeline.csv` (a duration, not an instant).
+//!   bucket width of `bandwidth.csv` and `timeline.csv` (a duration, not an instant);
+//!   with a calendar, `night_start`/`night_end`, `weekend_start`/`weekend_end` and
+//!   `window_start`/`window_end` pairs: the nights, weekends and maintenance
+//!   windows of the first site (`Calendar::axis_marks`), which the plots shade.
 //!
 //! Buckets follow `bandwidth.csv`: a bucket is named by its start, and an event exactly
 //! on a boundary belongs to the bucket that ends there, so the two files line up.
@@ -106,6 +109,12 @@ impl Exporter for TimelineCsv {
             .map_err(csv_err)?;
         m.write_record(["interval", fmt_secs(w).as_str()])
             .map_err(csv_err)?;
+        for &(kind, from, to) in &r.calendar_marks {
+            m.write_record([format!("{kind}_start").as_str(), fmt_secs(from).as_str()])
+                .map_err(csv_err)?;
+            m.write_record([format!("{kind}_end").as_str(), fmt_secs(to).as_str()])
+                .map_err(csv_err)?;
+        }
         m.flush()
     }
 }

@@ -14,6 +14,7 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
     deployment_notes(s, &mut out);
     topology_notes(s, &mut out);
     content_notes(s, &mut out);
+    super::calendar_notes::notes(s, &mut out);
     out
 }
 

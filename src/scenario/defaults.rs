@@ -178,6 +178,7 @@ pub fn client() -> ClientSettings {
         download_retry_delay: 15 * SECOND,
         cache_size: 5120 * MIB,
         transient_failure: transient_failure(),
+        policy_interval: 60 * MINUTE,
     }
 }
 

@@ -20,6 +20,9 @@ const DEPLOYMENT_KEYS: &[&str] = &[
     "user_start",
     "software_updates",
     "timeout",
+    "max_run_time",
+    "ignore_maintenance_windows",
+    "wake_up",
 ];
 const CLIENT_KEYS: &[&str] = &[
     "policy_poll",
@@ -27,6 +30,8 @@ const CLIENT_KEYS: &[&str] = &[
     "download_retry_delay",
     "cache_size",
     "transient_failure",
+    "policy_interval",
+    "bits",
 ];
 const PURPOSES: &[(&str, Purpose)] = &[
     ("available", Purpose::Available),
@@ -59,6 +64,9 @@ pub(crate) fn read_deployment(
         user_start: defaults::user_start(),
         software_updates: defaults::SOFTWARE_UPDATES,
         timeout: None,
+        max_run_time: 120 * crate::engine::time::MINUTE,
+        ignore_maintenance_windows: false,
+        wake_up: 0.0,
     };
     let Some(v) = v else { return d };
     let s = match Section::new(ctx, "deployment", v) {
@@ -92,6 +100,15 @@ pub(crate) fn read_deployment(
         errors,
     );
     d.timeout = s.opt("timeout", &fields::positive_duration, errors);
+    d.max_run_time = s.or(
+        "max_run_time",
+        d.max_run_time,
+        &fields::positive_duration,
+        errors,
+    );
+    d.ignore_maintenance_windows =
+        s.or("ignore_maintenance_windows", false, &value::boolean, errors);
+    d.wake_up = s.or("wake_up", 0.0, &value::probability, errors);
 
     if d.purpose == Purpose::Required && s.get("deadline").is_none() {
         let at = s.get("purpose").map(|p| p.span()).unwrap_or(s.span.clone());
@@ -130,7 +147,18 @@ pub(crate) fn read_client(
         }
     };
     s.check_keys(CLIENT_KEYS, errors);
-    c.policy_poll = s.dist("policy_poll", Quantity::Duration, c.policy_poll, errors);
+    c.policy_interval = s.or(
+        "policy_interval",
+        c.policy_interval,
+        &fields::positive_duration,
+        errors,
+    );
+    // The next poll after the deployment comes anywhere within one polling interval.
+    let poll_default = crate::scenario::model::Dist::Uniform {
+        min: 0.0,
+        max: c.policy_interval as f64,
+    };
+    c.policy_poll = s.dist("policy_poll", Quantity::Duration, poll_default, errors);
     let max = i128::from(super::defaults::MAX_DOWNLOAD_RETRIES);
     c.download_retry_count = s.or(
         "download_retry_count",

@@ -52,6 +52,7 @@ const FLEET_KEYS: &[&str] = &[
     "cpu_supported",
     "system_drive",
     "inventory",
+    "power_schedule",
 ];
 
 /// Reads `[fleet]`; `v` is `None` when the table is absent (an error: `clients` is

@@ -26,6 +26,8 @@
 //! }
 //! ```
 
+mod calendar;
+mod calendar_notes;
 mod check;
 mod content;
 pub mod defaults;
@@ -53,6 +55,8 @@ mod testutil;
 use std::path::Path;
 
 use crate::diag::{Diagnostic, InputError};
+pub use calendar::{BITS_NO_PROGRESS_TIMEOUT, BITS_RETRY_DELAY};
+pub use calendar_notes::{describe as describe_calendar, fmt_schedule};
 pub use check::warnings;
 use model::Scenario;
 pub use overrides::blame;

@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 
+pub use crate::calendar::Calendar;
 pub use crate::domain::{
     Arch, Dist, Fallback, Firmware, Fleet, Inventory, InventoryRow, NetType, OsVersion, Power,
     SetupModel, Site, Tpm, UpdatesMode, Weights, WindowsRelease,
@@ -45,6 +46,10 @@ pub struct Scenario {
     /// `[[task_sequence.overrides]]`: durations, exit codes and outputs given to steps
     /// of a template or an imported export, which carry none of their own.
     pub step_overrides: Vec<StepOverride>,
+    /// When machines are on, maintenance windows, BITS: `simulation.start`, the
+    /// sites' `utc_offset`, `[[power_schedules]]`, `fleet.power_schedule`,
+    /// `[[maintenance_windows]]` and `client.bits`.
+    pub calendar: Calendar,
 }
 
 /// Simulation parameters for steps selected by name or path
@@ -242,6 +247,17 @@ pub struct Deployment {
     /// A running task sequence that has not ended this long after it started is
     /// stopped and counted as failed (default none: it runs to the horizon).
     pub timeout: Option<SimTime>,
+    /// The task sequence's maximum allowed run time: a required deployment starts
+    /// only inside a maintenance window with at least this much left. Default 120
+    /// minutes, ConfigMgr's default for a program's "Maximum allowed run time"
+    /// (<https://learn.microsoft.com/en-us/mem/configmgr/apps/deploy-use/packages-and-programs>).
+    pub max_run_time: SimTime,
+    /// The deployment's "Software installation" outside maintenance windows
+    /// (default false).
+    pub ignore_maintenance_windows: bool,
+    /// Share of the machines that are off at the deadline of a required deployment
+    /// that a wake-up packet wakes (default 0: no packets).
+    pub wake_up: f64,
 }
 
 /// `[client]`.
@@ -260,6 +276,11 @@ pub struct ClientSettings {
     /// Probability that one download attempt fails transiently, by network type;
     /// defaults wired 0.001, wireless 0.02, vpn 0.05.
     pub transient_failure: TransientFailure,
+    /// Machine policy polling interval while on; default 60 minutes, the client
+    /// setting's default
+    /// (<https://learn.microsoft.com/en-us/mem/configmgr/core/clients/deploy/about-client-settings#client-policy-polling-interval-minutes>);
+    /// `policy_poll` defaults to a uniform draw within one interval.
+    pub policy_interval: SimTime,
 }
 
 /// Per-attempt transient download failure probability by network type.

@@ -12,7 +12,7 @@ use super::deployment::{read_client, read_deployment};
 use super::fields::{self, Section};
 use super::fleet::{attach_inventory, read_fleet, read_network};
 use super::model::{
-    ClientSettings, Deployment, Fleet, NetworkCaps, Scenario, SetupModel, Simulation,
+    Calendar, ClientSettings, Deployment, Fleet, NetworkCaps, Scenario, SetupModel, Simulation,
 };
 use super::overrides;
 use super::setup::read_setup;
@@ -34,6 +34,8 @@ const TOP_KEYS: &[&str] = &[
     "client",
     "setup",
     "task_sequence",
+    "power_schedules",
+    "maintenance_windows",
 ];
 
 /// Everything in a scenario but the task sequence: what the section readers produce,
@@ -57,6 +59,8 @@ pub(crate) struct Parts {
     pub client: ClientSettings,
     /// `[setup]`.
     pub setup: SetupModel,
+    /// The calendar keys of every section.
+    pub calendar: Calendar,
 }
 
 /// The name a scenario gets when it has no `name`: the file stem.
@@ -103,7 +107,7 @@ fn read_simulation(
             return sim;
         }
     };
-    s.check_keys(&["seed", "horizon", "bandwidth_interval"], errors);
+    s.check_keys(&["seed", "horizon", "bandwidth_interval", "start"], errors);
     let max_seed = i128::from(u64::MAX);
     sim.seed = s.or(
         "seed",
@@ -174,7 +178,31 @@ pub(crate) fn read_parts(
     if simulation_ok {
         check_bandwidth_rows(ctx, get("simulation"), &simulation, &topology, errors);
     }
+    let mut calendar = Calendar::new(topology.sites.len(), super::calendar::default_bits());
+    super::calendar::read_start(ctx, get("simulation"), &mut calendar, errors);
+    super::calendar::read_offsets(ctx, get("sites"), &mut calendar, errors);
+    super::calendar::read_power(
+        ctx,
+        get("power_schedules"),
+        get("fleet"),
+        &mut calendar,
+        errors,
+    );
+    let site_names: Vec<String> = topology.sites.iter().map(|x| x.name.clone()).collect();
+    super::calendar::read_windows(
+        ctx,
+        get("maintenance_windows"),
+        &site_names,
+        &mut calendar,
+        errors,
+    );
+    let client_table = get("client").and_then(|v| match v.get_ref() {
+        DeValue::Table(t) => Some(t),
+        _ => None,
+    });
+    super::calendar::read_bits(ctx, client_table, &mut calendar, errors);
     Parts {
+        calendar,
         name,
         simulation,
         fleet,
@@ -326,6 +354,7 @@ pub(crate) fn load_text(
             task_sequence: task_sequence.0,
             setup: parts.setup,
             step_overrides: task_sequence.1,
+            calendar: parts.calendar,
         }),
         _ => {
             if errors.is_empty() {

@@ -170,6 +170,9 @@ fn contract_example_reads_to_the_expected_values() {
             },
             software_updates: UpdatesMode::Required,
             timeout: None,
+            max_run_time: 120 * MINUTE,
+            ignore_maintenance_windows: false,
+            wake_up: 0.0,
         }
     );
     assert_eq!(

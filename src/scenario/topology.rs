@@ -16,7 +16,14 @@ use super::model::{DistributionPoint, Fallback, Site};
 use super::value::{self, SourceCtx};
 use crate::diag::Diagnostic;
 
-const SITE_KEYS: &[&str] = &["name", "share", "wan", "distribution_points", "fallback"];
+const SITE_KEYS: &[&str] = &[
+    "name",
+    "share",
+    "wan",
+    "distribution_points",
+    "fallback",
+    "utc_offset",
+];
 const DP_KEYS: &[&str] = &["name", "site", "bandwidth", "max_connections", "url"];
 const FALLBACK_KEYS: &[&str] = &["after", "distribution_points"];
 

@@ -161,9 +161,10 @@ impl<T: Transport> World<'_, T> {
             return false;
         }
         if let Some(t) = self.s.deployment.timeout {
-            // The timeout event was queued at Install, before this chain's end: at an
-            // equal time it would win, so the chain must end strictly before it.
-            if at >= self.st[c as usize].install_at.saturating_add(t) {
+            // The timeout event was queued when the task sequence started, before
+            // this chain's end: at an equal time it would win, so the chain must end
+            // strictly before it.
+            if at >= self.st[c as usize].ts_start.saturating_add(t) {
                 return false;
             }
         }

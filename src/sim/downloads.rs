@@ -101,6 +101,11 @@ impl<T: Transport> World<'_, T> {
     /// `Err(code)` when the deployment references OS packages and none matches.
     pub(crate) fn precache_item(&self, c: u32, item: u32) -> Result<Option<u32>, u32> {
         let item = item as usize;
+        if self.s.deployment.purpose == crate::scenario::model::Purpose::Required {
+            // A required deployment's early download fetches what download-all-first
+            // would: every referenced package.
+            return Ok(self.prog.referenced.get(item).copied());
+        }
         if self.referenced_os.is_empty() {
             return Ok(self.precache_common.get(item).copied());
         }
@@ -146,6 +151,9 @@ impl<T: Transport> World<'_, T> {
                     st.activity = Activity::Notified;
                     let t = self.now - st.precache_at;
                     self.stats.latency.record(Metric::Precache, t);
+                    if let Some(end) = self.precache_end.get_mut(c as usize) {
+                        *end = self.now;
+                    }
                     return;
                 }
                 Err(_) => {
@@ -266,6 +274,17 @@ impl<T: Transport> World<'_, T> {
 
     /// Picks the DP (after boundary-group fallback if needed) and asks for a slot.
     pub(crate) fn request_download(&mut self, c: u32) {
+        if self.cal.power || self.cal.throttle {
+            // A background job waits while the machine is off (or BITS may not
+            // transfer): the calendar asks again when that changes.
+            if matches!(self.st[c as usize].activity, Activity::PreCaching(_))
+                && !self.background_allowed(c)
+            {
+                self.bg.entry(c).or_default().deferred = true;
+                self.schedule_edge(c);
+                return;
+            }
+        }
         let a = self.attrs[c as usize];
         let dp = if a.dp != u16::MAX {
             a.dp
@@ -308,28 +327,27 @@ impl<T: Transport> World<'_, T> {
         }
     }
 
-    /// Starts the network flow of the client's current attempt on its DP.
-    fn start_flow(&mut self, c: u32) {
+    /// Starts the network flow of the client's current attempt on its DP (or
+    /// resumes the paused transfer of its background job).
+    ///
+    /// False when the client's background job may not transfer now (its machine
+    /// went to sleep, or BITS allows no transfer, while it waited in the DP's
+    /// queue): it then asks again when that changes, and the slot goes to the next
+    /// client in the queue. A queued background job therefore needs no event when
+    /// its machine switches off: it is looked at when its turn comes.
+    pub(crate) fn start_flow(&mut self, c: u32) -> bool {
+        if self.cal.tracks_transfers()
+            && matches!(self.st[c as usize].activity, Activity::PreCaching(_))
+            && !self.background_allowed(c)
+        {
+            self.st[c as usize].activity.set_link(Link::Idle);
+            self.bg.entry(c).or_default().deferred = true;
+            self.schedule_edge(c);
+            return false;
+        }
         let seed = self.s.simulation.seed;
         let a = self.attrs[c as usize];
-        let st = &mut self.st[c as usize];
-        let dp = st.dp as usize;
-        let size = self.s.content[st.dl_content as usize].size;
-        let key = (st.pc << 8)
-            ^ (st.dl_content << 20)
-            ^ (st.attempt as u32)
-            ^ (st.activity.owner_key() << 30);
-        let p_fail = self.s.client.transient_failure.for_net(a.network);
-        let fails = p_fail > 0.0
-            && rng::uniform01(seed, c as u64, rng::purpose(purpose::DL_FAIL, key)) < p_fail;
-        let bytes = if fails {
-            let f = rng::uniform01(seed, c as u64, rng::purpose(purpose::DL_FAIL_AT, key));
-            (size as f64 * f) as u64
-        } else {
-            size
-        };
-        st.activity.set_link(Link::Transferring { fails });
-        let tag = (c as u64) | ((st.epoch as u64) << 32);
+        let dp = self.st[c as usize].dp as usize;
         let d = &mut self.dps[dp];
         d.active += 1;
         d.bucket_active = d.bucket_active.max(d.active);
@@ -343,7 +361,40 @@ impl<T: Transport> World<'_, T> {
             }
         }
         links.push(d.link);
-        let cap = self.s.network.cap(a.network);
+        if !self.bg.is_empty() && self.resume_paused(c, &links) {
+            return true;
+        }
+        let st = &mut self.st[c as usize];
+        let size = self.s.content[st.dl_content as usize].size;
+        // BITS resumes a background job where its last attempt stopped.
+        let background = st.activity.precaching();
+        let received = if background && !self.bg.is_empty() {
+            self.bg.get(&c).map_or(0, |j| j.received.min(size))
+        } else {
+            0
+        };
+        let left = size - received;
+        let key = (st.pc << 8)
+            ^ (st.dl_content << 20)
+            ^ (st.attempt as u32)
+            ^ (st.activity.owner_key() << 30);
+        let p_fail = self.s.client.transient_failure.for_net(a.network);
+        let fails = p_fail > 0.0
+            && rng::uniform01(seed, c as u64, rng::purpose(purpose::DL_FAIL, key)) < p_fail;
+        let bytes = if fails {
+            let f = rng::uniform01(seed, c as u64, rng::purpose(purpose::DL_FAIL_AT, key));
+            (left as f64 * f) as u64
+        } else {
+            left
+        };
+        st.activity.set_link(Link::Transferring { fails });
+        let tag = (c as u64) | ((st.epoch as u64) << 32);
+        let tracked = self.tracked(c);
+        let cap = if tracked {
+            self.background_cap(c)
+        } else {
+            self.s.network.cap(a.network)
+        };
         let req = FlowReq {
             client: c,
             content: self.st[c as usize].dl_content,
@@ -355,7 +406,27 @@ impl<T: Transport> World<'_, T> {
             links: &links,
             tag,
         };
-        self.net.start(self.now, &req);
+        if tracked {
+            let handle = self.net.start_pausable(self.now, &req);
+            let job = self.bg.entry(c).or_default();
+            job.flow = handle.unwrap_or(u32::MAX);
+            job.fails = fails;
+            job.paused = false;
+            self.schedule_edge(c);
+        } else {
+            self.net.start(self.now, &req);
+        }
+        true
+    }
+
+    /// Gives a free slot of DP `dp` to the first client in its queue that can use
+    /// it now.
+    pub(crate) fn admit_next(&mut self, dp: usize) {
+        while let Some(next) = self.dps[dp].queue.pop_front() {
+            if self.start_flow(next) {
+                break;
+            }
+        }
     }
 
     /// Leaves a DP queue if the client is waiting in one (abort paths).
@@ -396,9 +467,7 @@ impl<T: Transport> World<'_, T> {
             self.sites[a.site as usize].wan_active -= 1;
         }
         self.count_bytes(&done);
-        if let Some(next) = self.dps[dp].queue.pop_front() {
-            self.start_flow(next);
-        }
+        self.admit_next(dp);
         if epoch != st.epoch {
             return; // the client gave up on this download (timeout)
         }
@@ -407,6 +476,11 @@ impl<T: Transport> World<'_, T> {
         }
         let fails = st.activity.link() == Some(Link::Transferring { fails: true });
         self.st[c as usize].activity.set_link(Link::Idle);
+        // Once Install is clicked the job is the task sequence's, under its variables.
+        if (fails || done.error.is_some()) && matches!(st.activity, Activity::PreCaching(_)) {
+            self.bits_retry(c, done.bytes);
+            return;
+        }
         if fails || done.error.is_some() {
             // The variable is held to the bound the scenario reader enforces on
             // `download_retry_count`, so the 16-bit attempt counter cannot wrap.
@@ -427,6 +501,9 @@ impl<T: Transport> World<'_, T> {
             return;
         }
         // Success. Streamed content (access from DP) leaves no local copy.
+        if !self.bg.is_empty() {
+            self.bg.remove(&c);
+        }
         let size = self.s.content[st.dl_content as usize].size;
         let stm = &mut self.st[c as usize];
         if !st.activity.streaming() {
@@ -470,9 +547,39 @@ impl<T: Transport> World<'_, T> {
         }
     }
 
+    /// A background (BITS) transfer ended in a transient error after `got` bytes:
+    /// BITS keeps them and tries again after its minimum retry delay, counted from
+    /// the last byte received (the error), until no byte has come for its
+    /// no-progress timeout. The task sequence's own downloads follow
+    /// `SMSTSDownloadRetryCount` / `SMSTSDownloadRetryDelay` instead.
+    fn bits_retry(&mut self, c: u32, got: u64) {
+        let now = self.now;
+        let bits = &self.s.calendar.bits;
+        let (delay, timeout) = (bits.retry_delay, bits.no_progress_timeout);
+        let job = self.bg.entry(c).or_default();
+        job.flow = u32::MAX;
+        job.paused = false;
+        job.fails = false;
+        job.received = job.received.saturating_add(got);
+        if got > 0 || job.mark == NEVER {
+            job.mark = now;
+        }
+        let retry_at = now.saturating_add(delay);
+        if delay > timeout || retry_at - job.mark > timeout {
+            self.download_failed_for_good(c, codes::DOWNLOAD_FAILED, FailPhase::Download);
+            return;
+        }
+        let st = &mut self.st[c as usize];
+        st.attempt = st.attempt.saturating_add(1);
+        self.schedule(retry_at, c, EvKind::Retry);
+    }
+
     /// All attempts failed (or no DP can serve the client).
     fn download_failed_for_good(&mut self, c: u32, code: u32, phase: FailPhase) {
         let activity = self.st[c as usize].activity;
+        if !self.bg.is_empty() {
+            self.bg.remove(&c);
+        }
         if activity.precaching() {
             // Pre-cache gives up on this item; the task sequence will try again.
             self.st[c as usize].item += 1;

@@ -35,6 +35,21 @@
 //!  any running activity --Timeout--> Done (failed in phase `timeout`)
 //!  a download that fails for good --> StepEnd (the step fails), or Done when it was
 //!  download-all-first; pre-cache just skips the item
+//!
+//!  With a calendar (`calendar`): the policy arrives at the first poll while the
+//!  machine is on; Install comes after `user_start` of on-time; pre-cache (and a
+//!  required download-all-first deployment's download before its deadline) is a
+//!  BITS job:
+//!    PreCaching(transferring) --machine off / rate 0 (Calendar)--> PreCaching(idle,
+//!      paused with its bytes) --machine on (Calendar)--> PreCaching(queued or
+//!      transferring, resumed)
+//!    PreCaching(transferring) --BITS window edge (Calendar)--> same, new cap
+//!    PreCaching(transferring) --transient error--> PreCaching(idle) --Retry after
+//!      BITS's minimum retry delay--> PreCaching(...), until its no-progress timeout
+//!  Deadline --> Notified/PreCaching held (install_at set) --Calendar: machine on
+//!    (or woken) inside a maintenance window with max_run_time left--> Stepping
+//!  Once the task sequence started nothing here touches the client: it keeps its
+//!  machine on until it ends (chains of fixed steps included).
 //! ```
 //!
 //! Windows Setup (Upgrade OS) is one timed step: its plan (`setup::model::plan`)
@@ -68,7 +83,8 @@
 //!   interpreter and `StepEnd`; `kinds`: what each step kind does; `steps`: the
 //!   machine and variables steps see; `downloads`: DPs, queues, retries, pre-cache;
 //!   `precache`: the Windows 11 readiness and pre-cache shortfall known before a
-//!   run; `vars`: task sequence variables for millions of clients.
+//!   run; `calendar`: power, clicks in on-time, maintenance windows, wake-up,
+//!   BITS; `vars`: task sequence variables for millions of clients.
 //! - [`result`]: the record every output is written from; [`trace`]: per-client
 //!   traces; [`transport`]: the seam between the model and how bytes move.
 //!
@@ -83,6 +99,7 @@
               only after scenario::check turned it into those ids"
 )]
 
+mod calendar;
 mod chain;
 mod downloads;
 mod interp;

@@ -198,6 +198,19 @@ pub struct ClientRow {
     pub memory: u64,
     /// System drive size, bytes.
     pub system_drive: u64,
+    /// The client's power schedule: its name, `NAME (left on)` when drawn never to
+    /// be switched off, `always` when the fleet has no power schedules.
+    pub power_schedule: String,
+    /// Time the machine was on within the run (its schedule, plus the time a
+    /// running task sequence kept it on).
+    pub on: SimTime,
+    /// The site's UTC offset, µs.
+    pub utc_offset: i64,
+    /// Task sequence started (after `install` when a maintenance window or a
+    /// sleeping machine held it back).
+    pub ts_start: Option<SimTime>,
+    /// Pre-cache finished (every item downloaded or given up).
+    pub precache_end: Option<SimTime>,
 }
 
 /// Content that pre-cache could not take for some clients because it does not fit
@@ -315,4 +328,7 @@ pub struct RunResult {
     /// Content pre-cache could not take for want of client cache (empty when all
     /// fit or nothing is pre-cached).
     pub precache_shortfall: Vec<PrecacheShortfall>,
+    /// Nights, weekends and maintenance windows of the first site, `(kind, from,
+    /// to)`, for `marks.csv` and the plots (empty without a calendar).
+    pub calendar_marks: Vec<(&'static str, SimTime, SimTime)>,
 }

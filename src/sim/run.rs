@@ -84,6 +84,9 @@ pub fn run_with<T: Transport>(
         w.shard = (i, n);
     }
     w.trace_clients = opts.trace.clone();
+    if opts.per_client {
+        w.precache_end = vec![NEVER; w.st.len()];
+    }
     w.schedule_policies();
     let mut buckets = Buckets::new(s, w.dps.len() + w.sites.len());
     let end = event_loop(&mut w, opts, &mut buckets);
@@ -457,6 +460,16 @@ fn assemble<T: Transport>(
                     cpu_supported: a.hw.cpu_supported(),
                     memory: u64::from(a.memory_mb) * 1_048_576,
                     system_drive: u64::from(a.system_drive_mb) * 1_048_576,
+                    power_schedule: w.power_schedule_label(c),
+                    on: w.on_time(c, sim_end),
+                    utc_offset: s
+                        .calendar
+                        .site_offsets
+                        .get(a.site as usize)
+                        .copied()
+                        .unwrap_or(0),
+                    ts_start: t(st.ts_start),
+                    precache_end: w.precache_end.get(c as usize).copied().and_then(t),
                 }
             })
             .collect()
@@ -514,6 +527,11 @@ fn assemble<T: Transport>(
         readiness,
         precache_shortfall,
         trace: super::trace::in_time_order(w.trace_rows),
+        calendar_marks: if s.calendar.is_used() {
+            s.calendar.axis_marks(sim_end)
+        } else {
+            Vec::new()
+        },
         steps: w
             .prog
             .ops

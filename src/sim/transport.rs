@@ -89,6 +89,27 @@ pub trait Transport {
     /// bytes they received so far, so those bytes are counted too. The fluid model
     /// reports none (its results are defined at completions).
     fn unfinished(&mut self, _out: &mut Vec<FlowDone>) {}
+
+    /// Starts an attempt that may later be paused, resumed or re-capped (a
+    /// background BITS transfer on a machine that sleeps, or under a throttling
+    /// window): returns its handle, or `None` when the transport cannot do that
+    /// (the attempt then runs as [`start`](Self::start) runs it).
+    fn start_pausable(&mut self, now: SimTime, req: &FlowReq<'_>) -> Option<u32> {
+        self.start(now, req);
+        None
+    }
+    /// Pauses an attempt, keeping its bytes; false when it is not running.
+    fn pause(&mut self, _now: SimTime, _handle: u32) -> bool {
+        false
+    }
+    /// Resumes a paused attempt with its remaining bytes; false when not paused.
+    fn resume(&mut self, _now: SimTime, _handle: u32, _cap_bps: u64, _links: &[LinkId]) -> bool {
+        false
+    }
+    /// Changes the cap of a running attempt; false when it is not running.
+    fn set_cap(&mut self, _now: SimTime, _handle: u32, _cap_bps: u64) -> bool {
+        false
+    }
 }
 
 impl<N: FlowNetwork> Transport for N {
@@ -98,6 +119,22 @@ impl<N: FlowNetwork> Transport for N {
 
     fn start(&mut self, now: SimTime, req: &FlowReq<'_>) {
         self.start_flow(now, req.bytes, req.cap_bps, req.links, req.tag);
+    }
+
+    fn start_pausable(&mut self, now: SimTime, req: &FlowReq<'_>) -> Option<u32> {
+        Some(self.start_flow(now, req.bytes, req.cap_bps, req.links, req.tag))
+    }
+
+    fn pause(&mut self, now: SimTime, handle: u32) -> bool {
+        self.pause_flow(now, handle)
+    }
+
+    fn resume(&mut self, now: SimTime, handle: u32, cap_bps: u64, links: &[LinkId]) -> bool {
+        self.resume_flow(now, handle, cap_bps, links)
+    }
+
+    fn set_cap(&mut self, now: SimTime, handle: u32, cap_bps: u64) -> bool {
+        self.set_flow_cap(now, handle, cap_bps)
     }
 
     fn next_completion(&self) -> Option<SimTime> {

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 
 use super::program::Program;
 use super::result::{Latencies, Outcome, Outcomes};
-use super::state::{Activity, CacheBits, ClientState, FailPhase};
+use super::state::{Activity, CacheBits, ClientState, FailPhase, NEVER};
 use super::transport::Transport;
 use super::vars::VarStore;
 use crate::engine::queue::EventQueue;
@@ -40,6 +40,8 @@ pub(crate) mod purpose {
     pub(crate) const FALLBACK_DP: u32 = 16;
     /// Windows Setup phase durations and outcomes.
     pub(crate) const SETUP: u32 = 17;
+    /// Whether a wake-up packet wakes a sleeping machine at the deadline.
+    pub(crate) const WAKE_UP: u32 = 18;
 }
 
 /// Kinds of queued events.
@@ -62,10 +64,14 @@ pub(crate) enum EvKind {
     Fallback,
     /// The deployment timeout of a running task sequence.
     Timeout,
+    /// Something the calendar decides: the machine switches on or off, a BITS
+    /// throttling window opens or closes, a maintenance window long enough for the
+    /// task sequence starts (`sim::calendar`).
+    Calendar,
 }
 
 impl EvKind {
-    const ALL: [EvKind; 8] = [
+    const ALL: [EvKind; 9] = [
         EvKind::Policy,
         EvKind::Available,
         EvKind::Install,
@@ -74,6 +80,7 @@ impl EvKind {
         EvKind::Retry,
         EvKind::Fallback,
         EvKind::Timeout,
+        EvKind::Calendar,
     ];
 }
 
@@ -225,6 +232,14 @@ pub(crate) struct World<'s, T: Transport> {
     pub(crate) trace_clients: Vec<u32>,
     /// Trace lines recorded so far.
     pub(crate) trace_rows: Vec<super::trace::TraceRow>,
+    /// What the calendar changes in this run (nothing for a scenario without it).
+    pub(crate) cal: super::calendar::CalFlags,
+    /// Background (BITS) jobs that need more than the client state holds: a
+    /// transfer that may be paused or re-capped, or an item with bytes kept across
+    /// a transient error. Only clients with such a job have an entry.
+    pub(crate) bg: super::calendar::BgJobs,
+    /// When each client's pre-cache finished (only kept with `--per-client`).
+    pub(crate) precache_end: Vec<SimTime>,
 }
 
 impl<'s, T: Transport> World<'s, T> {
@@ -291,6 +306,9 @@ impl<'s, T: Transport> World<'s, T> {
             shard: (0, 1),
             trace_clients: Vec::new(),
             trace_rows: Vec::new(),
+            cal: super::calendar::CalFlags::of(s),
+            bg: Default::default(),
+            precache_end: Vec::new(),
         }
     }
 
@@ -302,7 +320,10 @@ impl<'s, T: Transport> World<'s, T> {
             let mut r = rng::stream(seed, c as u64, rng::purpose(purpose::POLICY, 0));
             let t =
                 crate::engine::time::from_secs_f64(self.s.client.policy_poll.sample(&mut r) / 1e6);
-            self.schedule(t, c, EvKind::Policy);
+            // A machine that is off then polls when it is next on long enough.
+            if let Some(t) = self.policy_arrival(c, t) {
+                self.schedule(t, c, EvKind::Policy);
+            }
         }
     }
 
@@ -347,7 +368,8 @@ impl<'s, T: Transport> World<'s, T> {
                 }
             }
             EvKind::Available => self.on_available(c),
-            EvKind::Install | EvKind::Deadline => self.on_install(c),
+            EvKind::Install => self.on_install(c, false),
+            EvKind::Deadline => self.on_install(c, true),
             EvKind::StepTimer => self.on_step_timer(c),
             EvKind::Retry | EvKind::Fallback => self.request_download(c),
             EvKind::Timeout => {
@@ -355,6 +377,7 @@ impl<'s, T: Transport> World<'s, T> {
                     self.abort(c, codes::TIMEOUT, FailPhase::Timeout);
                 }
             }
+            EvKind::Calendar => self.on_calendar(c),
         }
     }
 
@@ -368,36 +391,69 @@ impl<'s, T: Transport> World<'s, T> {
             rng::purpose(purpose::USER_START, 0),
         );
         let delay = s.deployment.user_start.sample(&mut r).round() as SimTime;
-        let click = self.now.saturating_add(delay);
+        // The user clicks after `delay` of the machine's on-time.
+        let click = self.click_time(c, delay);
         match s.deployment.purpose {
-            Purpose::Available => self.schedule(click, c, EvKind::Install),
+            Purpose::Available => {
+                if let Some(click) = click {
+                    self.schedule(click, c, EvKind::Install);
+                }
+            }
             Purpose::Required => {
                 let deadline = s.deployment.deadline.unwrap_or(self.now).max(self.now);
-                if click < deadline {
+                if let Some(click) = click.filter(|&t| t < deadline) {
                     self.schedule(click, c, EvKind::Install);
                 }
                 self.schedule(deadline, c, EvKind::Deadline);
             }
         }
-        if s.deployment.precache && s.deployment.purpose == Purpose::Available {
-            self.start_precache(c);
+        if self.downloads_in_background() {
+            if self.machine_on(c, self.now) {
+                self.start_precache(c);
+            } else if let Some(t) = self.first_on(c, self.now) {
+                // Pre-cache starts when the machine is next on (`on_calendar`).
+                self.schedule(t, c, EvKind::Calendar);
+            }
         }
     }
 
-    /// Install clicked (or deadline): start the task sequence unless already started.
-    fn on_install(&mut self, c: u32) {
+    /// Install clicked (or deadline): start the task sequence unless already started,
+    /// now or when the calendar lets it (a maintenance window long enough, the
+    /// machine on).
+    fn on_install(&mut self, c: u32, deadline: bool) {
+        if !matches!(
+            self.st[c as usize].activity,
+            Activity::Notified | Activity::PreCaching(_)
+        ) || self.st[c as usize].install_at != NEVER
+        {
+            return;
+        }
+        self.st[c as usize].install_at = self.now;
+        self.trace(c, "install", u32::MAX, String::new);
+        if !deadline {
+            self.start_ts_now(c);
+            return;
+        }
+        match self.required_start(c) {
+            Some(t) if t <= self.now => self.start_ts_now(c),
+            Some(t) => self.schedule(t, c, EvKind::Calendar),
+            None => {}
+        }
+    }
+
+    /// Starts the task sequence now (Install, the deadline, or the first moment
+    /// after it that the calendar allows).
+    pub(crate) fn start_ts_now(&mut self, c: u32) {
         let precaching = match self.st[c as usize].activity {
             Activity::Notified => false,
             Activity::PreCaching(_) => true,
             _ => return,
         };
-        self.st[c as usize].install_at = self.now;
-        self.trace(c, "install", u32::MAX, String::new);
         let st = &mut self.st[c as usize];
         st.ts_start = self.now;
         st.pc = 0;
         st.step_try = 0;
-        if self.s.deployment.precache && self.precache_complete(c) {
+        if self.downloads_in_background() && self.precache_complete(c) {
             self.st[c as usize]
                 .facts
                 .insert(super::state::Facts::PRECACHED);
@@ -406,12 +462,14 @@ impl<'s, T: Transport> World<'s, T> {
             self.schedule(self.now.saturating_add(t), c, EvKind::Timeout);
         }
         // A pre-cache download in flight is not abandoned (it is the same BITS job the
-        // task sequence would start); the task sequence starts when it ends.
+        // task sequence would start); the task sequence starts when it ends. It is a
+        // foreground job from now on: full speed, and the machine stays on.
         if precaching {
             let st = &mut self.st[c as usize];
             if let Activity::PreCaching(link) = st.activity {
                 st.activity = Activity::FinishingPreCache(link);
             }
+            self.make_foreground(c);
             return;
         }
         self.begin_ts(c);

@@ -469,6 +469,7 @@ impl Acc {
             transfer_errors: BTreeMap::new(),
             readiness: None,
             precache_shortfall: Vec::new(),
+            calendar_marks: Vec::new(),
         };
         (s, r, self.steps)
     }

@@ -63,3 +63,17 @@ fn ts_interpretation_bench_input_runs_without_downloads() {
     assert_eq!(s["outcomes"]["not_started"], 0);
     assert_eq!(s["bytes"]["total"], 0);
 }
+
+#[test]
+fn bench_office_week_exercises_the_calendar() {
+    let s = run_small("scenarios/bench-office-week.toml", 2_000);
+    assert_eq!(outcome_sum(&s), 2_000);
+    assert!(s["outcomes"]["succeeded"].as_u64().unwrap() > 1_500, "{s}");
+    // Content downloads in the background before the deadline (BITS, paused at
+    // night), and the required deployment waits for windows after it.
+    assert!(
+        s["latency"]["precache"]["count"].as_u64().unwrap() > 1_000,
+        "{s}"
+    );
+    assert_eq!(s["outcomes"]["in_progress"], 0, "{s}");
+}

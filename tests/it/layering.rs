@@ -12,8 +12,8 @@ use crate::common::repo;
 const LAYERS: &[&[&str]] = &[
     // Foundations: time, queue and random streams; located diagnostics.
     &["engine", "diag"],
-    // Fair-share network; the vocabulary the domain shares.
-    &["net", "domain"],
+    // Fair-share network; the vocabulary the domain shares; calendar arithmetic.
+    &["net", "domain", "calendar"],
     // Reading files, TOML values, units and distributions.
     &["input"],
     // The domain models.

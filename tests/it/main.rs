@@ -2,6 +2,7 @@
 //! `fleetsim` executable on scenario files and check the files it writes.
 
 mod bench_scenarios;
+mod calendar;
 mod chains;
 mod common;
 mod compare;

@@ -103,3 +103,52 @@ fn valid_scenarios_validate() {
         assert!(out.contains("clients"), "{out}");
     }
 }
+
+/// The calendar's bad input (issue 17): each a located error naming what is wrong.
+#[test]
+fn calendar_errors_are_located() {
+    let power = |on: &str| {
+        BASE.replace(
+            "clients = 10",
+            "clients = 10\npower_schedule = { desktop = 1.0 }",
+        ) + &format!("[[power_schedules]]\nname = \"desktop\"\non = \"{on}\"\n")
+    };
+    bad(&power("Mon-Fry 09:00-17:00"), "unknown day \"Fry\"");
+    bad(
+        &power("daily 25:00-17:00"),
+        "\"25:00\" is not a time of day",
+    );
+    bad(&power("daily 09:00-09:00"), "empty interval");
+    bad(
+        &BASE.replace(
+            "clients = 10",
+            "clients = 10\npower_schedule = { laptop = 1.0 }",
+        ),
+        "fleet.power_schedule.laptop",
+    );
+    bad(
+        &(BASE.to_string()
+            + "[[sites]]\nname = \"HQ\"\n[[maintenance_windows]]\nname = \"n\"\nschedule = \"daily 01:00-04:00\"\nsites = [\"Lyon\"]\n"),
+        "unknown site \"Lyon\"",
+    );
+    for off in ["+14:30", "-15:00"] {
+        bad(
+            &(BASE.to_string() + &format!("[[sites]]\nname = \"HQ\"\nutc_offset = \"{off}\"\n")),
+            "beyond",
+        );
+    }
+}
+
+/// A schedule in error is reported once: the fleet weight naming it is not a
+/// second error.
+#[test]
+fn a_bad_power_schedule_is_one_error() {
+    let text = BASE.replace(
+        "clients = 10",
+        "clients = 10\npower_schedule = { desktop = 1.0 }",
+    ) + "[[power_schedules]]\nname = \"desktop\"\non = \"Mon-Fry 09:00-17:00\"\n";
+    let (_dir, p) = scenario(&text);
+    let o = fleetsim(&["validate", p.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+}

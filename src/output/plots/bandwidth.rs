@@ -63,6 +63,7 @@ fn stacked_panel<DB: DrawingBackend>(
             y_ticks: style::fmt_tick,
         },
     )?;
+    super::calendar::shade(&mut c, &d.calendar, unit, style::headroom(max) / div)?;
     for (k, series) in stacked.iter().enumerate().rev() {
         let col = style::color(k);
         let name = links
@@ -207,6 +208,7 @@ impl Chart for Connections<'_> {
                     y_ticks: style::fmt_count,
                 },
             )?;
+            super::calendar::shade(&mut c, &d.calendar, unit, style::headroom(max))?;
             for (k, gr) in groups.iter().enumerate() {
                 let col = style::color(k);
                 let name = dps

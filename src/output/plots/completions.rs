@@ -127,6 +127,7 @@ impl Chart for Completions<'_> {
                 y_ticks: style::fmt_count,
             },
         )?;
+        super::calendar::shade(&mut c, &d.calendar, unit, fleet * 1.04)?;
         let target = 0.95 * fleet;
         c.draw_series(DashedLineSeries::new(
             [(0.0, target), (x_max, target)],
@@ -185,6 +186,7 @@ impl Chart for Completions<'_> {
                 y_ticks: style::fmt_count,
             },
         )?;
+        super::calendar::shade(&mut c, &d.calendar, unit, y_max)?;
         for (col, s) in colors.iter().zip(&stacked).rev() {
             c.draw_series(
                 AreaSeries::new(g.steps(s, unit), 0.0, col.mix(0.85).filled())

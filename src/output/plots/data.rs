@@ -124,6 +124,9 @@ pub struct ResultData {
     pub deadline_s: Option<f64>,
     /// The scenario as run (`scenario.toml`), when the folder has it.
     pub scenario_text: Option<String>,
+    /// Nights, weekends and maintenance windows of the first site, `(kind, from_s,
+    /// to_s)` (from `marks.csv`; empty without a calendar).
+    pub calendar: Vec<(String, f64, f64)>,
 }
 
 fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Option<Vec<T>>, DataError> {
@@ -175,6 +178,7 @@ impl ResultData {
         let marks = read_csv::<MarkCsv>(&dir.join("marks.csv"))?.unwrap_or_default();
         let mark = |name: &str| marks.iter().find(|m| m.mark == name).map(|m| m.time_s);
         let deadline_s = mark("deadline");
+        let calendar = super::calendar::spans(marks.iter().map(|m| (m.mark.as_str(), m.time_s)));
         let (bw_path, tl_path) = (dir.join("bandwidth.csv"), dir.join("timeline.csv"));
         let bucket = match mark("interval") {
             Some(b) => Some(b),
@@ -211,6 +215,7 @@ impl ResultData {
             latency,
             deadline_s,
             scenario_text,
+            calendar,
         })
     }
 

@@ -24,6 +24,7 @@ use super::Exporter;
 use crate::sim::result::RunResult;
 
 pub mod bandwidth;
+pub mod calendar;
 pub mod completions;
 pub mod data;
 pub mod failures;
