@@ -37,6 +37,7 @@ mod overrides;
 mod parse;
 mod setup;
 mod source;
+pub mod targets;
 mod tasksequence;
 mod topology;
 

@@ -44,6 +44,12 @@ pub struct Scenario {
     /// `[[task_sequence.overrides]]`: durations, exit codes and outputs given to steps
     /// of a template or an imported export, which carry none of their own.
     pub step_overrides: Vec<StepOverride>,
+    /// `[[targets]]`: conditions on figures of the summary that `run` reports as met
+    /// or missed.
+    pub targets: Vec<super::targets::Target>,
+    /// The `--set KEY=VALUE` overrides it was read with, in order (results record
+    /// them so that `merge` can refuse runs of different variants).
+    pub overrides: Vec<String>,
 }
 
 /// Simulation parameters for steps selected by name or path

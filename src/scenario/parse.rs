@@ -34,6 +34,7 @@ const TOP_KEYS: &[&str] = &[
     "client",
     "setup",
     "task_sequence",
+    "targets",
 ];
 
 /// Everything in a scenario but the task sequence: what the section readers produce,
@@ -303,6 +304,7 @@ pub(crate) fn load_text(
         lines: Some(&lines),
     };
     let parts = read_parts(&ctx, root, &default_name(file), &mut errors);
+    let targets = super::targets::read_targets(&ctx, value::get(root, "targets"), &mut errors);
     let ts_value = value::get(root, "task_sequence");
     let ts = read_task_sequence(&ctx, ts_value, &mut errors);
     if let Some(ts) = &ts {
@@ -323,6 +325,8 @@ pub(crate) fn load_text(
             task_sequence: task_sequence.0,
             setup: parts.setup,
             step_overrides: task_sequence.1,
+            targets,
+            overrides: overrides.to_vec(),
         }),
         _ => {
             if errors.is_empty() {

@@ -67,6 +67,8 @@ pub(crate) fn scenario_with(text: &str, ts: TaskSequence) -> Scenario {
         task_sequence: ts,
         setup: p.setup,
         step_overrides: Vec::new(),
+        targets: Vec::new(),
+        overrides: Vec::new(),
     }
 }
 

@@ -50,7 +50,8 @@
 //!   (policy, notification, Install); `state`: one client's state; `interp`: the
 //!   interpreter and `StepEnd`; `kinds`: what each step kind does; `steps`: the
 //!   machine and variables steps see; `downloads`: DPs, queues, retries, pre-cache;
-//!   `vars`: task sequence variables for millions of clients.
+//!   `vars`: task sequence variables for millions of clients; [`sites`]: per-site
+//!   figures (bytes over WAN, the time a WAN link ran full).
 //! - [`result`]: the record every output is written from; [`trace`]: per-client
 //!   traces; [`transport`]: the seam between the model and how bytes move.
 //!
@@ -71,6 +72,7 @@ mod interp;
 mod kinds;
 pub mod program;
 pub mod result;
+pub mod sites;
 mod state;
 mod steps;
 pub mod trace;

@@ -89,6 +89,12 @@ pub trait Transport {
     /// bytes they received so far, so those bytes are counted too. The fluid model
     /// reports none (its results are defined at completions).
     fn unfinished(&mut self, _out: &mut Vec<FlowDone>) {}
+    /// Current aggregate rate through a link, bits/s, when the transport knows it
+    /// (the fluid model does; a real-time transport does not): `sim::sites` integrates
+    /// the time a WAN link runs full from it.
+    fn link_rate_bps(&self, _link: LinkId) -> Option<f64> {
+        None
+    }
 }
 
 impl<N: FlowNetwork> Transport for N {
@@ -134,5 +140,9 @@ impl<N: FlowNetwork> Transport for N {
 
     fn now(&self) -> SimTime {
         FlowNetwork::now(self)
+    }
+
+    fn link_rate_bps(&self, link: LinkId) -> Option<f64> {
+        Some(FlowNetwork::link_rate_bps(self, link))
     }
 }

@@ -222,6 +222,8 @@ pub(crate) struct World<'s, T: Transport> {
     pub(crate) trace_clients: Vec<u32>,
     /// Trace lines recorded so far.
     pub(crate) trace_rows: Vec<super::trace::TraceRow>,
+    /// Bytes that crossed each site's WAN link (`sim::sites`), by site.
+    pub(crate) site_wan_bytes: Vec<u64>,
 }
 
 impl<'s, T: Transport> World<'s, T> {
@@ -287,6 +289,7 @@ impl<'s, T: Transport> World<'s, T> {
             shard: (0, 1),
             trace_clients: Vec::new(),
             trace_rows: Vec::new(),
+            site_wan_bytes: vec![0; s.sites.len()],
         }
     }
 

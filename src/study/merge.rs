@@ -460,6 +460,9 @@ impl Acc {
             steps: Vec::new(),
             trace: Vec::new(),
             transfer_errors: BTreeMap::new(),
+            sites: Vec::new(),
+            overrides: Vec::new(),
+            targets: Vec::new(),
         };
         (s, r, self.steps)
     }

@@ -26,6 +26,7 @@ mod report;
 mod rollout;
 mod scenario_errors;
 mod signals;
+mod sites;
 mod slurm;
 mod sweep;
 mod sweep_interrupt;
