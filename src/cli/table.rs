@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::output::summary::{Stat, Summary, TargetJson};
+use crate::output::summary::{Stat, Summary};
 pub use crate::report::html::human_secs;
 use crate::report::html::{bytes, rate};
 use crate::setup::codes;
@@ -31,39 +31,14 @@ fn never(x: Option<f64>) -> String {
     x.map(human_secs).unwrap_or_else(|| "never".into())
 }
 
-/// The verdict of one target, as a sentence: `sites.Lyon.compliance.p95_s <= 72h:
-/// missed (5.2d)`.
-pub fn verdict_line(t: &TargetJson) -> String {
-    let value = match t.value {
-        None => "never reached".to_string(),
-        Some(v) => human_value(&t.metric, v),
-    };
-    format!(
-        "{}: {} ({value})",
-        t.target,
-        if t.met { "met" } else { "MISSED" }
-    )
-}
-
-/// A figure of `summary.json` in human units, by its kind.
-pub fn human_value(metric: &str, v: f64) -> String {
-    use crate::scenario::units::Quantity;
-    match crate::study::target::quantity_of(metric) {
-        Quantity::Duration => human_secs(v),
-        Quantity::Size => bytes(v),
-        Quantity::Rate => rate(v),
-        Quantity::Number if metric.ends_with("final_share") => format!("{:.1}%", 100.0 * v),
-        Quantity::Number => format!("{}", (v * 1000.0).round() / 1000.0),
-    }
-}
-
 fn sites_table(o: &mut String, s: &Summary) {
     if s.sites.len() < 2 && s.sites.values().all(|x| x.wan.is_none()) {
         return;
     }
     let _ = writeln!(
         o,
-        "sites                 clients   succeeded   95% of site at     over WAN   WAN link full"
+        "  {:<18} {:>9} {:>9} {:>6} {:>14} {:>10}   WAN link full (at 99%+ of capacity)",
+        "site", "clients", "succeeded", "share", "95% of site at", "over WAN"
     );
     for (name, x) in &s.sites {
         let wan = match &x.wan {
@@ -77,7 +52,7 @@ fn sites_table(o: &mut String, s: &Summary) {
         };
         let _ = writeln!(
             o,
-            "  {name:<18} {:>9} {:>6} {:>5.1}% {:>14} {:>12}   {wan}",
+            "  {name:<18} {:>9} {:>9} {:>5.1}% {:>14} {:>10}   {wan}",
             x.clients,
             x.outcomes.succeeded,
             100.0 * x.compliance.final_share,
@@ -118,6 +93,26 @@ pub fn summary_table(s: &Summary) -> String {
         oc.in_progress,
         oc.not_started
     );
+    if let Some(r) = s.replications.as_ref().filter(|r| r.runs > 1) {
+        let h = |k: &str| r.ci95.get(k).copied();
+        let mut parts = Vec::new();
+        for (k, what) in [
+            ("outcomes.succeeded", "succeeded"),
+            ("outcomes.failed", "failed"),
+        ] {
+            if let Some(x) = h(k) {
+                parts.push(format!("{what} ±{x:.1}"));
+            }
+        }
+        if let Some(x) = h("compliance.p95_s") {
+            parts.push(format!("95% compliant at ±{}", human_secs(x)));
+        }
+        let _ = writeln!(
+            o,
+            "95% confidence half-widths over the replications: {}",
+            parts.join("  ")
+        );
+    }
     let c = &s.compliance;
     let _ = writeln!(
         o,
@@ -187,8 +182,8 @@ pub fn summary_table(s: &Summary) -> String {
         s.run.events_per_s / 1e6,
         bytes(s.run.peak_rss_bytes as f64)
     );
-    for t in &s.targets {
-        let _ = writeln!(o, "target {}", verdict_line(t));
+    for line in crate::report::verdict::sentences(s) {
+        let _ = writeln!(o, "target {line}");
     }
     o
 }

@@ -16,6 +16,8 @@ use crate::output::plots::{DataError, PlotError};
 pub mod compare;
 pub mod html;
 pub mod pages;
+pub mod sites;
+pub mod verdict;
 
 /// Why a report or comparison could not be made.
 #[derive(Debug, thiserror::Error)]

@@ -160,9 +160,35 @@ pub fn check_metric(metric: &str, known: &[String]) -> Result<(), String> {
     if known.iter().any(|k| k == metric) || metric.starts_with("failures_by_code.0x") {
         return Ok(());
     }
+    // A site that does not exist: name the sites (and the closest), not its figures.
+    if let Some(rest) = metric.strip_prefix("sites.") {
+        let mut sites: Vec<&str> = known
+            .iter()
+            .filter_map(|k| k.strip_prefix("sites."))
+            .filter_map(|k| k.split_once(".clients").filter(|(_, t)| t.is_empty()))
+            .map(|(name, _)| name)
+            .collect();
+        sites.dedup();
+        let named = sites.iter().any(|n| rest.starts_with(&format!("{n}.")));
+        if !named && !sites.is_empty() {
+            let guess = rest.split('.').next().unwrap_or(rest);
+            let hint = match crate::diag::closest(guess, sites.iter().copied()) {
+                Some(c) => format!("did you mean {c:?}? "),
+                None => String::new(),
+            };
+            return Err(format!(
+                "{metric:?} names no site of this scenario; {hint}its sites are {}",
+                sites.join(", ")
+            ));
+        }
+    }
     // The closest figure first, then the figures beside it (same parent).
     let closest = crate::diag::closest(metric, known.iter().map(String::as_str));
-    let parent = metric.rsplit_once('.').map(|(p, _)| p).unwrap_or("");
+    let parent = closest
+        .unwrap_or(metric)
+        .rsplit_once('.')
+        .map(|(p, _)| p)
+        .unwrap_or("");
     let head = metric.split('.').next().unwrap_or("");
     let beside: Vec<&str> = known
         .iter()

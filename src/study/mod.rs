@@ -34,6 +34,7 @@ pub mod join;
 pub mod layout;
 pub mod merge;
 pub mod plan;
+pub mod rollout;
 pub mod runner;
 pub mod stats;
 pub mod table;

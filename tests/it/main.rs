@@ -30,4 +30,5 @@ mod sites;
 mod slurm;
 mod sweep;
 mod sweep_interrupt;
+mod targets;
 mod task_sequences;
