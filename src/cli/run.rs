@@ -95,6 +95,11 @@ fn target_code(targets: &[crate::output::summary::TargetJson]) -> i32 {
 pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
     let mut s = a.scenario.load()?;
     resolve_targets(&mut s, &a.target)?;
+    if !a.quiet {
+        for n in &s.notes {
+            common::note(&format!("warning: {n}"));
+        }
+    }
     let out = a
         .out
         .clone()

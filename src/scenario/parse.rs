@@ -305,6 +305,7 @@ pub(crate) fn load_text(
     };
     let parts = read_parts(&ctx, root, &default_name(file), &mut errors);
     let targets = super::targets::read_targets(&ctx, value::get(root, "targets"), &mut errors);
+    let notes = super::check::raw_notes(&ctx, root, &mut errors);
     let ts_value = value::get(root, "task_sequence");
     let ts = read_task_sequence(&ctx, ts_value, &mut errors);
     if let Some(ts) = &ts {
@@ -327,6 +328,7 @@ pub(crate) fn load_text(
             step_overrides: task_sequence.1,
             targets,
             overrides: overrides.to_vec(),
+            notes,
         }),
         _ => {
             if errors.is_empty() {

@@ -69,6 +69,7 @@ pub(crate) fn scenario_with(text: &str, ts: TaskSequence) -> Scenario {
         step_overrides: Vec::new(),
         targets: Vec::new(),
         overrides: Vec::new(),
+        notes: Vec::new(),
     }
 }
 

@@ -16,6 +16,7 @@ mod load_faults;
 mod load_nginx;
 mod load_support;
 mod merge;
+mod mistakes;
 mod network_exact;
 mod out_safety;
 mod plan;
