@@ -33,3 +33,4 @@ mod sweep;
 mod sweep_interrupt;
 mod targets;
 mod task_sequences;
+mod ts_import;
