@@ -53,14 +53,14 @@ use crate::sim::result::{
     BandwidthRow, Bytes, FailureRow, Latencies, METRICS, Outcomes, RunResult, Timing, new_histogram,
 };
 
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StudyError + '_ {
+pub(super) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StudyError + '_ {
     move |source| StudyError::Io {
         path: path.to_path_buf(),
         source,
     }
 }
 
-fn bad(path: &Path, message: impl Into<String>) -> StudyError {
+pub(super) fn bad(path: &Path, message: impl Into<String>) -> StudyError {
     StudyError::Inconsistent {
         path: path.to_path_buf(),
         message: message.into(),
@@ -109,7 +109,7 @@ pub fn read_summary(dir: &Path) -> Result<(Summary, serde_json::Value), StudyErr
 }
 
 /// Seconds as written by `fmt_secs` (`12.5`) back to microseconds, exactly.
-fn parse_secs(s: &str) -> Option<u64> {
+pub(super) fn parse_secs(s: &str) -> Option<u64> {
     let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
     if frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -123,7 +123,7 @@ fn parse_secs(s: &str) -> Option<u64> {
     w.checked_mul(1_000_000)?.checked_add(f)
 }
 
-fn records(path: &Path, want: &[&str]) -> Result<Vec<csv::StringRecord>, StudyError> {
+pub(super) fn records(path: &Path, want: &[&str]) -> Result<Vec<csv::StringRecord>, StudyError> {
     let mut r = csv::Reader::from_path(path).map_err(|e| bad(path, e.to_string()))?;
     let headers = r.headers().map_err(|e| bad(path, e.to_string()))?.clone();
     if headers.iter().collect::<Vec<_>>() != want {
@@ -138,14 +138,14 @@ fn records(path: &Path, want: &[&str]) -> Result<Vec<csv::StringRecord>, StudyEr
 }
 
 /// Cell `i` of a record ("" past the end; `records` already checked the width).
-fn cell(rec: &csv::StringRecord, i: usize) -> &str {
+pub(super) fn cell(rec: &csv::StringRecord, i: usize) -> &str {
     rec.get(i).unwrap_or("")
 }
 
 /// A row of `steps.csv`, summed: path, type, ran, skipped, succeeded, failed.
-type StepSum = (String, String, [u64; 4]);
+pub(super) type StepSum = (String, String, [u64; 4]);
 
-const STEPS_COLUMNS: [&str; 7] = [
+pub(super) const STEPS_COLUMNS: [&str; 7] = [
     "index",
     "path",
     "type",
@@ -553,7 +553,7 @@ pub fn merge_into_marked(
         e.write(&r, out).map_err(io_err(&out.join(e.name())))?;
     }
     if !steps.is_empty() {
-        write_steps(&out.join("steps.csv"), &steps)?;
+        super::merge_csv::write_steps(&out.join("steps.csv"), &steps)?;
     }
     if let Some(h) = ttfb {
         let p = out.join("histograms").join("ttfb.hdr");
@@ -564,7 +564,7 @@ pub fn merge_into_marked(
     } else {
         inputs.len() as u64
     };
-    merge_timelines(inputs, out, divisor)?;
+    super::merge_csv::merge_timelines(inputs, out, divisor)?;
     if let Some(first) = inputs.first() {
         for f in ["links.csv", "marks.csv"] {
             let src = first.join(f);
@@ -581,71 +581,6 @@ pub fn merge_into_marked(
     let m = out.join(COMPLETE_MARKER);
     std::fs::write(&m, b"").map_err(io_err(&m))?;
     Ok(summary)
-}
-
-/// Sums `timeline.csv` of the inputs bucket by bucket (inputs without one add
-/// nothing), then divides by `runs` (1 for load shards) with
-/// [`super::rollout::mean_buckets`].
-fn merge_timelines(inputs: &[PathBuf], out: &Path, runs: u64) -> Result<(), StudyError> {
-    let mut sums: BTreeMap<u64, ([u64; 3], String)> = BTreeMap::new();
-    let mut any = false;
-    for d in inputs {
-        let p = d.join("timeline.csv");
-        if !p.exists() {
-            continue;
-        }
-        any = true;
-        for rec in records(&p, &["time_s", "succeeded", "rolled_back", "failed"])? {
-            let t = parse_secs(cell(&rec, 0)).ok_or_else(|| bad(&p, "bad time_s"))?;
-            let slot = sums.entry(t).or_insert(([0; 3], cell(&rec, 0).to_string()));
-            for (j, v) in slot.0.iter_mut().enumerate() {
-                let n: u64 = cell(&rec, 1 + j)
-                    .parse()
-                    .map_err(|_| bad(&p, "bad count"))?;
-                *v = v.saturating_add(n);
-            }
-        }
-    }
-    if !any {
-        return Ok(());
-    }
-    let p = out.join("timeline.csv");
-    let err = |e: csv::Error| StudyError::Io {
-        path: p.clone(),
-        source: io::Error::other(e),
-    };
-    let mut w = csv::Writer::from_path(&p).map_err(err)?;
-    w.write_record(["time_s", "succeeded", "rolled_back", "failed"])
-        .map_err(err)?;
-    let mut columns: Vec<Vec<u64>> = (0..3)
-        .map(|j| sums.values().map(|(c, _)| c[j]).collect())
-        .collect();
-    for c in &mut columns {
-        *c = super::rollout::mean_buckets(c, runs);
-    }
-    for (i, (_, label)) in sums.values().enumerate() {
-        let counts = columns.iter().map(|c| c[i]);
-        let mut rec = vec![label.clone()];
-        rec.extend(counts.map(|x| x.to_string()));
-        w.write_record(&rec).map_err(err)?;
-    }
-    w.flush().map_err(io_err(&p))
-}
-
-/// Writes summed `steps.csv` rows in the format of `output::csv_out::StepsCsv`.
-fn write_steps(p: &Path, steps: &[StepSum]) -> Result<(), StudyError> {
-    let err = |e: csv::Error| StudyError::Io {
-        path: p.to_path_buf(),
-        source: io::Error::other(e),
-    };
-    let mut w = csv::Writer::from_path(p).map_err(err)?;
-    w.write_record(STEPS_COLUMNS).map_err(err)?;
-    for (i, (path, kind, n)) in steps.iter().enumerate() {
-        let mut rec = vec![i.to_string(), path.clone(), kind.clone()];
-        rec.extend(n.iter().map(u64::to_string));
-        w.write_record(&rec).map_err(err)?;
-    }
-    w.flush().map_err(io_err(p))
 }
 
 /// The `--set` values that make a scenario variant: all but the seed (`--seed` is

@@ -33,6 +33,7 @@ pub mod grid;
 pub mod join;
 pub mod layout;
 pub mod merge;
+mod merge_csv;
 pub mod plan;
 pub mod rollout;
 pub mod runner;
