@@ -229,7 +229,7 @@ fn failures_table(d: &ResultData) -> String {
 }
 
 /// Any CSV of the folder as a table (`None` when the file is absent).
-fn csv_table(path: &Path) -> Result<Option<String>, ReportError> {
+pub(super) fn csv_table(path: &Path) -> Result<Option<String>, ReportError> {
     if !path.is_file() {
         return Ok(None);
     }

@@ -344,3 +344,32 @@ fn report_opens_with_the_verdict_in_headless_chromium() {
     assert!(red > 200, "missed target in red: {red} pixels");
     assert!(green > 20, "met target's green mark: {green} pixels");
 }
+
+/// `report` on a plan folder: the question, the answer, every value run and the
+/// runs overlaid, named by their values.
+#[test]
+fn report_on_a_plan_folder_gives_the_answer_and_the_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("plan");
+    let sc = repo().join("scenarios/branch-offices.toml");
+    ok(&[
+        "plan",
+        sc.to_str().unwrap(),
+        "--quiet",
+        "--set",
+        "fleet.clients=300",
+        "--vary",
+        "sites.3.wan=10Mbps..200Mbps:10Mbps",
+        "--target",
+        "sites.Gdansk.wan.busy_s <= 12h",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let html = report(&out);
+    assert_self_contained(&html);
+    assert!(html.contains("<h1>Plan: plan</h1>"), "{html}");
+    assert!(html.contains("Answer: <b>sites.3.wan = "), "no answer");
+    assert!(html.contains("<h2>Values run</h2>"));
+    assert!(html.contains("Runs overlaid"));
+    assert!(html.contains("<svg "));
+}
