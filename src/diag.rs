@@ -152,6 +152,40 @@ impl From<Diagnostic> for InputError {
     }
 }
 
+/// The candidate closest to `word` by edit distance, when it is close enough to be
+/// what was meant (a typo: at most a third of the word's length, at least 1, at
+/// most 3 edits), for "did you mean" hints. Case is ignored; ties go to the first.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let w: Vec<char> = word.to_lowercase().chars().collect();
+    let limit = (w.len() / 3).clamp(1, 3);
+    let mut best: Option<(usize, &'a str)> = None;
+    for c in candidates {
+        let d = edit_distance(&w, &c.to_lowercase().chars().collect::<Vec<_>>());
+        if d <= limit && d > 0 && best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// Levenshtein distance (insertions, deletions, substitutions), one row at a time.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut row = Vec::with_capacity(b.len() + 1);
+        row.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let at = |k: usize| prev.get(k).copied().unwrap_or(usize::MAX);
+            let sub = at(j).saturating_add(usize::from(ca != cb));
+            let del = at(j + 1).saturating_add(1);
+            let ins = row.last().copied().unwrap_or(usize::MAX).saturating_add(1);
+            row.push(sub.min(del).min(ins));
+        }
+        prev = row;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +218,20 @@ mod tests {
             }
             assert_eq!(idx.line_col("other text", 4), line_col("other text", 4));
         }
+    }
+
+    #[test]
+    fn closest_finds_typos_only() {
+        let keys = ["horizon", "seed", "bandwidth_interval"];
+        assert_eq!(closest("horizn", keys), Some("horizon"));
+        assert_eq!(closest("Seeds", keys), Some("seed"));
+        assert_eq!(
+            closest("bandwith_interval", keys),
+            Some("bandwidth_interval")
+        );
+        assert_eq!(closest("clients", keys), None);
+        assert_eq!(closest("seed", keys), None, "an exact match is no typo");
+        assert_eq!(edit_distance(&['a', 'b'], &[]), 2);
     }
 
     proptest::proptest! {

@@ -10,8 +10,6 @@ use super::common::{self, note};
 use super::study::{overrides, study_error};
 use crate::study::StudyError;
 use crate::study::plan::{self, Evaluation, PlanOutcome, PlanSpec};
-use crate::study::table::fmt_figure;
-use crate::study::target::unit_suffix;
 
 /// Arguments of `fleetsim plan`.
 #[derive(Debug, clap::Args)]
@@ -44,19 +42,20 @@ pub struct PlanArgs {
     pub quiet: bool,
 }
 
-fn figure(e: &Evaluation, unit: &str) -> String {
+/// A run's figure in the metric's human units (`39.6h ± 2.5h`); `null` when never
+/// reached.
+fn figure(e: &Evaluation, metric: &str) -> String {
+    let h = |x: f64| crate::report::verdict::human_value(metric, x);
     match e.mean {
         None => "null".into(),
-        Some(m) if e.ci95 > 0.0 => {
-            format!("{}{unit} ± {}{unit}", fmt_figure(m), fmt_figure(e.ci95))
-        }
-        Some(m) => format!("{}{unit}", fmt_figure(m)),
+        Some(m) if e.ci95 > 0.0 => format!("{} ± {}", h(m), h(e.ci95)),
+        Some(m) => h(m),
     }
 }
 
 /// The report: every run, then the answer and its bracket.
 pub fn report(p: &PlanOutcome, metric: &str, quiet: bool) -> String {
-    let unit = unit_suffix(metric);
+    let unit = metric;
     let mut o = String::new();
     if !quiet {
         let _ = writeln!(
@@ -161,7 +160,7 @@ pub fn plan(a: &PlanArgs) -> anyhow::Result<i32> {
         None => None,
     };
     let live = !a.quiet && std::io::stderr().is_terminal();
-    let unit = unit_suffix(&spec.target.metric);
+    let unit = spec.target.metric.as_str();
     let on_eval = |e: &Evaluation| {
         if live {
             note(&format!(

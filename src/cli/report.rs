@@ -30,7 +30,7 @@ pub fn report(a: &ReportArgs) -> anyhow::Result<i32> {
             let (file, message) = match e {
                 report::ReportError::NotAResult(_) => (
                     a.dir.clone(),
-                    "not a result folder (expected summary.json, compare.json or sweep.csv)"
+                    "not a result folder (expected summary.json, compare.json, sweep.csv or plan.json)"
                         .to_string(),
                 ),
                 report::ReportError::Incomplete(_) => (

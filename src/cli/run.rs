@@ -45,11 +45,61 @@ pub struct RunArgs {
     /// Write every step of these clients to trace.csv (`17`, `0-99`, `1,5,9-12`).
     #[arg(long, value_name = "CLIENTS")]
     pub trace: Option<String>,
+    /// A target to judge the run by, `'METRIC <= VALUE'` (or `<`, `>=`, `>`), e.g.
+    /// `'sites.Lyon.compliance.p95_s <= 72h'`; repeatable, added to the scenario's
+    /// `[[targets]]`. A missed target makes the exit code 3.
+    #[arg(long, value_name = "'METRIC <= VALUE'")]
+    pub target: Vec<String>,
+}
+
+/// Exit code of a run that completed but missed one of its targets (0, 1, 2, 129,
+/// 130 and 143 are taken by success, failure, bad input and the signals).
+pub const TARGET_MISSED: i32 = 3;
+
+/// The scenario's `[[targets]]` checked against the figures its summary has (a
+/// located error for an unknown metric), then the `--target` ones added.
+fn resolve_targets(
+    s: &mut crate::scenario::model::Scenario,
+    cli: &[String],
+) -> Result<(), InputError> {
+    let known = crate::study::plan::known_metrics(s);
+    let mut errors = Vec::new();
+    for t in &s.targets {
+        if let Err(d) = crate::study::target::check(t, &known) {
+            errors.push(d);
+        }
+    }
+    for raw in cli {
+        match crate::study::target::parse(raw, &known) {
+            Ok(t) => s.targets.push(t),
+            Err(d) => errors.push(d),
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(InputError(errors))
+    }
+}
+
+/// The exit code the targets give (the summary table prints their verdicts).
+fn target_code(targets: &[crate::output::summary::TargetJson]) -> i32 {
+    if targets.iter().all(|t| t.met) {
+        0
+    } else {
+        TARGET_MISSED
+    }
 }
 
 /// Runs the command; returns the exit code.
 pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
-    let s = a.scenario.load()?;
+    let mut s = a.scenario.load()?;
+    resolve_targets(&mut s, &a.target)?;
+    if !a.quiet {
+        for n in &s.notes {
+            common::note(&format!("warning: {n}"));
+        }
+    }
     let out = a
         .out
         .clone()
@@ -95,8 +145,8 @@ pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
         },
     )
     .with_context(|| format!("writing results to {}", out.display()))?;
+    let summary = output::summary::Summary::of(&r);
     if !a.quiet {
-        let summary = output::summary::Summary::of(&r);
         super::out(&super::table::summary_table(&summary));
         // Windows 11 readiness and pre-cache shortfall (issue 16), when they apply.
         for l in output::readiness::lines(
@@ -115,7 +165,7 @@ pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
         ));
         return Ok(common::stop_code());
     }
-    Ok(0)
+    Ok(target_code(&summary.targets))
 }
 
 /// `fleetsim run --replications R [--shard I/N]`: a study of one point.
@@ -158,12 +208,18 @@ fn replications(
         a.per_client,
     )
     .map_err(|e| study_error(e, path, &set))?;
+    study.set_targets(&s.targets);
     check_budget(&study, None, out, "--replications", a.quiet)?;
     study.trace = trace;
     let Some(outcome) = execute(&study, out, None, a.quiet)? else {
         return Ok(common::stop_code());
     };
-    let code = exit_code(&outcome);
+    let mut code = exit_code(&outcome);
+    if code == 0
+        && let Some([p]) = outcome.points.as_deref()
+    {
+        code = target_code(&p.summary.targets);
+    }
     if a.quiet {
         return Ok(code);
     }

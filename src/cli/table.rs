@@ -1,24 +1,23 @@
-//! The human summary printed on stdout after a run.
+//! The human summary printed on stdout after a run: sizes, rates and durations in
+//! human units, the two compliance measures named for what they are, one row per
+//! site (which site is late, which WAN link is full) and each target's verdict.
 
 use std::fmt::Write;
 
 use crate::output::summary::{Stat, Summary};
-
 pub use crate::report::html::human_secs;
+use crate::report::html::{bytes, rate};
+use crate::setup::codes;
 
-/// Bytes as GB with one decimal.
+/// Bytes in decimal units (`3.2 GB`, `15.44 TB`, `800.0 MB`).
 pub fn human_bytes(b: u64) -> String {
-    if b >= 1_000_000_000_000 {
-        format!("{:.2} TB", b as f64 / 1e12)
-    } else {
-        format!("{:.1} GB", b as f64 / 1e9)
-    }
+    bytes(b as f64)
 }
 
 fn stat_row(out: &mut String, name: &str, s: &Stat) {
     let _ = writeln!(
         out,
-        "  {name:<20} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "  {name:<34} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
         s.count,
         human_secs(s.mean),
         human_secs(s.p50),
@@ -28,15 +27,56 @@ fn stat_row(out: &mut String, name: &str, s: &Stat) {
     );
 }
 
+fn never(x: Option<f64>) -> String {
+    x.map(human_secs).unwrap_or_else(|| "never".into())
+}
+
+fn sites_table(o: &mut String, s: &Summary) {
+    if s.sites.len() < 2 && s.sites.values().all(|x| x.wan.is_none()) {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "  {:<18} {:>9} {:>9} {:>6} {:>14} {:>10}   WAN link full (at 99%+ of capacity)",
+        "site", "clients", "succeeded", "share", "95% of site at", "over WAN"
+    );
+    for (name, x) in &s.sites {
+        let wan = match &x.wan {
+            None => "no WAN link".to_string(),
+            Some(w) => format!(
+                "{} of {} (peak {})",
+                human_secs(w.busy_s),
+                rate(w.capacity_bps as f64),
+                rate(w.peak_bps)
+            ),
+        };
+        let _ = writeln!(
+            o,
+            "  {name:<18} {:>9} {:>9} {:>5.1}% {:>14} {:>10}   {wan}",
+            x.clients,
+            x.outcomes.succeeded,
+            100.0 * x.compliance.final_share,
+            never(x.compliance.p95_s),
+            bytes(x.bytes.over_wan as f64),
+        );
+    }
+}
+
 /// The table.
 pub fn summary_table(s: &Summary) -> String {
     let mut o = String::new();
+    let runs = s.replications.as_ref().map(|r| r.runs).unwrap_or(1);
     let _ = writeln!(
         o,
-        "scenario {}  seed {}  clients {}{}",
+        "scenario {}  seed {}  clients {}{}{}",
         s.scenario,
         s.seed,
         s.clients,
+        if runs > 1 {
+            format!("  (one rollout: means over {runs} replications)")
+        } else {
+            String::new()
+        },
         if s.partial { "  (PARTIAL)" } else { "" }
     );
     let oc = &s.outcomes;
@@ -53,38 +93,68 @@ pub fn summary_table(s: &Summary) -> String {
         oc.in_progress,
         oc.not_started
     );
+    if let Some(r) = s.replications.as_ref().filter(|r| r.runs > 1) {
+        let h = |k: &str| r.ci95.get(k).copied();
+        let mut parts = Vec::new();
+        for (k, what) in [
+            ("outcomes.succeeded", "succeeded"),
+            ("outcomes.failed", "failed"),
+        ] {
+            if let Some(x) = h(k) {
+                parts.push(format!("{what} ±{x:.1}"));
+            }
+        }
+        if let Some(x) = h("compliance.p95_s") {
+            parts.push(format!("95% compliant at ±{}", human_secs(x)));
+        }
+        let _ = writeln!(
+            o,
+            "95% confidence half-widths over the replications: {}",
+            parts.join("  ")
+        );
+    }
     let c = &s.compliance;
-    let f = |x: Option<f64>| x.map(human_secs).unwrap_or_else(|| "never".into());
     let _ = writeln!(
         o,
-        "compliance: 50% at {}  90% at {}  95% at {}",
-        f(c.p50_s),
-        f(c.p90_s),
-        f(c.p95_s)
+        "fleet compliant (share of ALL clients succeeded, from the start): 50% at {}  90% at {}  95% at {}  final {:.1}%",
+        never(c.p50_s),
+        never(c.p90_s),
+        never(c.p95_s),
+        100.0 * c.final_share
     );
+    sites_table(&mut o, s);
     let _ = writeln!(
         o,
-        "latency                  count      mean       p50       p95       p99       max"
+        "{:<36} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "latency (over the clients measured)", "count", "mean", "p50", "p95", "p99", "max"
     );
     let l = &s.latency;
-    stat_row(&mut o, "precache", &l.precache);
+    if l.precache.count > 0 || s.bytes.precache > 0 {
+        stat_row(&mut o, "precache", &l.precache);
+    }
     stat_row(&mut o, "install_wait", &l.install_wait);
     stat_row(&mut o, "download", &l.download);
     stat_row(&mut o, "task_sequence", &l.task_sequence);
-    stat_row(&mut o, "time_to_compliance", &l.time_to_compliance);
+    stat_row(
+        &mut o,
+        "time_to_compliance (upgraded only)",
+        &l.time_to_compliance,
+    );
+    let mut bytes_line = format!("bytes: total {}", human_bytes(s.bytes.total));
+    if s.bytes.precache > 0 {
+        let _ = write!(bytes_line, "  precache {}", human_bytes(s.bytes.precache));
+    }
     let _ = writeln!(
         o,
-        "bytes: total {}  precache {}  on demand {}",
-        human_bytes(s.bytes.total),
-        human_bytes(s.bytes.precache),
+        "{bytes_line}  on demand {}",
         human_bytes(s.bytes.on_demand)
     );
     for (dp, p) in &s.peak.by_dp {
         let _ = writeln!(
             o,
-            "  {dp}: {}  peak {:.2} Gbps  peak active {}  peak queued {}",
+            "  {dp}: {}  peak {}  peak active {}  peak queued {}",
             human_bytes(s.bytes.by_dp.get(dp).copied().unwrap_or(0)),
-            p.bps / 1e9,
+            rate(p.bps),
             p.active_downloads,
             p.queued
         );
@@ -93,19 +163,27 @@ pub fn summary_table(s: &Summary) -> String {
         .failures_by_code
         .iter()
         .filter(|(_, n)| **n > 0)
-        .map(|(k, n)| format!("{k} x{n}"))
+        .map(|(k, n)| {
+            let name = u32::from_str_radix(k.trim_start_matches("0x"), 16)
+                .map(codes::name)
+                .unwrap_or("");
+            format!("{k} {name} x{n}")
+        })
         .collect();
     if !fails.is_empty() {
         let _ = writeln!(o, "failures: {}", fails.join(", "));
     }
     let _ = writeln!(
         o,
-        "simulated {} in {:.2}s wall, {} events ({:.1} M events/s), peak RSS {} MB",
+        "simulated {} in {:.2}s wall, {} events ({:.1} M events/s), peak RSS {}",
         human_secs(s.sim_end_s),
         s.run.wall_s,
         s.events,
         s.run.events_per_s / 1e6,
-        s.run.peak_rss_bytes / 1_000_000
+        bytes(s.run.peak_rss_bytes as f64)
     );
+    for line in crate::report::verdict::sentences(s) {
+        let _ = writeln!(o, "target {line}");
+    }
     o
 }

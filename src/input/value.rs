@@ -215,10 +215,13 @@ pub fn check_keys(
 ) {
     for (k, _) in t.iter() {
         if !allowed.contains(&k.get_ref().as_ref()) {
+            let hint = crate::diag::closest(k.get_ref(), allowed.iter().copied())
+                .map(|c| format!(" (did you mean {c:?}?)"))
+                .unwrap_or_default();
             errors.push(ctx.diag(
                 k.span(),
                 &join(path, k.get_ref()),
-                format!("unknown key, expected one of: {}", allowed.join(", ")),
+                format!("unknown key, expected one of: {}{hint}", allowed.join(", ")),
             ));
         }
     }

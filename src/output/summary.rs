@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::Exporter;
 use crate::scenario::model::ContentKind;
+use crate::scenario::targets::Target;
 use crate::setup::codes;
-use crate::sim::result::{METRICS, Outcome, RunResult};
+use crate::sim::result::{METRICS, Outcome, RunResult, SiteResult};
 
 /// Latency figures of one metric, seconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -136,6 +137,79 @@ pub struct ComplianceJson {
     pub final_share: f64,
 }
 
+/// A site's bytes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SiteBytesJson {
+    /// Downloaded by the site's clients (failed attempts included).
+    pub total: u64,
+    /// Of those, over the site's WAN link (from DPs of other sites).
+    pub over_wan: u64,
+    /// Of those, from peers (0 until peer content is modelled).
+    pub from_peers: u64,
+}
+
+/// A site's WAN link.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WanJson {
+    /// Capacity, bits/s.
+    pub capacity_bps: u64,
+    /// Highest bandwidth-bucket average, bits/s.
+    pub peak_bps: f64,
+    /// Seconds the link carried 99% of its capacity or more (exact, from the fluid
+    /// model's rates; bucket-based in load tests).
+    pub busy_s: f64,
+}
+
+/// One site (boundary group): its clients' figures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SiteJson {
+    /// Clients of the site.
+    pub clients: u64,
+    /// Their outcomes (they add up to `clients`).
+    pub outcomes: OutcomesJson,
+    /// When shares of the *site's* clients had succeeded (the fleet's `compliance`,
+    /// for this site).
+    pub compliance: ComplianceJson,
+    /// Bytes.
+    pub bytes: SiteBytesJson,
+    /// The WAN link; `null` when the site has none.
+    pub wan: Option<WanJson>,
+}
+
+/// A target and whether the run met it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TargetJson {
+    /// As written: `sites.Lyon.compliance.p95_s <= 72h`.
+    pub target: String,
+    /// The figure's dotted path.
+    pub metric: String,
+    /// `<=`, `<`, `>=` or `>`.
+    pub op: String,
+    /// The threshold as written (`72h`).
+    pub written: String,
+    /// The threshold in the figure's units (seconds, bytes, bits/s).
+    pub threshold: f64,
+    /// The figure; `null` when it has no value (a share never reached).
+    pub value: Option<f64>,
+    /// Whether the figure meets the threshold.
+    pub met: bool,
+}
+
+/// What a merged folder of replications is: the figures of *one* rollout (means over
+/// the runs), with the 95% half-widths and the sums over all runs beside them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReplicationsJson {
+    /// Runs merged.
+    pub runs: u64,
+    /// Mean over the runs of every count, byte figure and time (by dotted path; the
+    /// summary's own keys hold these rounded to whole clients and bytes).
+    pub mean: BTreeMap<String, f64>,
+    /// 95% Student-t half-width of each mean (0 for a single run).
+    pub ci95: BTreeMap<String, f64>,
+    /// Sums over all runs (clients, outcomes, bytes, failures, events).
+    pub sums: BTreeMap<String, u64>,
+}
+
 /// Wall-clock figures (not deterministic).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunJson {
@@ -174,6 +248,18 @@ pub struct Summary {
     pub bytes: BytesJson,
     /// Peaks.
     pub peak: PeakByDp,
+    /// Per site (boundary group), by name.
+    #[serde(default)]
+    pub sites: BTreeMap<String, SiteJson>,
+    /// The `--set` overrides of the run (seed included), in order.
+    #[serde(default)]
+    pub set: Vec<String>,
+    /// Targets (`[[targets]]` and `--target`) and whether they were met.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetJson>,
+    /// Present in a merged folder of replications (see [`ReplicationsJson`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replications: Option<ReplicationsJson>,
     /// Simulated time of the end.
     pub sim_end_s: f64,
     /// Events handled.
@@ -226,7 +312,7 @@ impl Summary {
             let b = r.bytes.by_kind.get(k as usize).copied().unwrap_or(0);
             by_kind.insert(k.as_str().to_string(), b);
         }
-        Summary {
+        let mut s = Summary {
             scenario: r.scenario.clone(),
             mode: "sim".into(),
             seed: r.seed,
@@ -278,6 +364,14 @@ impl Summary {
                     })
                     .collect(),
             },
+            sites: r
+                .sites
+                .iter()
+                .map(|x| (x.name.clone(), site_json(x)))
+                .collect(),
+            set: r.overrides.clone(),
+            targets: Vec::new(),
+            replications: None,
             sim_end_s: r.sim_end as f64 / 1e6,
             events: r.events,
             run: RunJson {
@@ -288,18 +382,123 @@ impl Summary {
             },
             windows11_readiness: super::readiness::readiness_of(r),
             precache_shortfall: super::readiness::shortfall_of(r),
+        };
+        s.targets = s.judge(&r.targets);
+        s
+    }
+
+    /// Every numeric figure by dotted path (`null` ones as `None`), `run` left out:
+    /// what targets, `sweep.csv` and `plan` name.
+    pub fn figures(&self) -> BTreeMap<String, Option<f64>> {
+        serde_json::to_value(self)
+            .map(|v| figures(&v))
+            .unwrap_or_default()
+    }
+
+    /// Whether the summary meets each target.
+    pub fn judge(&self, targets: &[Target]) -> Vec<TargetJson> {
+        if targets.is_empty() {
+            return Vec::new();
         }
+        let f = self.figures();
+        targets
+            .iter()
+            .map(|t| {
+                let value = f.get(&t.metric).copied().flatten().or_else(|| {
+                    // A failure code that never happened is listed nowhere: 0.
+                    t.metric.starts_with("failures_by_code.").then_some(0.0)
+                });
+                TargetJson {
+                    target: t.describe(),
+                    metric: t.metric.clone(),
+                    op: t.op.as_str().to_string(),
+                    written: t.written.clone(),
+                    threshold: t.value,
+                    value,
+                    met: t.met(value),
+                }
+            })
+            .collect()
+    }
+
+    /// The targets recorded in this summary, parsed back (to judge a merge by them).
+    pub fn recorded_targets(&self) -> Vec<Target> {
+        self.targets
+            .iter()
+            .filter_map(|t| crate::scenario::targets::parse_expr(&t.target).ok())
+            .collect()
     }
 }
 
+/// The numeric leaves of a `summary.json` value by dotted path, without `run` and
+/// `replications` (which describe the runs, not the rollout).
+pub fn figures(v: &serde_json::Value) -> BTreeMap<String, Option<f64>> {
+    fn walk(v: &serde_json::Value, path: String, out: &mut BTreeMap<String, Option<f64>>) {
+        use serde_json::Value;
+        match v {
+            Value::Number(n) => {
+                out.insert(path, n.as_f64());
+            }
+            Value::Null => {
+                out.insert(path, None);
+            }
+            Value::Object(m) => {
+                for (k, x) in m {
+                    walk(x, format!("{path}.{k}"), out);
+                }
+            }
+            Value::Bool(_) | Value::String(_) | Value::Array(_) => {}
+        }
+    }
+    let mut out = BTreeMap::new();
+    if let serde_json::Value::Object(m) = v {
+        for (k, x) in m {
+            if k != "run" && k != "replications" && k != "targets" {
+                walk(x, k.clone(), &mut out);
+            }
+        }
+    }
+    out
+}
+
 fn compliance(r: &RunResult) -> ComplianceJson {
-    let n = r.clients.max(1) as f64;
     let ok: Vec<u64> = r
         .completions
         .iter()
         .filter(|(_, o)| *o == Outcome::Succeeded)
         .map(|(t, _)| *t)
         .collect();
+    shares(&ok, r.clients)
+}
+
+fn site_json(x: &SiteResult) -> SiteJson {
+    let o = &x.outcomes;
+    SiteJson {
+        clients: x.clients,
+        outcomes: OutcomesJson {
+            succeeded: o.succeeded,
+            rolled_back: o.rolled_back,
+            failed: o.failed,
+            in_progress: o.in_progress,
+            not_started: o.not_started,
+        },
+        compliance: shares(&x.successes, x.clients),
+        bytes: SiteBytesJson {
+            total: x.bytes,
+            over_wan: x.over_wan,
+            from_peers: x.from_peers,
+        },
+        wan: x.wan.map(|w| WanJson {
+            capacity_bps: w.capacity_bps,
+            peak_bps: w.peak_bps.round(),
+            busy_s: w.busy as f64 / 1e6,
+        }),
+    }
+}
+
+/// When shares of `clients` had succeeded, from the sorted success times `ok` (µs).
+fn shares(ok: &[u64], clients: u64) -> ComplianceJson {
+    let n = clients.max(1) as f64;
     let at = |share: f64| {
         let k = (share * n).ceil() as usize;
         k.checked_sub(1)

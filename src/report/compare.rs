@@ -177,6 +177,27 @@ pub fn fmt_value(v: Option<&Value>) -> String {
     }
 }
 
+/// A value as the terminal table prints it: durations, sizes and rates in human
+/// units without spaces (`39.2h`, `15.44TB`, `20.0Mbps`) by the kind of figure the
+/// key is ([`crate::scenario::targets::quantity_of`]), other values as
+/// [`fmt_value`] prints them.
+pub fn human_value(key: &str, v: Option<&Value>) -> String {
+    use crate::scenario::units::Quantity;
+    let Some(x) = v.and_then(Value::as_f64) else {
+        return fmt_value(v);
+    };
+    let squeeze = |s: String| s.replace(' ', "");
+    match crate::scenario::targets::quantity_of(key) {
+        _ if key == "seed" || key.ends_with("_downloads") || key.ends_with(".queued") => {
+            fmt_value(v)
+        }
+        Quantity::Duration => super::html::human_secs(x),
+        Quantity::Size => squeeze(super::html::bytes(x)),
+        Quantity::Rate => squeeze(super::html::rate(x)),
+        Quantity::Number => fmt_value(v),
+    }
+}
+
 /// The side-by-side text table.
 pub fn text_table(labels: [&str; 2], rows: &[Row]) -> String {
     let cells: Vec<[String; 4]> = rows
@@ -184,8 +205,8 @@ pub fn text_table(labels: [&str; 2], rows: &[Row]) -> String {
         .map(|r| {
             [
                 r.key.clone(),
-                fmt_value(r.a.as_ref()),
-                fmt_value(r.b.as_ref()),
+                human_value(&r.key, r.a.as_ref()),
+                human_value(&r.key, r.b.as_ref()),
                 r.diff().to_string(),
             ]
         })

@@ -187,6 +187,11 @@ td.up { color: #b03a2e; } td.down { color: #1e7b34; }
 pre { background: #fff; border: 1px solid #d9dde5; border-radius: 8px; padding: 12px;
   overflow-x: auto; font: 13px/1.4 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
 p.empty { color: #5a6375; font-style: italic; }
+.verdict { background: #fff; border: 2px solid #4e79a7; border-radius: 8px; padding: 4px 16px; margin: 12px 0; }
+.verdict li { font-size: 18px; margin: 6px 0; }
+.verdict li.met::marker { content: "\2714  "; color: #2e7d32; }
+.verdict li.missed { color: #b71c1c; font-weight: 600; }
+.verdict li.missed::marker { content: "\2716  "; color: #b71c1c; }
 .badge { display: inline-block; background: #e15759; color: #fff; border-radius: 4px;
   padding: 1px 8px; font-size: 13px; vertical-align: middle; }
 footer { margin-top: 40px; color: #8a92a3; font-size: 13px; }

@@ -17,7 +17,10 @@ use crate::output::plots::{DataError, PlotError};
 pub mod compare;
 pub mod html;
 pub mod pages;
+pub mod plan;
 pub mod readiness;
+pub mod sites;
+pub mod verdict;
 
 /// Why a report or comparison could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +44,7 @@ pub enum ReportError {
     },
     /// The folder holds no result, comparison or sweep.
     #[error(
-        "{}: not a result folder (expected summary.json, compare.json or sweep.csv)",
+        "{}: not a result folder (expected summary.json, compare.json, sweep.csv or plan.json)",
         .0.display()
     )]
     NotAResult(PathBuf),
@@ -89,6 +92,8 @@ pub enum Kind {
     Compare(compare::Manifest),
     /// `sweep.csv`: a sweep.
     Sweep,
+    /// `plan.json`: a plan made by `fleetsim plan --out`.
+    Plan,
     /// `summary.json`: one run.
     Run,
 }
@@ -101,6 +106,9 @@ pub fn kind(dir: &Path) -> Result<Kind, ReportError> {
     if dir.join("sweep.csv").is_file() {
         return Ok(Kind::Sweep);
     }
+    if dir.join("plan.json").is_file() {
+        return Ok(Kind::Plan);
+    }
     if dir.join("summary.json").is_file() {
         return Ok(Kind::Run);
     }
@@ -112,6 +120,7 @@ pub fn render(dir: &Path) -> Result<String, ReportError> {
     match kind(dir)? {
         Kind::Compare(m) => pages::compare_page(dir, &m),
         Kind::Sweep => pages::sweep_page(dir),
+        Kind::Plan => plan::plan_page(dir),
         Kind::Run => {
             let d = crate::output::plots::ResultData::load(dir)?;
             pages::run_page(&d)

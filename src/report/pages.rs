@@ -229,7 +229,7 @@ fn failures_table(d: &ResultData) -> String {
 }
 
 /// Any CSV of the folder as a table (`None` when the file is absent).
-fn csv_table(path: &Path) -> Result<Option<String>, ReportError> {
+pub(super) fn csv_table(path: &Path) -> Result<Option<String>, ReportError> {
     if !path.is_file() {
         return Ok(None);
     }
@@ -256,6 +256,14 @@ pub fn run_sections(d: &ResultData, prefix: &str, level: u8) -> Result<String, R
         o.push_str("<p><span class=\"badge\">partial</span> The run was interrupted; the figures cover what was simulated.</p>\n");
     }
     o.push_str(&headline(d));
+    if d.summary.replications.is_some() {
+        o.push_str(&h("Mean and confidence interval over the replications"));
+        o.push_str(&super::sites::replications_table(&d.summary));
+    }
+    if !d.summary.sites.is_empty() {
+        o.push_str(&h("Sites"));
+        o.push_str(&super::sites::sites_table(&d.summary));
+    }
     o.push_str(&h("Plots"));
     for f in plots::run_figures(d)? {
         o.push_str(&html::figure(&format!("{prefix}plot-{}", f.name), &f));
@@ -296,6 +304,7 @@ pub fn run_page(d: &ResultData) -> Result<String, ReportError> {
         dur(s.sim_end_s),
         esc(&s.mode)
     );
+    body.push_str(&super::sites::verdict_section(s));
     body.push_str(&run_sections(d, "", 2)?);
     Ok(html::page(
         &format!("fleetsim report: {}", s.scenario),

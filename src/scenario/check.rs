@@ -2,15 +2,21 @@
 //! was meant: settings the model ignores, clients that can never get content, content
 //! nobody downloads. None of these stops a run.
 
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
 use super::defaults::MAX_CONNECTIONS;
 use super::model::{Arch, Content, ContentKind, Purpose, Scenario};
 use super::tasksequence::referenced_content;
+use super::value::{self, SourceCtx};
+use crate::diag::Diagnostic;
 use crate::engine::time::fmt_secs;
 use crate::tasksequence::tree::{Node, StepKind};
 
-/// Everything worth a second look, in a stable order (by section).
+/// Everything worth a second look, in a stable order (located notes found while
+/// reading first, then by section).
 pub fn warnings(s: &Scenario) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut out = s.notes.clone();
     deployment_notes(s, &mut out);
     topology_notes(s, &mut out);
     content_notes(s, &mut out);
@@ -173,4 +179,106 @@ fn content_notes(s: &Scenario, out: &mut Vec<String>) {
             ));
         }
     }
+}
+
+/// A bare number below this many bit/s on a link is almost surely a rate written in
+/// Mbps without its unit (`bandwidth = 1000` is 1000 bit/s, not 1 Gbps).
+const BARE_RATE_FLOOR: f64 = 1e6;
+
+/// Checks on the file as written, where the value read loses what was meant: a bare
+/// number for a link rate under 1 Mbps is an error (with the rate it probably
+/// meant); site shares that do not add up to 1 (they are used as weights) and a
+/// deadline on an available deployment (which has none in ConfigMgr) are located
+/// warnings, returned as text.
+///
+/// An available deployment only makes the software visible in Software Center; the
+/// installation deadline belongs to required deployments:
+/// <https://learn.microsoft.com/en-us/mem/configmgr/osd/deploy-use/deploy-a-task-sequence>
+pub(crate) fn raw_notes(
+    ctx: &SourceCtx<'_>,
+    root: &DeTable<'_>,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    let tables = |name: &str| -> Vec<&DeTable<'_>> {
+        match value::get(root, name).map(Spanned::get_ref) {
+            Some(DeValue::Array(a)) => a
+                .iter()
+                .filter_map(|x| match x.get_ref() {
+                    DeValue::Table(t) => Some(t),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut bare_rate = |section: &str, i: usize, t: &DeTable<'_>, key: &str| {
+        let Some(v) = value::get(t, key) else { return };
+        let x = match v.get_ref() {
+            DeValue::Integer(_) | DeValue::Float(_) => value::as_f64(v.get_ref()),
+            _ => None,
+        };
+        if let Some(x) = x.filter(|x| *x > 0.0 && *x < BARE_RATE_FLOOR) {
+            errors.push(ctx.diag(
+                v.span(),
+                &format!("{section}.{i}.{key}"),
+                format!(
+                    "found the bare number {x}, which is {x} bit/s; did you mean \"{x}Mbps\"? \
+                     (write the unit, e.g. \"{x}bps\" or \"{x}Kbps\", for a link this slow)"
+                ),
+            ));
+        }
+    };
+    for (i, t) in tables("distribution_points").into_iter().enumerate() {
+        bare_rate("distribution_points", i, t, "bandwidth");
+    }
+    let sites = tables("sites");
+    for (i, t) in sites.iter().enumerate() {
+        bare_rate("sites", i, t, "wan");
+    }
+    let shares: Vec<f64> = sites
+        .iter()
+        .map(|t| {
+            value::get(t, "share")
+                .and_then(|v| value::as_f64(v.get_ref()))
+                .unwrap_or(1.0)
+        })
+        .collect();
+    let total: f64 = shares.iter().sum();
+    if sites.len() > 1 && total.is_finite() && total > 0.0 && (total - 1.0).abs() > 1e-6 {
+        let at = value::get(root, "sites").map(|v| v.span()).unwrap_or(0..0);
+        notes.push(
+            ctx.diag(
+                at,
+                "sites",
+                format!(
+                    "site shares add up to {}, not 1: they are used as weights, so the sites get {}",
+                    (total * 1e6).round() / 1e6,
+                    shares
+                        .iter()
+                        .map(|x| format!("{:.1}%", 100.0 * x / total))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+            .to_string(),
+        );
+    }
+    if let Some(DeValue::Table(d)) = value::get(root, "deployment").map(Spanned::get_ref) {
+        let available = value::get(d, "purpose")
+            .is_none_or(|p| matches!(p.get_ref(), DeValue::String(s) if s.as_ref() == "available"));
+        if let (true, Some(v)) = (available, value::get(d, "deadline")) {
+            notes.push(
+                ctx.diag(
+                    v.span(),
+                    "deployment.deadline",
+                    "an available deployment has no deadline in ConfigMgr (users install when \
+                     they choose): this deadline only marks the plots; set purpose = \"required\" \
+                     to make clients start by it",
+                )
+                .to_string(),
+            );
+        }
+    }
+    notes
 }

@@ -39,6 +39,7 @@ mod overrides;
 mod parse;
 mod setup;
 mod source;
+pub mod targets;
 mod tasksequence;
 mod topology;
 

@@ -50,6 +50,15 @@ pub struct Scenario {
     /// sites' `utc_offset`, `[[power_schedules]]`, `fleet.power_schedule`,
     /// `[[maintenance_windows]]` and `client.bits`.
     pub calendar: Calendar,
+    /// `[[targets]]`: conditions on figures of the summary that `run` reports as met
+    /// or missed.
+    pub targets: Vec<super::targets::Target>,
+    /// The `--set KEY=VALUE` overrides it was read with, in order (results record
+    /// them so that `merge` can refuse runs of different variants).
+    pub overrides: Vec<String>,
+    /// Located warnings found while reading (`file:line:col: key: message`): legal
+    /// values that are probably a mistake ([`super::check::raw_notes`]).
+    pub notes: Vec<String>,
 }
 
 /// Simulation parameters for steps selected by name or path

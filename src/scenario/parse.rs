@@ -36,6 +36,7 @@ const TOP_KEYS: &[&str] = &[
     "task_sequence",
     "power_schedules",
     "maintenance_windows",
+    "targets",
 ];
 
 /// Everything in a scenario but the task sequence: what the section readers produce,
@@ -333,6 +334,8 @@ pub(crate) fn load_text(
         lines: Some(&lines),
     };
     let parts = read_parts(&ctx, root, &default_name(file), &mut errors);
+    let targets = super::targets::read_targets(&ctx, value::get(root, "targets"), &mut errors);
+    let notes = super::check::raw_notes(&ctx, root, &mut errors);
     let ts_value = value::get(root, "task_sequence");
     let ts = read_task_sequence(&ctx, ts_value, &mut errors);
     if let Some(ts) = &ts {
@@ -355,6 +358,9 @@ pub(crate) fn load_text(
             setup: parts.setup,
             step_overrides: task_sequence.1,
             calendar: parts.calendar,
+            targets,
+            overrides: overrides.to_vec(),
+            notes,
         }),
         _ => {
             if errors.is_empty() {

@@ -139,11 +139,15 @@ fn read_overrides(
             .iter()
             .any(|(n, p)| n.eq_ignore_ascii_case(&step) || p.eq_ignore_ascii_case(&step))
         {
-            errors.push(ctx.diag(
-                sv.span(),
-                &join_key(&k, "step"),
-                format!("no step or group named {step:?} in the task sequence"),
-            ));
+            errors.push(ctx.diag(sv.span(), &join_key(&k, "step"), {
+                let names = paths.iter().flat_map(|(n, p)| [n.as_str(), p.as_str()]);
+                match crate::diag::closest(&step, names) {
+                    Some(c) => format!(
+                        "no step or group named {step:?} in the task sequence; did you mean {c:?}?"
+                    ),
+                    None => format!("no step or group named {step:?} in the task sequence"),
+                }
+            }));
         }
         let duration = value::get(t, "duration").and_then(|d| {
             super::dist::parse_dist(ctx, &join_key(&k, "duration"), d, Quantity::Duration)

@@ -68,6 +68,9 @@ pub(crate) fn scenario_with(text: &str, ts: TaskSequence) -> Scenario {
         setup: p.setup,
         step_overrides: Vec::new(),
         calendar: p.calendar,
+        targets: Vec::new(),
+        overrides: Vec::new(),
+        notes: Vec::new(),
     }
 }
 

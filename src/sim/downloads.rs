@@ -452,6 +452,11 @@ impl<T: Transport> World<'_, T> {
             self.stats.on_demand += done.bytes;
         }
         self.st[c as usize].bytes += done.bytes;
+        // Bytes of a transfer that crossed the client's site WAN link (`sim::sites`).
+        let site = self.attrs[c as usize].site as usize;
+        if self.dps[st.dp as usize].site as usize != site && self.sites[site].wan.is_some() {
+            self.site_wan_bytes[site] += done.bytes;
+        }
     }
 
     /// A flow ended: free the DP slot, account bytes, admit the next queued client,

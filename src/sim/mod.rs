@@ -84,7 +84,8 @@
 //!   machine and variables steps see; `downloads`: DPs, queues, retries, pre-cache;
 //!   `precache`: the Windows 11 readiness and pre-cache shortfall known before a
 //!   run; `calendar`: power, clicks in on-time, maintenance windows, wake-up,
-//!   BITS; `vars`: task sequence variables for millions of clients.
+//!   BITS; `vars`: task sequence variables for millions of clients; [`sites`]: per-site
+//!   figures (bytes over WAN, the time a WAN link ran full).
 //! - [`result`]: the record every output is written from; [`trace`]: per-client
 //!   traces; [`transport`]: the seam between the model and how bytes move.
 //!
@@ -107,6 +108,7 @@ mod kinds;
 mod precache;
 pub mod program;
 pub mod result;
+pub mod sites;
 mod state;
 mod steps;
 pub mod trace;

@@ -260,6 +260,38 @@ pub struct Bytes {
     pub on_demand: u64,
 }
 
+/// A site's WAN link over the run.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct WanResult {
+    /// Capacity, bits/s.
+    pub capacity_bps: u64,
+    /// Highest bandwidth-bucket average, bits/s (as DP peaks are measured).
+    pub peak_bps: f64,
+    /// Time the link carried at least 99% of its capacity, µs (`sim::sites`).
+    pub busy: SimTime,
+}
+
+/// One site (boundary group) over the run: its clients only.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SiteResult {
+    /// Site name.
+    pub name: String,
+    /// Clients of the site (in this run's shard).
+    pub clients: u64,
+    /// Their outcomes.
+    pub outcomes: Outcomes,
+    /// Bytes they downloaded (failed attempts included).
+    pub bytes: u64,
+    /// Of those, bytes that crossed the site's WAN link.
+    pub over_wan: u64,
+    /// Of those, bytes served by peers (0 until peer content is modelled).
+    pub from_peers: u64,
+    /// End times of the site's successful task sequences, µs, sorted.
+    pub successes: Vec<SimTime>,
+    /// The WAN link, when the site has one.
+    pub wan: Option<WanResult>,
+}
+
 /// Wall-clock figures of the run (the only non-deterministic part of the outputs).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Timing {
@@ -331,4 +363,11 @@ pub struct RunResult {
     /// Nights, weekends and maintenance windows of the first site, `(kind, from,
     /// to)`, for `marks.csv` and the plots (empty without a calendar).
     pub calendar_marks: Vec<(&'static str, SimTime, SimTime)>,
+    /// Per site, in scenario order.
+    pub sites: Vec<SiteResult>,
+    /// The `--set` overrides the scenario was read with (seed included), so a merge
+    /// can tell runs of different variants apart.
+    pub overrides: Vec<String>,
+    /// The targets to judge the run by (`[[targets]]`, then `--target`).
+    pub targets: Vec<crate::scenario::targets::Target>,
 }

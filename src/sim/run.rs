@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use super::program::{self, CompileError};
 use super::result::{BandwidthRow, Bytes, ClientRow, FailureRow, Peak, RunResult, Timing};
+use super::sites::WanBusy;
 use super::state::NEVER;
 use super::transport::{FlowDone, Transport};
 use super::world::World;
@@ -89,8 +90,9 @@ pub fn run_with<T: Transport>(
     }
     w.schedule_policies();
     let mut buckets = Buckets::new(s, w.dps.len() + w.sites.len());
-    let end = event_loop(&mut w, opts, &mut buckets);
-    Ok(finish(w, s, opts, buckets, end, started))
+    let mut busy = WanBusy::new(&w);
+    let end = event_loop(&mut w, opts, &mut buckets, &mut busy);
+    Ok(finish(w, s, opts, buckets, busy, end, started))
 }
 
 /// Refuses, before anything is allocated per client, a scenario whose ids do not fit
@@ -187,6 +189,7 @@ fn event_loop<T: Transport>(
     w: &mut World<'_, T>,
     opts: &RunOptions,
     buckets: &mut Buckets,
+    busy: &mut WanBusy,
 ) -> LoopEnd {
     let horizon = w.s.simulation.horizon;
     let realtime = w.net.realtime();
@@ -239,6 +242,7 @@ fn event_loop<T: Transport>(
             return end;
         }
         buckets.close_before(w, t);
+        busy.reach(&w.net, t);
         w.now = t;
         end.last_time = t;
         if tn == Some(t) {
@@ -272,6 +276,7 @@ fn finish<T: Transport>(
     s: &Scenario,
     opts: &RunOptions,
     mut buckets: Buckets,
+    mut busy: WanBusy,
     end: LoopEnd,
     started: Instant,
 ) -> RunResult {
@@ -282,6 +287,7 @@ fn finish<T: Transport>(
         end.last_time
     };
     w.now = sim_end;
+    busy.reach(&w.net, sim_end);
     if end.partial {
         w.settle_chains(sim_end);
     }
@@ -292,7 +298,16 @@ fn finish<T: Transport>(
         w.count_bytes(d);
     }
     buckets.close_through(&mut w, sim_end);
-    assemble(w, s, opts, buckets.rows, sim_end, end.partial, started)
+    assemble(
+        w,
+        s,
+        opts,
+        &busy,
+        buckets.rows,
+        sim_end,
+        end.partial,
+        started,
+    )
 }
 
 /// Writes one bucket of `bandwidth.csv` for every DP and WAN link. The network's
@@ -345,10 +360,15 @@ fn sample<T: Transport>(
     }
 }
 
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the loop's end state, handed over once; a struct would only rename them"
+)]
 fn assemble<T: Transport>(
     w: World<'_, T>,
     s: &Scenario,
     opts: &RunOptions,
+    busy: &WanBusy,
     mut bandwidth: Vec<BandwidthRow>,
     sim_end: SimTime,
     partial: bool,
@@ -384,6 +404,7 @@ fn assemble<T: Transport>(
             p.queued = p.queued.max(r.queued);
         }
     }
+    let sites = super::sites::assemble(&w, busy, &bandwidth, &wan_ix);
     let outcomes = w.outcomes();
     let failures = w
         .stats
@@ -532,6 +553,9 @@ fn assemble<T: Transport>(
         } else {
             Vec::new()
         },
+        sites,
+        overrides: s.overrides.clone(),
+        targets: s.targets.clone(),
         steps: w
             .prog
             .ops

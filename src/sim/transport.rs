@@ -110,6 +110,12 @@ pub trait Transport {
     fn set_cap(&mut self, _now: SimTime, _handle: u32, _cap_bps: u64) -> bool {
         false
     }
+    /// Current aggregate rate through a link, bits/s, when the transport knows it
+    /// (the fluid model does; a real-time transport does not): `sim::sites` integrates
+    /// the time a WAN link runs full from it.
+    fn link_rate_bps(&self, _link: LinkId) -> Option<f64> {
+        None
+    }
 }
 
 impl<N: FlowNetwork> Transport for N {
@@ -171,5 +177,9 @@ impl<N: FlowNetwork> Transport for N {
 
     fn now(&self) -> SimTime {
         FlowNetwork::now(self)
+    }
+
+    fn link_rate_bps(&self, link: LinkId) -> Option<f64> {
+        Some(FlowNetwork::link_rate_bps(self, link))
     }
 }

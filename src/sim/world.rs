@@ -240,6 +240,8 @@ pub(crate) struct World<'s, T: Transport> {
     pub(crate) bg: super::calendar::BgJobs,
     /// When each client's pre-cache finished (only kept with `--per-client`).
     pub(crate) precache_end: Vec<SimTime>,
+    /// Bytes that crossed each site's WAN link (`sim::sites`), by site.
+    pub(crate) site_wan_bytes: Vec<u64>,
 }
 
 impl<'s, T: Transport> World<'s, T> {
@@ -309,6 +311,7 @@ impl<'s, T: Transport> World<'s, T> {
             cal: super::calendar::CalFlags::of(s),
             bg: Default::default(),
             precache_end: Vec::new(),
+            site_wan_bytes: vec![0; s.sites.len()],
         }
     }
 

@@ -6,27 +6,31 @@
 //! - latency histograms are added exactly (same bounds and precision everywhere), and
 //!   the `latency` figures of `summary.json` are recomputed from the sums, so the p95
 //!   of the merge is the p95 of every observation, not an average of p95s;
-//! - counts and bytes (`clients`, `outcomes`, `failures_by_code`, `bytes`, `events`)
-//!   are summed; `failures.csv` is summed by (code, phase);
+//! - counts and bytes (`clients`, `outcomes`, `failures_by_code`, `bytes`, `events`,
+//!   sites) are the mean per rollout, with exact means, 95% half-widths and the sums
+//!   under `replications` ([`super::rollout`]); `failures.csv`, `steps.csv` and
+//!   `timeline.csv` are summed by row or bucket, then divided by the number of runs;
 //! - `peak` figures are the maximum over the inputs: the worst any input saw;
 //! - `compliance.p50_s/p90_s/p95_s` are the mean over the inputs (when one input never
 //!   reached the share, the merge did not either: `null`); `final_share` is the
 //!   summed successes over the summed fleet;
-//! - `steps.csv` is summed row by row (the rows are the task sequence's nodes, which
-//!   must be the same in every input);
+//! - `steps.csv` rows are the task sequence's nodes, which must be the same in
+//!   every input;
 //! - `bandwidth.csv` is averaged by (time, link): `bps` is the mean over the inputs
 //!   (a missing row, an input that ended earlier, counts as 0), `active_downloads` and
 //!   `queued` the maximum. Averaging keeps the file the load of *one* rollout, which
 //!   is what a DP has to carry; a sum would describe R rollouts at once on one DP;
-//! - `seed`, `scenario` and `mode` are the first input's (names and modes must match);
+//! - `seed`, `scenario` and `mode` are the first input's (names, modes, `--set`
+//!   values and, for replications, fleet sizes must match, or the merge is refused
+//!   naming the difference);
 //! - `run` (wall clock) sums wall time, takes the highest peak RSS;
-//! - `timeline.csv` is summed by bucket, like the outcomes it breaks down over time;
-//!   `links.csv` and `marks.csv` are the first input's; the plots are redrawn from the
+//! - `links.csv` and `marks.csv` are the first input's; the plots are redrawn from the
 //!   merged files;
 //! - `clients.csv` and `trace.csv` are per-run detail and stay in the run folders.
 //!
 //! Load-test shards (`"mode": "load"`) are not replications but parts of one test:
-//! their clients hit the same DPs at the same time. So for them `bandwidth.csv` is
+//! their clients hit the same DPs at the same time. Their counts, bytes and per-row
+//! files add up, nothing is divided; `bandwidth.csv` is
 //! *summed* by (time, link) — rates and concurrent downloads add up — the peaks are
 //! recomputed from the summed buckets, and `histograms/ttfb.hdr` (time to first byte)
 //! is added like the other histograms.
@@ -49,14 +53,14 @@ use crate::sim::result::{
     BandwidthRow, Bytes, FailureRow, Latencies, METRICS, Outcomes, RunResult, Timing, new_histogram,
 };
 
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StudyError + '_ {
+pub(super) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StudyError + '_ {
     move |source| StudyError::Io {
         path: path.to_path_buf(),
         source,
     }
 }
 
-fn bad(path: &Path, message: impl Into<String>) -> StudyError {
+pub(super) fn bad(path: &Path, message: impl Into<String>) -> StudyError {
     StudyError::Inconsistent {
         path: path.to_path_buf(),
         message: message.into(),
@@ -105,7 +109,7 @@ pub fn read_summary(dir: &Path) -> Result<(Summary, serde_json::Value), StudyErr
 }
 
 /// Seconds as written by `fmt_secs` (`12.5`) back to microseconds, exactly.
-fn parse_secs(s: &str) -> Option<u64> {
+pub(super) fn parse_secs(s: &str) -> Option<u64> {
     let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
     if frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -119,7 +123,7 @@ fn parse_secs(s: &str) -> Option<u64> {
     w.checked_mul(1_000_000)?.checked_add(f)
 }
 
-fn records(path: &Path, want: &[&str]) -> Result<Vec<csv::StringRecord>, StudyError> {
+pub(super) fn records(path: &Path, want: &[&str]) -> Result<Vec<csv::StringRecord>, StudyError> {
     let mut r = csv::Reader::from_path(path).map_err(|e| bad(path, e.to_string()))?;
     let headers = r.headers().map_err(|e| bad(path, e.to_string()))?.clone();
     if headers.iter().collect::<Vec<_>>() != want {
@@ -134,14 +138,14 @@ fn records(path: &Path, want: &[&str]) -> Result<Vec<csv::StringRecord>, StudyEr
 }
 
 /// Cell `i` of a record ("" past the end; `records` already checked the width).
-fn cell(rec: &csv::StringRecord, i: usize) -> &str {
+pub(super) fn cell(rec: &csv::StringRecord, i: usize) -> &str {
     rec.get(i).unwrap_or("")
 }
 
 /// A row of `steps.csv`, summed: path, type, ran, skipped, succeeded, failed.
-type StepSum = (String, String, [u64; 4]);
+pub(super) type StepSum = (String, String, [u64; 4]);
 
-const STEPS_COLUMNS: [&str; 7] = [
+pub(super) const STEPS_COLUMNS: [&str; 7] = [
     "index",
     "path",
     "type",
@@ -167,6 +171,8 @@ struct Acc {
     first_interval: Option<u64>,
     /// Time-to-first-byte histogram of load tests.
     ttfb: Option<Histogram<u64>>,
+    /// Every input's summary, in order (a replication merge averages them).
+    runs: Vec<Summary>,
 }
 
 impl Acc {
@@ -184,6 +190,7 @@ impl Acc {
             interval: 0,
             first_interval: None,
             ttfb: None,
+            runs: Vec::new(),
         }
     }
 
@@ -209,6 +216,7 @@ impl Acc {
             self.first = Some(s.clone());
         }
         self.add_summary(&s);
+        self.runs.push(s.clone());
         for (name, sum) in METRICS.iter().zip(self.hists.iter_mut()) {
             let p = dir.join("histograms").join(format!("{name}.hdr"));
             let h = read_hdr(&p)?;
@@ -283,6 +291,27 @@ impl Acc {
                 _ => self.first_interval = Some(w),
             }
             self.interval = self.interval.max(w);
+        }
+        if let Some(f) = &self.first {
+            if variant(&f.set) != variant(&s.set) {
+                return Err(bad(
+                    dir,
+                    format!(
+                        "was run with --set {}, the first folder with --set {}: only runs of one scenario variant merge",
+                        shown_set(&variant(&s.set)),
+                        shown_set(&variant(&f.set))
+                    ),
+                ));
+            }
+            if s.mode != "load" && f.clients != s.clients {
+                return Err(bad(
+                    dir,
+                    format!(
+                        "simulates {} clients, the first folder {}: replications of one rollout have one fleet",
+                        s.clients, f.clients
+                    ),
+                ));
+            }
         }
         self.n += 1;
         Ok(())
@@ -378,6 +407,7 @@ impl Acc {
     }
 
     fn finish(mut self) -> (Summary, RunResult, Vec<StepSum>) {
+        let load = self.first.as_ref().is_some_and(|f| f.mode == "load");
         let n = self.n.max(1) as f64;
         let mut s = self.sum;
         if let Some(f) = &self.first {
@@ -409,7 +439,19 @@ impl Acc {
             0.0
         };
         s.run.version = env!("CARGO_PKG_VERSION").to_string();
-        let load = s.mode == "load";
+        let runs = self.n;
+        if !load {
+            // Replications: one rollout, not their sum.
+            super::rollout::one_rollout(&mut s, &self.runs);
+            for (_, _, n) in &mut self.steps {
+                n.iter_mut()
+                    .for_each(|x| *x = super::rollout::mean_count(*x, runs));
+            }
+            for c in self.failures.values_mut() {
+                *c = super::rollout::mean_count(*c, runs);
+            }
+            self.failures.retain(|_, c| *c > 0);
+        }
         s.latency.ttfb = self.ttfb.as_ref().map(Stat::from_hist);
         // Shards of one load test add up; replications are averaged.
         let divisor = if load { 1.0 } else { n };
@@ -470,6 +512,9 @@ impl Acc {
             readiness: None,
             precache_shortfall: Vec::new(),
             calendar_marks: Vec::new(),
+            sites: Vec::new(),
+            overrides: Vec::new(),
+            targets: Vec::new(),
         };
         (s, r, self.steps)
     }
@@ -496,7 +541,14 @@ pub fn merge_into_marked(
     }
     acc.sum.partial |= incomplete;
     let ttfb = acc.ttfb.clone();
-    let (summary, r, steps) = acc.finish();
+    let targets = acc
+        .first
+        .as_ref()
+        .map(Summary::recorded_targets)
+        .unwrap_or_default();
+    let (mut summary, r, steps) = acc.finish();
+    // Judged again on the merged figures (for replications: one rollout's means).
+    summary.targets = summary.judge(&targets);
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     let mut text = serde_json::to_string_pretty(&summary)
         .map_err(|e| bad(out, format!("cannot write summary.json: {e}")))?;
@@ -511,13 +563,18 @@ pub fn merge_into_marked(
         e.write(&r, out).map_err(io_err(&out.join(e.name())))?;
     }
     if !steps.is_empty() {
-        write_steps(&out.join("steps.csv"), &steps)?;
+        super::merge_csv::write_steps(&out.join("steps.csv"), &steps)?;
     }
     if let Some(h) = ttfb {
         let p = out.join("histograms").join("ttfb.hdr");
         hdr::write(&h, &p).map_err(io_err(&p))?;
     }
-    merge_timelines(inputs, out)?;
+    let divisor = if summary.mode == "load" {
+        1
+    } else {
+        inputs.len() as u64
+    };
+    super::merge_csv::merge_timelines(inputs, out, divisor)?;
     if let Some(first) = inputs.first() {
         for f in ["links.csv", "marks.csv"] {
             let src = first.join(f);
@@ -536,60 +593,22 @@ pub fn merge_into_marked(
     Ok(summary)
 }
 
-/// Sums `timeline.csv` of the inputs bucket by bucket (inputs without one add nothing).
-fn merge_timelines(inputs: &[PathBuf], out: &Path) -> Result<(), StudyError> {
-    let mut sums: BTreeMap<u64, ([u64; 3], String)> = BTreeMap::new();
-    let mut any = false;
-    for d in inputs {
-        let p = d.join("timeline.csv");
-        if !p.exists() {
-            continue;
-        }
-        any = true;
-        for rec in records(&p, &["time_s", "succeeded", "rolled_back", "failed"])? {
-            let t = parse_secs(cell(&rec, 0)).ok_or_else(|| bad(&p, "bad time_s"))?;
-            let slot = sums.entry(t).or_insert(([0; 3], cell(&rec, 0).to_string()));
-            for (j, v) in slot.0.iter_mut().enumerate() {
-                let n: u64 = cell(&rec, 1 + j)
-                    .parse()
-                    .map_err(|_| bad(&p, "bad count"))?;
-                *v = v.saturating_add(n);
-            }
-        }
-    }
-    if !any {
-        return Ok(());
-    }
-    let p = out.join("timeline.csv");
-    let err = |e: csv::Error| StudyError::Io {
-        path: p.clone(),
-        source: io::Error::other(e),
-    };
-    let mut w = csv::Writer::from_path(&p).map_err(err)?;
-    w.write_record(["time_s", "succeeded", "rolled_back", "failed"])
-        .map_err(err)?;
-    for (counts, label) in sums.values() {
-        let mut rec = vec![label.clone()];
-        rec.extend(counts.iter().map(u64::to_string));
-        w.write_record(&rec).map_err(err)?;
-    }
-    w.flush().map_err(io_err(&p))
+/// The `--set` values that make a scenario variant: all but the seed (`--seed` is
+/// recorded as `simulation.seed=N`), which is what tells replications apart.
+fn variant(set: &[String]) -> Vec<&str> {
+    set.iter()
+        .map(String::as_str)
+        .filter(|x| !x.trim_start().starts_with("simulation.seed"))
+        .collect()
 }
 
-/// Writes summed `steps.csv` rows in the format of `output::csv_out::StepsCsv`.
-fn write_steps(p: &Path, steps: &[StepSum]) -> Result<(), StudyError> {
-    let err = |e: csv::Error| StudyError::Io {
-        path: p.to_path_buf(),
-        source: io::Error::other(e),
-    };
-    let mut w = csv::Writer::from_path(p).map_err(err)?;
-    w.write_record(STEPS_COLUMNS).map_err(err)?;
-    for (i, (path, kind, n)) in steps.iter().enumerate() {
-        let mut rec = vec![i.to_string(), path.clone(), kind.clone()];
-        rec.extend(n.iter().map(u64::to_string));
-        w.write_record(&rec).map_err(err)?;
+/// A run's `--set` values as a user would type them (`(none)` without any).
+fn shown_set(set: &[&str]) -> String {
+    if set.is_empty() {
+        "(none)".into()
+    } else {
+        set.join(" --set ")
     }
-    w.flush().map_err(io_err(p))
 }
 
 /// Microseconds as a duration a scenario would write (`60s`, `5m`).

@@ -32,7 +32,7 @@ use super::stats::mean_ci95;
 use super::table::flatten;
 use super::target::{self, Target};
 use crate::diag::Diagnostic;
-use crate::output::summary::{LISTED_CODES, PeakJson, Summary};
+use crate::output::summary::{LISTED_CODES, PeakJson, SiteJson, Summary, WanJson};
 use crate::scenario::{self, model::ContentKind, model::Scenario};
 use crate::setup::codes;
 
@@ -156,6 +156,13 @@ pub fn known_metrics(s: &Scenario) -> Vec<String> {
     }
     for k in ContentKind::ALL {
         m.bytes.by_kind.insert(k.as_str().to_string(), 0);
+    }
+    for site in &s.sites {
+        let x = SiteJson {
+            wan: site.wan.map(|_| WanJson::default()),
+            ..SiteJson::default()
+        };
+        m.sites.insert(site.name.clone(), x);
     }
     serde_json::to_value(&m)
         .map(|v| flatten(&v).into_keys().collect())

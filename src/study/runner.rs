@@ -252,6 +252,15 @@ impl Study {
         }
     }
 
+    /// Judges every point's runs by these targets (the scenario's `[[targets]]` and
+    /// `run --target`): each unit records them in its summary, and the merged point
+    /// is judged by its means.
+    pub fn set_targets(&mut self, targets: &[crate::scenario::targets::Target]) {
+        for s in &mut self.scenarios {
+            s.targets = targets.to_vec();
+        }
+    }
+
     /// The units this process runs, in order.
     pub fn owned_units(&self) -> Vec<u64> {
         let total = self.points() as u64 * u64::from(self.replications);

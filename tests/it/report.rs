@@ -266,3 +266,110 @@ fn sweep_report_has_its_table_and_the_runs_overlaid() {
     assert_eq!(html.matches("<svg ").count(), 3, "the three overlays");
     assert!(html.contains("point-0") && html.contains("point-1"));
 }
+
+/// The report of a run with targets opens with the verdict: one line per target,
+/// a missed one in red, drawn at the top of the page in headless Chromium.
+#[test]
+fn report_opens_with_the_verdict_in_headless_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let sc = repo().join("scenarios/branch-offices.toml");
+    let o = fleetsim(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--quiet",
+        "--set",
+        "fleet.clients=400",
+        "--out",
+        out.to_str().unwrap(),
+        "--target",
+        "sites.HQ.clients >= 1",
+        "--target",
+        "sites.Gdansk.compliance.p95_s <= 72h",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "one target is missed");
+    let html = report(&out);
+    let verdict = html.find("id=\"verdict\"").expect("a verdict section");
+    let first_chart = html.find("<svg ").expect("charts");
+    assert!(verdict < first_chart, "the verdict comes before the charts");
+    assert!(html.contains("Verdict: 1 of 2 targets met"), "{html}");
+    assert!(html.contains("Gdansk: 95% of its clients compliant within 72h: MISSED"));
+    // The completions chart marks the target's time.
+    assert!(
+        html.contains("target Gdansk 95% by 72h: missed"),
+        "no target line on the completions chart"
+    );
+    let chromium = Path::new("/usr/bin/chromium");
+    if !chromium.exists() {
+        crate::common::missing_tool(
+            "report_opens_with_the_verdict_in_headless_chromium",
+            "/usr/bin/chromium not found (install Debian's `chromium`; .ci/run does)",
+        );
+        return;
+    }
+    let shot = dir.path().join("shot.png");
+    let profile = dir.path().join("profile");
+    let url = format!("file://{}", out.join("report.html").display());
+    let ok = run_with_timeout(
+        Command::new(chromium).args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", profile.display()),
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,500",
+            &url,
+        ]),
+        Duration::from_secs(120),
+    );
+    assert!(ok && shot.is_file(), "chromium did not take a screenshot");
+    let (w, h, px) = decode_png(&shot);
+    assert_eq!((w, h), (1280, 500));
+    let count = |rgb: [u8; 3]| {
+        px.iter()
+            .filter(|p| p[0] == rgb[0] && p[1] == rgb[1] && p[2] == rgb[2])
+            .count()
+    };
+    // Within the first 500 pixels: the verdict box's border, the missed line in red
+    // and the met line's green mark.
+    let border = count([0x4e, 0x79, 0xa7]);
+    let red = count([0xb7, 0x1c, 0x1c]);
+    let green = count([0x2e, 0x7d, 0x32]);
+    assert!(border > 1000, "verdict box border: {border} pixels");
+    assert!(red > 200, "missed target in red: {red} pixels");
+    assert!(green > 20, "met target's green mark: {green} pixels");
+}
+
+/// `report` on a plan folder: the question, the answer, every value run and the
+/// runs overlaid, named by their values.
+#[test]
+fn report_on_a_plan_folder_gives_the_answer_and_the_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("plan");
+    let sc = repo().join("scenarios/branch-offices.toml");
+    ok(&[
+        "plan",
+        sc.to_str().unwrap(),
+        "--quiet",
+        "--set",
+        "fleet.clients=300",
+        "--vary",
+        "sites.3.wan=10Mbps..200Mbps:10Mbps",
+        "--target",
+        "sites.Gdansk.wan.busy_s <= 12h",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let html = report(&out);
+    assert_self_contained(&html);
+    assert!(html.contains("<h1>Plan: plan</h1>"), "{html}");
+    assert!(html.contains("Answer: <b>sites.3.wan = "), "no answer");
+    assert!(html.contains("<h2>Values run</h2>"));
+    assert!(html.contains("Runs overlaid"));
+    assert!(html.contains("<svg "));
+}

@@ -67,8 +67,13 @@ fn sweep_writes_a_row_per_point_and_a_folder_per_replication() {
         );
         assert_eq!(row["clients.mean"], "1000");
         assert_eq!(row["clients.ci95"], "0");
-        // Point folders are merged results: clients add up over replications.
-        assert_eq!(summary(&out.join(format!("points/{p}")))["clients"], 2000);
+        // Point folders are merged results of one rollout: the fleet size, not the
+        // sum over replications (that is under replications.sums).
+        let point = summary(&out.join(format!("points/{p}")));
+        assert_eq!(point["clients"], 1000);
+        assert_eq!(point["replications"]["sums"]["clients"], 2000);
+        let m = point["replications"]["mean"]["latency.download.mean"].as_f64();
+        assert!((m.unwrap() - mean).abs() < 1e-5);
     }
     assert!(!rows[0].contains_key("run.wall_s.mean"));
     // Common random numbers: replication r has the same seed at every point, and

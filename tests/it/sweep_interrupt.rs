@@ -177,7 +177,8 @@ fn interrupted_replications_merge_the_finished_ones_marked_partial() {
     assert!(o.manifest.partial);
     let sum = summary(&out);
     assert_eq!(sum["partial"], true);
-    assert_eq!(sum["clients"], 600, "two replications of 300 merged");
+    assert_eq!(sum["clients"], 300, "one rollout of the 300-client fleet");
+    assert_eq!(sum["replications"]["runs"], 2, "two replications merged");
     assert!(out.join("replications/rep-1/.complete").exists());
     assert!(!out.join("replications/rep-2").exists());
     let rows = csv_rows(&out.join("replications.csv"));

@@ -49,6 +49,13 @@ fn no_data<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, what: &str) -> Res
 }
 
 /// Draws a vertical dashed mark with a label at the top.
+/// The share a compliance metric names (`sites.Lyon.compliance.p95_s` -> 95).
+fn compliance_share(metric: &str) -> Option<&str> {
+    let tail = metric.rsplit_once("compliance.p")?.1;
+    tail.strip_suffix("_s")
+        .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn vmark<DB: DrawingBackend, X, Y>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
     x: f64,
@@ -157,6 +164,34 @@ impl Chart for Completions<'_> {
                 fleet * 1.02,
                 style::MARK,
                 "deadline",
+            )?;
+        }
+        // Compliance targets (`[[targets]]`, `--target`): a line at the time the
+        // share had to be reached, green when met, red when missed.
+        for t in &d.summary.targets {
+            let Some(share) = compliance_share(&t.metric) else {
+                continue;
+            };
+            let x = t.threshold / unit.secs;
+            if !(0.0..=x_max).contains(&x) {
+                continue;
+            }
+            let who = t
+                .metric
+                .strip_prefix("sites.")
+                .and_then(|r| r.rsplit_once(".compliance."))
+                .map_or("fleet", |(site, _)| site);
+            let (col, verdict) = if t.met {
+                (style::SUCCEEDED, "met")
+            } else {
+                (style::FAILED, "missed")
+            };
+            vmark(
+                &mut c,
+                x,
+                fleet * 0.97,
+                col,
+                &format!("target {who} {share}% by {}: {verdict}", t.written),
             )?;
         }
         style::legend(&mut c, SeriesLabelPosition::LowerRight)?;
