@@ -240,6 +240,10 @@ pub struct Summary {
     pub outcomes: OutcomesJson,
     /// Failed and rolled-back clients by exit code.
     pub failures_by_code: BTreeMap<String, u64>,
+    /// What each code of `failures_by_code` means, in the words of Microsoft's error
+    /// pages ([`codes::name`]), so that the file is read without a lookup table.
+    #[serde(default)]
+    pub failure_names: BTreeMap<String, String>,
     /// Latencies.
     pub latency: LatencyJson,
     /// Compliance over time.
@@ -325,6 +329,7 @@ impl Summary {
                 in_progress: r.outcomes.in_progress,
                 not_started: r.outcomes.not_started,
             },
+            failure_names: failure_names(&failures),
             failures_by_code: failures,
             latency: LatencyJson {
                 precache: stat("precache"),
@@ -459,6 +464,20 @@ pub fn figures(v: &serde_json::Value) -> BTreeMap<String, Option<f64>> {
         }
     }
     out
+}
+
+/// The name of each `0x...` key of a `failures_by_code` map ([`codes::name`]).
+pub fn failure_names(by_code: &BTreeMap<String, u64>) -> BTreeMap<String, String> {
+    by_code
+        .keys()
+        .map(|k| {
+            let name = k
+                .strip_prefix("0x")
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .map_or("exit code of a task sequence step", codes::name);
+            (k.clone(), name.to_string())
+        })
+        .collect()
 }
 
 fn compliance(r: &RunResult) -> ComplianceJson {

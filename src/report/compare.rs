@@ -132,10 +132,16 @@ pub fn flatten(v: &Value) -> Vec<(String, Value)> {
     out
 }
 
-/// Every key of either document, A's order first, then keys only B has.
+/// Every key of either document, A's order first, then keys only B has; the labels
+/// of `failure_names` are left out (they name codes, they are not figures).
 pub fn rows(a: &Value, b: &Value) -> Vec<Row> {
-    let fa = flatten(a);
-    let fb = flatten(b);
+    let figures = |v: &Value| {
+        let mut f = flatten(v);
+        f.retain(|(k, _)| !k.starts_with("failure_names."));
+        f
+    };
+    let fa = figures(a);
+    let fb = figures(b);
     let mut out: Vec<Row> = fa
         .iter()
         .map(|(k, v)| Row {

@@ -378,6 +378,7 @@ impl Acc {
         for (k, v) in &s.failures_by_code {
             add(m.failures_by_code.entry(k.clone()).or_insert(0), *v);
         }
+        m.failure_names = crate::output::summary::failure_names(&m.failures_by_code);
         add(&mut m.bytes.total, s.bytes.total);
         add(&mut m.bytes.precache, s.bytes.precache);
         add(&mut m.bytes.on_demand, s.bytes.on_demand);

@@ -108,6 +108,12 @@ fn exactly_the_ineligible_clients_get_0xc1900200_alone_and_together() {
     assert_eq!(setup["name"], "below minimum requirements");
     // The readiness table counts each blocked client once, under its first cause.
     let s = summary(&out);
+    // summary.json names the code beside its count, not only the hex.
+    assert_eq!(s["failures_by_code"]["0xC1900200"].as_u64(), Some(9));
+    assert_eq!(
+        s["failure_names"]["0xC1900200"].as_str(),
+        Some("below minimum requirements")
+    );
     let w = &s["windows11_readiness"];
     assert_eq!(
         (
