@@ -180,7 +180,11 @@ fn a_second_writer_of_the_same_out_is_told_and_exits_2() {
     let mut first = crate::hardening::long_run(&out);
     let lock = dir.path().join(".res.lock");
     let start = Instant::now();
-    while !lock.exists() {
+    // The lock file exists a moment before its lock is taken; its owner's pid is
+    // written only once the lock is held, so wait for that (under load the gap
+    // between the two let the second writer win the race).
+    let holder = format!("{}@", first.id());
+    while !std::fs::read_to_string(&lock).is_ok_and(|t| t.starts_with(&holder)) {
         assert!(start.elapsed() < Duration::from_secs(30), "no lock taken");
         std::thread::sleep(Duration::from_millis(10));
     }
