@@ -65,11 +65,16 @@ fn out_refuses_a_file() {
 
 #[test]
 fn out_refuses_the_current_folder() {
+    // Run one level down in a fresh folder, so that `..` is that folder and never
+    // contains the scenario (a clone under /tmp would make `..` = /tmp contain it,
+    // a refusal for another reason).
     let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path().join("work");
+    std::fs::create_dir(&cwd).unwrap();
     let sc = quickstart();
     for out in [".", "..", "./", "sub/.."] {
         let o = Command::new(bin())
-            .current_dir(dir.path())
+            .current_dir(&cwd)
             .args(["run", sc.to_str().unwrap(), "--out", out, "--quiet"])
             .output()
             .unwrap();
@@ -80,7 +85,8 @@ fn out_refuses_the_current_folder() {
             "{err}"
         );
     }
-    assert!(names(dir.path()).is_empty());
+    assert!(names(&cwd).is_empty());
+    assert_eq!(names(dir.path()), ["work"]);
 }
 
 #[test]
