@@ -152,7 +152,19 @@ fn unsafe_is_root() -> bool {
 }
 
 impl Drop for Nginx {
+    /// SIGTERM first: nginx's master then stops its workers ("fast shutdown"). A
+    /// SIGKILL of the master alone left its workers running after the tests.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
