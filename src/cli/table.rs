@@ -164,9 +164,7 @@ pub fn summary_table(s: &Summary) -> String {
         .iter()
         .filter(|(_, n)| **n > 0)
         .map(|(k, n)| {
-            let name = u32::from_str_radix(k.trim_start_matches("0x"), 16)
-                .map(codes::name)
-                .unwrap_or("");
+            let name = codes::name_of_hex(k).unwrap_or("");
             format!("{k} {name} x{n}")
         })
         .collect();

@@ -471,10 +471,7 @@ pub fn failure_names(by_code: &BTreeMap<String, u64>) -> BTreeMap<String, String
     by_code
         .keys()
         .map(|k| {
-            let name = k
-                .strip_prefix("0x")
-                .and_then(|h| u32::from_str_radix(h, 16).ok())
-                .map_or("exit code of a task sequence step", codes::name);
+            let name = codes::name_of_hex(k).unwrap_or("exit code of a task sequence step");
             (k.clone(), name.to_string())
         })
         .collect()

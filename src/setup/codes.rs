@@ -62,7 +62,30 @@ pub fn name(code: u32) -> &'static str {
     }
 }
 
+/// The name of a code written as [`hex`] renders it (`0xC1900208`); `None` when the
+/// text is not such a code.
+pub fn name_of_hex(text: &str) -> Option<&'static str> {
+    let digits = text.strip_prefix("0x")?;
+    u32::from_str_radix(digits, 16).ok().map(name)
+}
+
 /// `0xC1900208` style rendering.
 pub fn hex(code: u32) -> String {
     format!("0x{code:08X}")
+}
+
+#[cfg(test)]
+mod hex_tests {
+    use super::*;
+
+    #[test]
+    fn a_hex_key_names_its_code_and_other_text_names_nothing() {
+        assert_eq!(name_of_hex(&hex(BELOW_MINIMUM)), Some(name(BELOW_MINIMUM)));
+        assert_eq!(
+            name_of_hex("0xC1900200"),
+            Some("below minimum requirements")
+        );
+        assert_eq!(name_of_hex("C1900200"), None);
+        assert_eq!(name_of_hex("0xZZ"), None);
+    }
 }
