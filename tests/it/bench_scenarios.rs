@@ -69,11 +69,14 @@ fn bench_office_week_exercises_the_calendar() {
     let s = run_small("scenarios/bench-office-week.toml", 2_000);
     assert_eq!(outcome_sum(&s), 2_000);
     assert!(s["outcomes"]["succeeded"].as_u64().unwrap() > 1_500, "{s}");
-    // Content downloads in the background before the deadline (BITS, paused at
-    // night), and the required deployment waits for windows after it.
-    assert!(
-        s["latency"]["precache"]["count"].as_u64().unwrap() > 1_000,
-        "{s}"
-    );
     assert_eq!(s["outcomes"]["in_progress"], 0, "{s}");
+    // bench-1m's deployment: every client pre-caches, and only its matching OS
+    // package (on demand, not download-all-first's every referenced package).
+    assert_eq!(s["latency"]["precache"]["count"], 2_000, "{s}");
+    assert_eq!(s["bytes"]["on_demand"], 0, "{s}");
+    // The run starts on Monday 08:00, inside the BITS window, so pre-cache is a
+    // throttled background transfer: a 3.4 GB package at 20 Mbps takes 1,360 s
+    // (bench-1m's unthrottled median is under a minute).
+    let p50 = s["latency"]["precache"]["p50"].as_f64().unwrap();
+    assert!(p50 >= 1_300.0, "pre-cache median {p50} s: not throttled by BITS");
 }
