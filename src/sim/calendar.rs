@@ -110,8 +110,81 @@ impl Hasher for IdHasher {
     }
 }
 
-/// Background jobs by client.
-pub(crate) type BgJobs = HashMap<u32, BgJob, BuildHasherDefault<IdHasher>>;
+/// Background jobs by client. A missing job and a `BgJob::default()` mean the
+/// same to every reader (no flow, not paused, not deferred, no calendar event, no
+/// bytes kept), so ending a job resets it.
+///
+/// Two layouts, chosen once per run by how many clients will have a job at once:
+/// - when the calendar pauses or re-caps background transfers, nearly every
+///   pre-caching client has a job on the first morning (a million queue for the
+///   DPs' connections), and a map of them grew to 2^21 buckets of 41 bytes (86 MB
+///   at 1M clients, more during its last resize): then one slot per client (32
+///   bytes), made at the run's first job and found without hashing;
+/// - otherwise only a background transfer's transient error makes a job (BITS
+///   keeps its bytes), for a few percent of the clients: a map.
+#[derive(Debug, Default)]
+pub(crate) struct BgJobs {
+    /// One per client once the first job is made (dense layout only).
+    slots: Vec<BgJob>,
+    /// The jobs of the sparse layout.
+    map: HashMap<u32, BgJob, BuildHasherDefault<IdHasher>>,
+    /// Clients in the run when the layout is dense; 0: sparse.
+    dense: usize,
+}
+
+impl BgJobs {
+    /// No job yet, for `clients` clients, dense (one slot per client) or sparse.
+    pub(crate) fn new(clients: usize, dense: bool) -> Self {
+        BgJobs {
+            slots: Vec::new(),
+            map: HashMap::default(),
+            dense: if dense { clients } else { 0 },
+        }
+    }
+
+    /// Whether no client may have a job (then lookups can be skipped).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.slots.is_empty() && self.map.is_empty()
+    }
+
+    /// Client `c`'s job (`None` or a default job: none).
+    pub(crate) fn get(&self, c: u32) -> Option<&BgJob> {
+        if self.dense > 0 {
+            self.slots.get(c as usize)
+        } else {
+            self.map.get(&c)
+        }
+    }
+
+    /// Client `c`'s job to change in place, if it may have one.
+    pub(crate) fn get_mut(&mut self, c: u32) -> Option<&mut BgJob> {
+        if self.dense > 0 {
+            self.slots.get_mut(c as usize)
+        } else {
+            self.map.get_mut(&c)
+        }
+    }
+
+    /// Client `c`'s job, made (default) if it has none.
+    pub(crate) fn job(&mut self, c: u32) -> &mut BgJob {
+        if self.dense == 0 {
+            return self.map.entry(c).or_default();
+        }
+        if self.slots.is_empty() {
+            self.slots = vec![BgJob::default(); self.dense];
+        }
+        &mut self.slots[c as usize]
+    }
+
+    /// Ends client `c`'s job.
+    pub(crate) fn remove(&mut self, c: u32) {
+        if self.dense == 0 {
+            self.map.remove(&c);
+        } else if let Some(j) = self.slots.get_mut(c as usize) {
+            *j = BgJob::default();
+        }
+    }
+}
 
 impl<T: Transport> World<'_, T> {
     /// Client `c`'s power: schedule, `left_on`, jitter (its own random stream).
@@ -241,7 +314,7 @@ impl<T: Transport> World<'_, T> {
     /// or re-cap a background transfer. Idempotent: it looks at the state now.
     pub(crate) fn on_calendar(&mut self, c: u32) {
         let now = self.now;
-        if let Some(job) = self.bg.get_mut(&c)
+        if let Some(job) = self.bg.get_mut(c)
             && job.cal_at == now
         {
             job.cal_at = NEVER;
@@ -317,7 +390,7 @@ impl<T: Transport> World<'_, T> {
     pub(crate) fn schedule_edge(&mut self, c: u32) {
         let Some(t) = self.next_edge(c) else { return };
         let now = self.now;
-        let job = self.bg.entry(c).or_default();
+        let job = self.bg.job(c);
         if job.cal_at != NEVER && job.cal_at >= now && job.cal_at <= t {
             return;
         }
@@ -330,14 +403,14 @@ impl<T: Transport> World<'_, T> {
         let allowed = self.background_allowed(c);
         match link {
             Link::Transferring { .. } => {
-                let Some(job) = self.bg.get(&c).copied().filter(|j| j.flow != u32::MAX) else {
+                let Some(job) = self.bg.get(c).copied().filter(|j| j.flow != u32::MAX) else {
                     return;
                 };
                 if allowed {
                     let cap = self.background_cap(c);
                     self.net.set_cap(self.now, job.flow, cap);
                 } else if self.net.pause(self.now, job.flow) {
-                    if let Some(j) = self.bg.get_mut(&c) {
+                    if let Some(j) = self.bg.get_mut(c) {
                         j.paused = true;
                     }
                     self.st[c as usize].activity.set_link(Link::Idle);
@@ -349,7 +422,7 @@ impl<T: Transport> World<'_, T> {
             // now (taking it out of the queue would cost the queue's length).
             Link::Queued => return,
             Link::Idle if allowed => {
-                if let Some(j) = self.bg.get_mut(&c)
+                if let Some(j) = self.bg.get_mut(c)
                     && (j.paused || j.deferred)
                 {
                     // Resume where it stopped, or make the request that waited: ask
@@ -385,7 +458,7 @@ impl<T: Transport> World<'_, T> {
     pub(crate) fn resume_paused(&mut self, c: u32, links: &SmallVec<[u32; 2]>) -> bool {
         let Some(job) = self
             .bg
-            .get(&c)
+            .get(c)
             .copied()
             .filter(|j| j.paused && j.flow != u32::MAX)
         else {
@@ -399,7 +472,7 @@ impl<T: Transport> World<'_, T> {
         if !self.net.resume(self.now, job.flow, cap, links) {
             return false;
         }
-        if let Some(j) = self.bg.get_mut(&c) {
+        if let Some(j) = self.bg.get_mut(c) {
             j.paused = false;
         }
         self.st[c as usize]
@@ -414,13 +487,13 @@ impl<T: Transport> World<'_, T> {
     /// The task sequence started while a background job was under way: it runs at
     /// full speed from now on, and a paused transfer resumes (the machine is on).
     pub(crate) fn make_foreground(&mut self, c: u32) {
-        let Some(job) = self.bg.get(&c).copied() else {
+        let Some(job) = self.bg.get(c).copied() else {
             return;
         };
         if job.paused || job.deferred {
             // Its request waited for the machine (it is on: the task sequence
             // started) or its transfer is paused: ask the DP now.
-            if let Some(j) = self.bg.get_mut(&c) {
+            if let Some(j) = self.bg.get_mut(c) {
                 j.deferred = false;
             }
             self.request_download(c);

@@ -280,7 +280,7 @@ impl<T: Transport> World<'_, T> {
             if matches!(self.st[c as usize].activity, Activity::PreCaching(_))
                 && !self.background_allowed(c)
             {
-                self.bg.entry(c).or_default().deferred = true;
+                self.bg.job(c).deferred = true;
                 self.schedule_edge(c);
                 return;
             }
@@ -341,7 +341,7 @@ impl<T: Transport> World<'_, T> {
             && !self.background_allowed(c)
         {
             self.st[c as usize].activity.set_link(Link::Idle);
-            self.bg.entry(c).or_default().deferred = true;
+            self.bg.job(c).deferred = true;
             self.schedule_edge(c);
             return false;
         }
@@ -369,7 +369,7 @@ impl<T: Transport> World<'_, T> {
         // BITS resumes a background job where its last attempt stopped.
         let background = st.activity.precaching();
         let received = if background && !self.bg.is_empty() {
-            self.bg.get(&c).map_or(0, |j| j.received.min(size))
+            self.bg.get(c).map_or(0, |j| j.received.min(size))
         } else {
             0
         };
@@ -408,7 +408,7 @@ impl<T: Transport> World<'_, T> {
         };
         if tracked {
             let handle = self.net.start_pausable(self.now, &req);
-            let job = self.bg.entry(c).or_default();
+            let job = self.bg.job(c);
             job.flow = handle.unwrap_or(u32::MAX);
             job.fails = fails;
             job.paused = false;
@@ -507,7 +507,7 @@ impl<T: Transport> World<'_, T> {
         }
         // Success. Streamed content (access from DP) leaves no local copy.
         if !self.bg.is_empty() {
-            self.bg.remove(&c);
+            self.bg.remove(c);
         }
         let size = self.s.content[st.dl_content as usize].size;
         let stm = &mut self.st[c as usize];
@@ -561,7 +561,7 @@ impl<T: Transport> World<'_, T> {
         let now = self.now;
         let bits = &self.s.calendar.bits;
         let (delay, timeout) = (bits.retry_delay, bits.no_progress_timeout);
-        let job = self.bg.entry(c).or_default();
+        let job = self.bg.job(c);
         job.flow = u32::MAX;
         job.paused = false;
         job.fails = false;
@@ -583,7 +583,7 @@ impl<T: Transport> World<'_, T> {
     fn download_failed_for_good(&mut self, c: u32, code: u32, phase: FailPhase) {
         let activity = self.st[c as usize].activity;
         if !self.bg.is_empty() {
-            self.bg.remove(&c);
+            self.bg.remove(c);
         }
         if activity.precaching() {
             // Pre-cache gives up on this item; the task sequence will try again.

@@ -236,7 +236,7 @@ pub(crate) struct World<'s, T: Transport> {
     pub(crate) cal: super::calendar::CalFlags,
     /// Background (BITS) jobs that need more than the client state holds: a
     /// transfer that may be paused or re-capped, or an item with bytes kept across
-    /// a transient error. Only clients with such a job have an entry.
+    /// a transient error (`BgJobs` says how they are kept).
     pub(crate) bg: super::calendar::BgJobs,
     /// When each client's pre-cache finished (only kept with `--per-client`).
     pub(crate) precache_end: Vec<SimTime>,
@@ -309,7 +309,10 @@ impl<'s, T: Transport> World<'s, T> {
             trace_clients: Vec::new(),
             trace_rows: Vec::new(),
             cal: super::calendar::CalFlags::of(s),
-            bg: Default::default(),
+            bg: super::calendar::BgJobs::new(
+                n,
+                super::calendar::CalFlags::of(s).tracks_transfers(),
+            ),
             precache_end: Vec::new(),
             site_wan_bytes: vec![0; s.sites.len()],
         }
