@@ -78,5 +78,8 @@ fn bench_office_week_exercises_the_calendar() {
     // throttled background transfer: a 3.4 GB package at 20 Mbps takes 1,360 s
     // (bench-1m's unthrottled median is under a minute).
     let p50 = s["latency"]["precache"]["p50"].as_f64().unwrap();
-    assert!(p50 >= 1_300.0, "pre-cache median {p50} s: not throttled by BITS");
+    assert!(
+        p50 >= 1_300.0,
+        "pre-cache median {p50} s: not throttled by BITS"
+    );
 }
