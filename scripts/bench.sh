@@ -7,6 +7,7 @@
 #   scripts/bench.sh --full              also 10M clients and full criterion runs
 #   scripts/bench.sh --no-criterion      only the end-to-end cases and the gate
 #   scripts/bench.sh --update-baseline   accept this run as results/bench/baseline.json
+#   scripts/bench.sh --plot-share        only the plot cost case (about a minute)
 #
 # Writes results/bench/<date>-<commit>.json and compares it with the committed
 # baseline (results/bench/baseline.json).
@@ -19,24 +20,31 @@
 # times, events/s, RSS and criterion throughputs are recorded and printed next to
 # the baseline's for information only.
 #
-# Exit codes: 0 no regression; 1 regression beyond the band; 2 the benchmarks could
-# not run (build failure, valgrind or python3 missing).
+# The plot cost case runs quickstart at 100,000 clients with and without
+# --no-plots, alternating, best of 3 wall times each, and prints the share plots
+# add (with - without) / without; above PLOT_SHARE_MAX_PCT (default 20) it fails.
+#
+# Exit codes: 0 no regression; 1 regression beyond the band or plots too dear; 2 the
+# benchmarks could not run (build failure, valgrind or python3 missing).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 FULL=0
 CRITERION=1
 UPDATE=0
+PLOT_ONLY=0
 for a in "$@"; do
   case "$a" in
     --full) FULL=1 ;;
     --no-criterion) CRITERION=0 ;;
     --update-baseline) UPDATE=1 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --plot-share) PLOT_ONLY=1 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $a (see --help)" >&2; exit 2 ;;
   esac
 done
 NOISE_PCT="${BENCH_NOISE_PCT:-3}"
+PLOT_SHARE_MAX_PCT="${PLOT_SHARE_MAX_PCT:-20}"
 
 for tool in cargo python3 valgrind; do
   command -v "$tool" >/dev/null || { echo "bench.sh: $tool is required" >&2; exit 2; }
@@ -102,6 +110,46 @@ print(json.dumps({"kind": "instructions", "name": name,
 PY
 }
 
+# The wall time plots add to a 100,000-client run: with and without --no-plots,
+# alternating so both see the same machine load, best of 3 each. Prints the share
+# and sets PLOT_STATUS=1 when it is above PLOT_SHARE_MAX_PCT.
+PLOT_STATUS=0
+plot_share() {
+  local clients=100000 with=() without=()
+  echo "== plot cost (quickstart, $clients clients, with and without --no-plots, best of 3)"
+  for i in 1 2 3; do
+    for mode in plots no-plots; do
+      local extra=() start end
+      [ "$mode" = no-plots ] && extra=(--no-plots)
+      start=$(date +%s.%N)
+      "$BIN" run scenarios/quickstart.toml --quiet --set "fleet.clients=$clients" \
+        "${extra[@]}" --out "$WORK/plot-share-$mode" >/dev/null
+      end=$(date +%s.%N)
+      if [ "$mode" = plots ]; then with+=("$start:$end"); else without+=("$start:$end"); fi
+    done
+  done
+  python3 - "$PLOT_SHARE_MAX_PCT" "${with[*]}" "${without[*]}" <<'PY' || PLOT_STATUS=1
+import sys
+limit = float(sys.argv[1])
+span = lambda p: float(p.split(":")[1]) - float(p.split(":")[0])
+w = [round(span(p), 3) for p in sys.argv[2].split()]
+wo = [round(span(p), 3) for p in sys.argv[3].split()]
+a, b = min(w), min(wo)
+share = 100.0 * (a - b) / b
+print(f"   with plots {w} s, without {wo} s")
+print(f"   best of {len(w)}: {a:.3f} s against {b:.3f} s: "
+      f"plots add {share:.1f}% (limit {limit:g}%)")
+if share > limit:
+    print("   FAIL: plots cost more than the limit")
+    sys.exit(1)
+PY
+}
+
+if [ "$PLOT_ONLY" = 1 ]; then
+  plot_share
+  exit $PLOT_STATUS
+fi
+
 if [ "$CRITERION" = 1 ]; then
   echo "== criterion benches"
   if [ "$FULL" = 1 ]; then CARGS=(--noplot); else CARGS=(--quick --noplot); fi
@@ -122,6 +170,8 @@ if [ "$FULL" = 1 ]; then
 fi
 e2e bench-ps-100k scenarios/bench-ps.toml 100000
 e2e bench-office-week-1m scenarios/bench-office-week.toml 1000000
+
+plot_share
 
 echo "== instruction counts (callgrind, the regression gate)"
 instr bench-1m-20k run scenarios/bench-1m.toml --set fleet.clients=20000
@@ -145,4 +195,5 @@ if [ "$UPDATE" = 1 ]; then
   echo "== baseline updated: results/bench/baseline.json"
   status=0
 fi
+if [ "$PLOT_STATUS" != 0 ]; then status=1; fi
 exit $status

@@ -22,6 +22,7 @@ mod mistakes;
 mod network_exact;
 mod out_safety;
 mod plan;
+mod plot_layout;
 mod plots;
 mod progress;
 mod queueing;

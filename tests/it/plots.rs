@@ -114,9 +114,9 @@ fn run_writes_every_chart_as_svg_and_png() {
         "DP-LYON",
         "wan:Lyon",
         "wan:Munich",
-        "DP-LYON capacity 5 Gbps",
+        "capacity (total) 45 Gbps",
         "Gbps",
-        "WAN links",
+        "WAN link wan:Lyon",
     ] {
         assert!(t.contains(want), "bandwidth.svg lacks {want:?}:\n{t}");
     }

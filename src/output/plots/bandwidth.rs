@@ -1,7 +1,8 @@
-//! Network load over time: bandwidth per DP and per WAN link (stacked, each link's
-//! capacity drawn), and concurrent downloads and queue length per DP. These are the
-//! pictures that size DPs and WAN links: a flat top at the capacity line means the
-//! link was the bottleneck.
+//! Network load over time: the DPs' bandwidth stacked under their total capacity,
+//! each site's WAN link on its own panel and scale under its own capacity (a 20 Mbps
+//! link is not a flat line under a 20 Gbps DP), and concurrent downloads and queue
+//! length per DP. These are the pictures that size DPs and WAN links: a flat top at
+//! the capacity line means the link was the bottleneck.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -10,15 +11,44 @@ use super::data::{LinkKind, ResultData};
 use super::style::{self, Drawn, Groups, TimeUnit};
 use super::{Chart, PlotError};
 
-/// One panel of stacked link rates with capacity lines.
-fn stacked_panel<DB: DrawingBackend>(
+/// Which capacity line a panel of link rates draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CapLine {
+    /// One line at the sum of the stacked links' capacities: the stack's top can
+    /// never pass it, and a flat top at it means every link was full.
+    Total,
+    /// The capacity of the panel's only link.
+    Own,
+}
+
+/// Height of the DP panel when WAN panels follow it, pixels.
+const DP_PANEL_H: u32 = 400;
+/// Height of one row of WAN panels, pixels.
+const WAN_PANEL_H: u32 = 230;
+/// Height of the page caption above the panels, pixels.
+const CAPTION_H: u32 = 40;
+
+/// Columns and rows of the WAN panels: one column for one or two links, then two
+/// or three side by side, so a 20-site run stays readable.
+fn wan_grid(n: usize) -> (usize, usize) {
+    let cols = match n {
+        0..=2 => 1,
+        3..=8 => 2,
+        _ => 3,
+    };
+    (cols, n.div_ceil(cols).max(1))
+}
+
+/// One panel of link rates (stacked when there are several) with its capacity line.
+fn rate_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     d: &ResultData,
+    g: Groups,
     links: &[usize],
     title: &str,
     x_label: bool,
+    cap_line: CapLine,
 ) -> Result<(), PlotError> {
-    let g = Groups::of_network(d);
     let unit = TimeUnit::for_span(g.start(g.n));
     let x_max = g.start(g.n) / unit.secs;
     let series: Vec<Vec<f64>> = links
@@ -44,33 +74,40 @@ fn stacked_panel<DB: DrawingBackend>(
         .last()
         .map(|l| l.iter().copied().fold(0.0, f64::max))
         .unwrap_or(0.0);
-    let caps: Vec<Option<f64>> = links
+    let caps: Option<Vec<f64>> = links
         .iter()
         .map(|&i| d.links.get(i).and_then(|l| l.capacity_bps))
         .collect();
-    let max = caps.iter().flatten().copied().fold(top, f64::max);
+    // The panel's capacity: every link's summed, or none when a link has none (a
+    // folder without `links.csv`), since a partial sum would be a wrong line.
+    let cap = caps
+        .filter(|c| !c.is_empty())
+        .map(|c| c.iter().sum::<f64>());
+    let max = cap.map_or(top, |c| c.max(top));
     let (div, unit_name) = style::rate_unit(max);
+    let y_max = style::headroom(max) / div;
     let mut c = style::time_chart(
         area,
         style::TimeFrame {
             caption: Some(title),
             x_max,
-            y_max: style::headroom(max) / div,
+            y_max,
             x_area: if x_label { 44 } else { 30 },
             y_area: 70,
             x_desc: x_label.then(|| unit.desc()),
             y_desc: unit_name.to_string(),
-            y_ticks: style::fmt_tick,
+            y_ticks: style::Ticks::Value,
         },
     )?;
-    super::calendar::shade(&mut c, &d.calendar, unit, style::headroom(max) / div)?;
-    for (k, series) in stacked.iter().enumerate().rev() {
-        let col = style::color(k);
-        let name = links
+    super::calendar::shade(&mut c, &d.calendar, unit, y_max)?;
+    let name_of = |k: usize| {
+        links
             .get(k)
             .and_then(|&i| d.links.get(i))
-            .map(|l| l.name.as_str())
-            .unwrap_or("");
+            .map_or("", |l| l.name.as_str())
+    };
+    for (k, series) in stacked.iter().enumerate().rev() {
+        let col = style::color(k);
         let pts: Vec<(f64, f64)> = g
             .steps(series, unit)
             .into_iter()
@@ -78,27 +115,24 @@ fn stacked_panel<DB: DrawingBackend>(
             .collect();
         c.draw_series(AreaSeries::new(pts, 0.0, col.mix(0.8).filled()).border_style(col))
             .drawn()?
-            .label(name.to_string())
+            .label(name_of(k).to_string())
             .legend(style::legend_box(col.mix(0.8)));
     }
-    for (k, cap) in caps.iter().enumerate() {
-        let Some(cap) = cap else { continue };
-        let col = style::color(k);
-        let name = links
-            .get(k)
-            .and_then(|&i| d.links.get(i))
-            .map(|l| l.name.as_str())
-            .unwrap_or("");
+    if let Some(cap) = cap {
         let y = cap / div;
+        let label = match cap_line {
+            CapLine::Total => format!("capacity (total) {} {unit_name}", trim(y)),
+            CapLine::Own => format!("{} capacity {} {unit_name}", name_of(0), trim(y)),
+        };
         c.draw_series(DashedLineSeries::new(
             [(0.0, y), (x_max, y)],
             10,
             6,
-            col.stroke_width(2),
+            BLACK.mix(0.75).stroke_width(2),
         ))
         .drawn()?
-        .label(format!("{name} capacity {} {unit_name}", trim(y)))
-        .legend(style::legend_dashed(col.to_rgba(), 2));
+        .label(label)
+        .legend(style::legend_dashed(BLACK.mix(0.75), 2));
     }
     style::legend(&mut c, SeriesLabelPosition::UpperRight)?;
     Ok(())
@@ -109,7 +143,7 @@ fn trim(v: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// Bandwidth per DP and per WAN link.
+/// Bandwidth of the DPs (stacked) and of each WAN link (one panel each).
 pub struct Bandwidth<'a> {
     /// The run.
     pub data: &'a ResultData,
@@ -121,27 +155,46 @@ impl Chart for Bandwidth<'_> {
     }
 
     fn title(&self) -> String {
-        "Bandwidth per DP and per WAN link".into()
+        "Bandwidth of the DPs (stacked) and of each WAN link".into()
+    }
+
+    /// Taller with each row of WAN panels, so each keeps a readable height.
+    fn size(&self) -> (u32, u32) {
+        let wans = self.data.links_of(LinkKind::Wan).len();
+        if wans == 0 {
+            return style::SIZE;
+        }
+        let (_, rows) = wan_grid(wans);
+        (
+            style::SIZE.0,
+            CAPTION_H + DP_PANEL_H + WAN_PANEL_H * rows as u32,
+        )
     }
 
     fn caption(&self) -> String {
-        format!(
-            "{}: bandwidth over time (stacked)",
-            self.data.summary.scenario
-        )
+        format!("{}: bandwidth over time", self.data.summary.scenario)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         let d = self.data;
+        let g = Groups::of_network(d);
         let dps = d.links_of(LinkKind::Dp);
         let wans = d.links_of(LinkKind::Wan);
+        let dp_title = format!("distribution points, stacked (mean rate {})", g.per());
         if wans.is_empty() {
-            return stacked_panel(root, d, &dps, "distribution points", true);
+            return rate_panel(root, d, g, &dps, &dp_title, true, CapLine::Total);
         }
-        let h = root.dim_in_pixel().1;
-        let (a, b) = root.split_vertically((h as f64 * 0.55) as u32);
-        stacked_panel(&a, d, &dps, "distribution points", false)?;
-        stacked_panel(&b, d, &wans, "WAN links", true)
+        let (top, rest) = root.split_vertically(DP_PANEL_H);
+        rate_panel(&top, d, g, &dps, &dp_title, false, CapLine::Total)?;
+        let (cols, rows) = wan_grid(wans.len());
+        let areas = rest.split_evenly((rows, cols));
+        for (k, (&i, area)) in wans.iter().zip(&areas).enumerate() {
+            let name = d.links.get(i).map_or("", |l| l.name.as_str());
+            let title = format!("WAN link {name} (mean rate {})", g.per());
+            let bottom = k + cols >= wans.len();
+            rate_panel(area, d, g, &[i], &title, bottom, CapLine::Own)?;
+        }
+        Ok(())
     }
 }
 
@@ -183,9 +236,9 @@ impl Chart for Connections<'_> {
         let h = root.dim_in_pixel().1;
         let (a, b) = root.split_vertically(h / 2);
         for (panel, area, col_ix, desc) in [
-            ("downloads in progress (most at once)", &a, 1usize, false),
+            ("downloads in progress (most at once", &a, 1usize, false),
             (
-                "downloads waiting for a connection (longest queue)",
+                "downloads waiting for a connection (longest queue",
                 &b,
                 2usize,
                 true,
@@ -195,20 +248,22 @@ impl Chart for Connections<'_> {
                 .iter()
                 .flat_map(|gr| gr.get(col_ix).into_iter().flatten().copied())
                 .fold(0.0, f64::max);
+            let y_max = style::count_top(style::headroom(max));
+            let caption = format!("{panel}, {})", g.per());
             let mut c = style::time_chart(
                 area,
                 style::TimeFrame {
-                    caption: Some(panel),
+                    caption: Some(&caption),
                     x_max,
-                    y_max: style::headroom(max),
+                    y_max,
                     x_area: if desc { 44 } else { 30 },
                     y_area: 70,
                     x_desc: desc.then(|| unit.desc()),
                     y_desc: "downloads".to_string(),
-                    y_ticks: style::fmt_count,
+                    y_ticks: style::Ticks::Count,
                 },
             )?;
-            super::calendar::shade(&mut c, &d.calendar, unit, style::headroom(max))?;
+            super::calendar::shade(&mut c, &d.calendar, unit, y_max)?;
             for (k, gr) in groups.iter().enumerate() {
                 let col = style::color(k);
                 let name = dps
@@ -301,7 +356,7 @@ impl Chart for CompareBandwidth<'_> {
                     y_area: 70,
                     x_desc: (p == last).then(|| unit.desc()),
                     y_desc: unit_name.to_string(),
-                    y_ticks: style::fmt_tick,
+                    y_ticks: style::Ticks::Value,
                 },
             )?;
             for (i, ((label, _), (g, total, cap))) in self.runs.iter().zip(&lines).enumerate() {

@@ -13,13 +13,14 @@ use super::{Chart, PlotError};
 fn per_group(d: &ResultData, g: Groups) -> [Vec<f64>; 3] {
     let mut out = [vec![0.0; g.n], vec![0.0; g.n], vec![0.0; g.n]];
     for row in &d.timeline {
-        let i = g.index(row.time_s);
-        for (col, v) in out
-            .iter_mut()
-            .zip([row.succeeded, row.rolled_back, row.failed])
-        {
-            if let Some(x) = col.get_mut(i) {
-                *x += v as f64;
+        for (i, share) in g.spread(row.time_s, d.bucket_s) {
+            for (col, v) in out
+                .iter_mut()
+                .zip([row.succeeded, row.rolled_back, row.failed])
+            {
+                if let Some(x) = col.get_mut(i) {
+                    *x += v as f64 * share;
+                }
             }
         }
     }
@@ -131,7 +132,7 @@ impl Chart for Completions<'_> {
                 y_area: 80,
                 x_desc: None,
                 y_desc: "task sequences ended (cumulative)".to_string(),
-                y_ticks: style::fmt_count,
+                y_ticks: style::Ticks::Count,
             },
         )?;
         super::calendar::shade(&mut c, &d.calendar, unit, fleet * 1.04)?;
@@ -207,7 +208,7 @@ impl Chart for Completions<'_> {
                 running.clone()
             })
             .collect();
-        let y_max = style::headroom(running.iter().copied().fold(0.0, f64::max));
+        let y_max = style::count_top(style::headroom(running.iter().copied().fold(0.0, f64::max)));
         let mut c = style::time_chart(
             &bottom,
             style::TimeFrame {
@@ -217,8 +218,8 @@ impl Chart for Completions<'_> {
                 x_area: 44,
                 y_area: 80,
                 x_desc: Some(unit.desc()),
-                y_desc: format!("ended per {}", style::fmt_duration(g.width_s)),
-                y_ticks: style::fmt_count,
+                y_desc: format!("ended {}", g.per()),
+                y_ticks: style::Ticks::Count,
             },
         )?;
         super::calendar::shade(&mut c, &d.calendar, unit, y_max)?;
@@ -272,7 +273,7 @@ impl Chart for CompareCompletions<'_> {
                 y_area: 70,
                 x_desc: Some(unit.desc()),
                 y_desc: "% of the fleet".to_string(),
-                y_ticks: style::fmt_tick,
+                y_ticks: style::Ticks::Value,
             },
         )?;
         c.draw_series(DashedLineSeries::new(

@@ -100,7 +100,7 @@ impl Chart for Failures<'_> {
         let n = bars.len();
         let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
         let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(10);
-        let max = bars.iter().map(|b| b.2).max().unwrap_or(1) as f64;
+        let max = bars.iter().map(|b| b.2).max().unwrap_or(1).max(1) as f64;
         let mut c = ChartBuilder::on(root)
             .margin(14)
             .x_label_area_size(44)
@@ -118,7 +118,8 @@ impl Chart for Failures<'_> {
         c.configure_mesh()
             .disable_y_mesh()
             .x_desc("clients")
-            .x_label_formatter(&|v| style::fmt_count(*v))
+            .x_labels(style::count_labels(max * 1.15))
+            .x_label_formatter(&|v| style::fmt_whole(*v))
             .y_label_formatter(&label_of)
             .y_labels(n)
             .label_style(style::label())

@@ -24,15 +24,15 @@ fn nines(h: &Histogram<u64>) -> f64 {
     (h.len().max(1) as f64).log10().floor().clamp(1.0, 5.0)
 }
 
-/// `(nines, seconds)` points of a percentile curve.
+/// `(nines, seconds)` points of a percentile curve. The quantiles rise with x, so
+/// one pass over the histogram's buckets finds them all (a lookup per point walked
+/// the buckets 300 times per curve: 4% of a 100,000-client run's instructions).
 fn curve(h: &Histogram<u64>, max_nines: f64) -> Vec<(f64, f64)> {
     let steps = (max_nines * 60.0) as usize;
-    (0..=steps)
-        .map(|i| {
-            let x = i as f64 / 60.0;
-            let q = 1.0 - 10f64.powf(-x);
-            (x, h.value_at_quantile(q) as f64 / 1e6)
-        })
+    let xs = (0..=steps).map(|i| i as f64 / 60.0);
+    let qs = xs.clone().map(|x| 1.0 - 10f64.powf(-x));
+    xs.zip(h.value_at_quantiles(qs))
+        .map(|(x, v)| (x, v as f64 / 1e6))
         .collect()
 }
 
@@ -210,5 +210,21 @@ mod tests {
         assert!(c.windows(2).all(|w| w[1].1 >= w[0].1));
         assert!((c[0].1 - 0.001).abs() < 1e-4);
         assert!(c.last().unwrap().1 > 9.9);
+    }
+
+    /// The one-pass curve is the curve of one lookup per point (the plain reference).
+    #[test]
+    fn one_pass_curve_matches_a_lookup_per_point() {
+        let mut h = crate::sim::result::new_histogram();
+        for v in 1..=5_000u64 {
+            h.record_n(v * v * 37 % 9_000_000 + 1, v % 7 + 1).unwrap();
+        }
+        let n = nines(&h);
+        let fast = curve(&h, n);
+        assert_eq!(fast.len(), (n * 60.0) as usize + 1);
+        for (x, y) in fast {
+            let q = 1.0 - 10f64.powf(-x);
+            assert_eq!(y, h.value_at_quantile(q) as f64 / 1e6, "at {x} nines");
+        }
     }
 }

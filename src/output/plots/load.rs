@@ -34,7 +34,8 @@ pub struct Fold {
 }
 
 impl Fold {
-    /// Enough groups to cover `span_s`, at most [`MAX_FINE`].
+    /// Enough groups to cover `span_s`, at most [`MAX_FINE`]: the buckets themselves,
+    /// or the narrowest round width holding whole buckets that leaves few enough.
     pub fn new(bucket_s: f64, span_s: f64) -> Self {
         let b = if bucket_s.is_finite() && bucket_s > 0.0 {
             bucket_s
@@ -43,9 +44,22 @@ impl Fold {
         };
         let buckets = (span_s.max(b) / b).ceil();
         let k = (buckets / MAX_FINE as f64).ceil().max(1.0);
+        // A fold as wide as a round group width (when one of at most twice the width
+        // needed holds whole buckets), so the groups charts make of it hold whole
+        // folds; otherwise whole buckets, and charts share folds between groups.
+        let width_s = if k > 1.0 {
+            super::groups::LADDER
+                .iter()
+                .map(|(w, _)| *w)
+                .take_while(|w| *w <= 2.0 * b * k)
+                .find(|w| *w >= b * k && ((w / b) - (w / b).round()).abs() < 1e-9)
+                .unwrap_or(b * k)
+        } else {
+            b
+        };
         Fold {
             bucket_s: b,
-            width_s: b * k,
+            width_s,
         }
     }
 
@@ -258,7 +272,10 @@ mod tests {
         }
         std::fs::write(&p, text).unwrap();
         let fold = Fold::new(1.0, 40_000.0);
+        // 40,000 buckets need folds of 10 s (a ladder width) to fit 4,096.
         assert_eq!(fold.width_s, 10.0);
+        assert_eq!(Fold::new(1.0, 21.0 * 86400.0).width_s, 600.0);
+        assert_eq!(Fold::new(7.0, 21.0 * 86400.0).width_s, 7.0 * 64.0);
         let mut links = Vec::new();
         let s = read_bandwidth(&p, fold, &mut links).unwrap();
         assert_eq!(links.len(), 1);

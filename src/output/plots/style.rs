@@ -8,7 +8,7 @@ use plotters::element::ComposedElement;
 use plotters::prelude::*;
 
 use super::PlotError;
-use super::data::{LinkSample, ResultData};
+pub use super::groups::{Groups, LADDER, MAX_GROUPS, link_groups};
 
 /// Family name the bundled font is registered under; every text element uses it.
 pub const FONT: &str = "sans-serif";
@@ -97,8 +97,46 @@ pub struct TimeFrame<'t> {
     pub x_desc: Option<String>,
     /// Description along the y axis.
     pub y_desc: String,
-    /// How y ticks are written ([`fmt_tick`] or [`fmt_count`]).
-    pub y_ticks: fn(f64) -> String,
+    /// What the y axis measures: values or whole counts.
+    pub y_ticks: Ticks,
+}
+
+/// What an axis measures, which decides where its ticks go and how they read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ticks {
+    /// Rates, shares: any round value (`2.5`), written by [`fmt_tick`].
+    Value,
+    /// Clients, downloads, task sequences: ticks on whole numbers only (no "2.5
+    /// clients"), written by [`fmt_count`].
+    Count,
+}
+
+/// Most tick labels on an axis (plotters' default).
+const MAX_LABELS: usize = 10;
+
+/// How many labels a count axis from 0 to `max` asks for: at most one per whole
+/// number, so plotters' steps (1, 2 or 5 times a power of ten) stay at 1 or more.
+pub fn count_labels(max: f64) -> usize {
+    if max.is_finite() && max >= 1.0 {
+        (max.floor() as usize + 1).min(MAX_LABELS)
+    } else {
+        2
+    }
+}
+
+/// A count axis tick: whole numbers with thousands separators, nothing for a tick
+/// between two whole numbers (none is asked for; this keeps a label honest if one is).
+pub fn fmt_whole(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-6 {
+        fmt_count(v)
+    } else {
+        String::new()
+    }
+}
+
+/// Top of a count axis: at least 1, so an axis of zeros still runs 0 to 1.
+pub fn count_top(max: f64) -> f64 {
+    if max.is_finite() { max.max(1.0) } else { 1.0 }
 }
 
 /// Clears `root` to white and draws `caption` at its top; returns the area below.
@@ -122,6 +160,8 @@ pub fn time_chart<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, plotters::coord::Shift>,
     f: TimeFrame<'_>,
 ) -> Result<TimeChart<'a, DB>, PlotError> {
+    let count = f.y_ticks == Ticks::Count;
+    let y_max = if count { count_top(f.y_max) } else { f.y_max };
     let mut b = ChartBuilder::on(area);
     if let Some(t) = f.caption {
         b.caption(t, label());
@@ -130,12 +170,14 @@ pub fn time_chart<'a, DB: DrawingBackend>(
         .margin(12)
         .x_label_area_size(f.x_area)
         .y_label_area_size(f.y_area)
-        .build_cartesian_2d(0.0..f.x_max, 0.0..f.y_max)
+        .build_cartesian_2d(0.0..f.x_max, 0.0..y_max)
         .drawn()?;
-    let y_ticks = f.y_ticks;
     let x_fmt = |v: &f64| fmt_tick(*v);
-    let y_fmt = |v: &f64| y_ticks(*v);
+    let y_fmt = |v: &f64| if count { fmt_whole(*v) } else { fmt_tick(*v) };
     let mut mesh = c.configure_mesh();
+    if count {
+        mesh.y_labels(count_labels(y_max));
+    }
     mesh.y_desc(f.y_desc)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
@@ -284,91 +326,6 @@ pub fn fmt_count(v: f64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
-/// Most groups a time series is coarsened to.
-pub const MAX_GROUPS: usize = 600;
-
-/// A time axis cut into equal groups of whole buckets.
-#[derive(Debug, Clone, Copy)]
-pub struct Groups {
-    /// Group width, seconds.
-    pub width_s: f64,
-    /// Number of groups.
-    pub n: usize,
-}
-
-impl Groups {
-    /// Groups covering `span_s` with buckets of `bucket_s`, at most [`MAX_GROUPS`].
-    pub fn new(bucket_s: f64, span_s: f64) -> Self {
-        let b = if bucket_s.is_finite() && bucket_s > 0.0 {
-            bucket_s
-        } else {
-            1.0
-        };
-        let buckets = (span_s / b).ceil().max(1.0);
-        let k = (buckets / MAX_GROUPS as f64).ceil().max(1.0);
-        Groups {
-            width_s: b * k,
-            n: (buckets / k).ceil().max(1.0) as usize,
-        }
-    }
-
-    /// The groups of one run's whole span.
-    pub fn of(d: &ResultData) -> Self {
-        Self::new(d.bucket_s, d.span_s())
-    }
-
-    /// The groups of the span in which one run's network was busy.
-    pub fn of_network(d: &ResultData) -> Self {
-        Self::new(d.bucket_s, d.active_span_s())
-    }
-
-    /// Group holding an instant (clamped to the last).
-    pub fn index(&self, t: f64) -> usize {
-        let i = (t / self.width_s).floor();
-        if i.is_finite() && i > 0.0 {
-            (i as usize).min(self.n.saturating_sub(1))
-        } else {
-            0
-        }
-    }
-
-    /// Start of group `i`, seconds.
-    pub fn start(&self, i: usize) -> f64 {
-        i as f64 * self.width_s
-    }
-
-    /// A per-group series drawn as steps: `(x, value)` pairs in axis units.
-    pub fn steps(&self, v: &[f64], unit: TimeUnit) -> Vec<(f64, f64)> {
-        let mut pts = Vec::with_capacity(v.len() * 2);
-        for (i, &y) in v.iter().enumerate() {
-            pts.push((self.start(i) / unit.secs, y));
-            pts.push((self.start(i + 1) / unit.secs, y));
-        }
-        pts
-    }
-}
-
-/// One link's samples per group: mean rate, most active, longest queue.
-pub fn link_groups(samples: &[LinkSample], g: Groups, bucket_s: f64) -> [Vec<f64>; 3] {
-    let mut sum = vec![0.0; g.n];
-    let mut active = vec![0.0f64; g.n];
-    let mut queued = vec![0.0f64; g.n];
-    for s in samples {
-        let i = g.index(s.time_s);
-        if let (Some(a), Some(b), Some(c)) = (sum.get_mut(i), active.get_mut(i), queued.get_mut(i))
-        {
-            // Weighted by bucket width so a group's value is its mean rate.
-            *a += s.bps * bucket_s;
-            *b = b.max(s.active);
-            *c = c.max(s.queued);
-        }
-    }
-    for v in &mut sum {
-        *v /= g.width_s;
-    }
-    [sum, active, queued]
-}
-
 /// Upper end of a value axis: a little headroom above `max` (1 when empty).
 pub fn headroom(max: f64) -> f64 {
     if max.is_finite() && max > 0.0 {
@@ -394,26 +351,9 @@ mod tests {
         assert_eq!(fmt_tick(2.0), "2");
         assert_eq!(fmt_tick(2.5), "2.5");
         assert_eq!(fmt_tick(0.25), "0.25");
-    }
-
-    #[test]
-    fn groups_cap_the_point_count_and_keep_rates() {
-        let g = Groups::new(10.0, 21.0 * 86400.0);
-        assert!(g.n <= MAX_GROUPS, "{}", g.n);
-        assert!(g.width_s >= 10.0);
-        // A constant 1 Gbps stays 1 Gbps after coarsening.
-        let samples: Vec<LinkSample> = (0..1000)
-            .map(|i| LinkSample {
-                time_s: i as f64 * 10.0,
-                bps: 1e9,
-                peak_bps: 1e9,
-                active: 1.0,
-                queued: 0.0,
-            })
-            .collect();
-        let g = Groups::new(10.0, 10_000.0);
-        let [bps, active, _] = link_groups(&samples, g, 10.0);
-        assert!(bps.iter().all(|&b| (b - 1e9).abs() < 1.0), "{bps:?}");
-        assert!(active.iter().all(|&a| a == 1.0));
+        assert_eq!(fmt_whole(3.0), "3");
+        assert_eq!(fmt_whole(2.5), "");
+        assert_eq!(count_labels(2.16), 3);
+        assert_eq!(count_labels(5000.0), 10);
     }
 }
