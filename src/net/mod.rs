@@ -33,6 +33,8 @@ mod tests;
 mod tests_lockstep;
 #[cfg(test)]
 mod tests_peer;
+#[cfg(test)]
+mod tests_workload;
 
 pub use fair::FairShareNet;
 pub use reference::ReferenceNet;
