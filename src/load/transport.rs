@@ -19,6 +19,10 @@
 //! - attempts still running when the run ends (the horizon, a stop) hand over the
 //!   bytes they received ([`Transport::unfinished`]), and every request is counted
 //!   when it is sent, so a cut-off test still adds up.
+//!
+//! Peer content is not load-tested: clients of a load test do not serve each
+//! other, so [`Transport::remove_link`] and [`Transport::relink`] keep their
+//! defaults and return false (a link, once added, counts bytes until the end).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

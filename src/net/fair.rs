@@ -13,7 +13,7 @@ use std::mem;
 
 use super::fill::{Class, FillScratch, Link, LinkSet, Queued, to_fixed, water_fill};
 use super::heap::DueHeap;
-use super::{Completion, FlowId, FlowNetwork, LinkId, cap_f64, completion_time};
+use super::{Completion, FlowId, FlowNetwork, LinkId, completion_time};
 use crate::engine::time::SimTime;
 
 /// The fast max-min fair network the simulator uses.
@@ -26,9 +26,15 @@ use crate::engine::time::SimTime;
 pub struct FairShareNet {
     clock: SimTime,
     links: Vec<Link>,
+    /// Removed link ids, reused last-freed first.
+    free_links: Vec<LinkId>,
     classes: Vec<Class>,
-    /// Class of each (cap, links) seen so far; classes are kept when they empty.
-    /// Only looked up, never iterated, so its order cannot leak into results.
+    /// Class ids freed with a removed link, reused last-freed first.
+    free_classes: Vec<u32>,
+    /// Class of each (cap, links) seen so far; classes are kept when they empty
+    /// (DP classes empty and refill all the time) and freed with any of their
+    /// links, so the table is bounded by the links alive. Only looked up, never
+    /// iterated, so its order cannot leak into results.
     class_of: HashMap<(u64, LinkSet), u32, BuildHasherDefault<KeyHasher>>,
     flows: Vec<FlowSlot>,
     /// Reported flow ids, reused last-freed first.
@@ -410,7 +416,7 @@ impl FairShareNet {
         let mut set: LinkSet = links
             .iter()
             .copied()
-            .filter(|&l| (l as usize) < self.links.len())
+            .filter(|&l| self.links.get(l as usize).is_some_and(|k| k.alive))
             .collect();
         set.sort_unstable();
         set.dedup();
@@ -418,18 +424,90 @@ impl FairShareNet {
         if let Some(&c) = self.class_of.get(&key) {
             return c;
         }
-        let c = self.classes.len() as u32;
-        self.classes
-            .push(Class::new(cap_f64(cap_bps), key.1.clone(), self.clock));
+        let mut class = Class::new(cap_bps, key.1.clone(), self.clock);
+        let reused = self.free_classes.pop();
+        let c = reused.unwrap_or(self.classes.len() as u32);
+        for &l in &key.1 {
+            let members = &mut self.links[l as usize].members;
+            class.slots.push(members.len() as u32);
+            members.push(c);
+        }
+        if reused.is_some() {
+            // Keep the freed class's heap allocation (emptied when it was freed).
+            class.queue = mem::take(&mut self.classes[c as usize].queue);
+            self.classes[c as usize] = class;
+        } else {
+            self.classes.push(class);
+        }
         self.class_of.insert(key, c);
         c
+    }
+
+    /// Frees class `c` (empty, with no paused flow) as its link `gone` is removed:
+    /// it leaves the member lists of its other links and the key table.
+    fn free_class(&mut self, c: u32, gone: LinkId) {
+        let class = &mut self.classes[c as usize];
+        let links = mem::take(&mut class.links);
+        let slots = mem::take(&mut class.slots);
+        let cap_bps = class.cap_bps;
+        class.queue.clear();
+        class.next = None;
+        self.due.set(c, None);
+        for (&l, &at) in links.iter().zip(&slots) {
+            if l == gone {
+                continue;
+            }
+            let members = &mut self.links[l as usize].members;
+            members.swap_remove(at as usize);
+            if let Some(&moved) = members.get(at as usize) {
+                // The class that took the freed place records its new index.
+                let m = &mut self.classes[moved as usize];
+                if let Some(i) = m.links.iter().position(|&x| x == l) {
+                    m.slots[i] = at;
+                }
+            }
+        }
+        self.class_of.remove(&(cap_bps, links));
+        self.free_classes.push(c);
+    }
+
+    /// Sizes of the tables that grow with links and classes, for the tests that
+    /// check memory is bounded by what is alive: (link slots, class slots, class
+    /// keys, entries in the links' member lists).
+    #[cfg(test)]
+    pub(crate) fn table_sizes(&self) -> (usize, usize, usize, usize) {
+        (
+            self.links.len(),
+            self.classes.len(),
+            self.class_of.len(),
+            self.links.iter().map(|l| l.members.len()).sum(),
+        )
     }
 }
 
 impl FlowNetwork for FairShareNet {
     fn add_link(&mut self, capacity_bps: u64) -> LinkId {
+        if let Some(l) = self.free_links.pop() {
+            self.links[l as usize] = Link::new(capacity_bps);
+            return l;
+        }
         self.links.push(Link::new(capacity_bps));
         (self.links.len() - 1) as LinkId
+    }
+
+    fn remove_link(&mut self, link: LinkId) -> bool {
+        match self.links.get(link as usize) {
+            Some(l) if l.alive && l.active == 0 && l.paused == 0 => {}
+            _ => return false,
+        }
+        // No flow crosses the link, so every class that includes it is empty.
+        let members = mem::take(&mut self.links[link as usize].members);
+        for &c in &members {
+            self.free_class(c, link);
+        }
+        self.links[link as usize] = Link::removed();
+        self.free_links.push(link);
+        true
     }
 
     fn start_flow(
@@ -479,6 +557,11 @@ impl FlowNetwork for FairShareNet {
             return false;
         };
         self.flows[flow as usize].paused = true;
+        // The flow keeps its class (its last links) while paused: they may not be
+        // removed under it.
+        for &l in &self.classes[c as usize].links {
+            self.links[l as usize].paused += 1;
+        }
         self.refill(&[c]);
         true
     }
@@ -489,6 +572,10 @@ impl FlowNetwork for FairShareNet {
             return false;
         }
         self.flows[flow as usize].paused = false;
+        let old = self.flows[flow as usize].class;
+        for &l in &self.classes[old as usize].links {
+            self.links[l as usize].paused -= 1;
+        }
         let c = self.class_for(cap_bps, links);
         self.enqueue(flow, c);
         self.refill(&[c]);
@@ -502,6 +589,23 @@ impl FlowNetwork for FairShareNet {
         };
         let links = self.classes[old as usize].links.clone();
         let c = self.class_for(cap_bps, &links);
+        self.enqueue(flow, c);
+        self.refill(&[old, c]);
+        true
+    }
+
+    fn set_flow_links(
+        &mut self,
+        now: SimTime,
+        flow: FlowId,
+        cap_bps: u64,
+        links: &[LinkId],
+    ) -> bool {
+        self.move_clock(now);
+        let Some(old) = self.dequeue(flow) else {
+            return false;
+        };
+        let c = self.class_for(cap_bps, links);
         self.enqueue(flow, c);
         self.refill(&[old, c]);
         true

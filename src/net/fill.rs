@@ -18,7 +18,10 @@ use smallvec::SmallVec;
 use super::{BIT_US, FlowId, LinkId};
 use crate::engine::time::SimTime;
 
-/// The sorted, distinct links a class crosses (0..=3 in practice).
+/// The sorted, distinct links a class crosses, inline up to four: a DP download
+/// crosses its WAN and DP links, a serving peer's own download its peer link, WAN
+/// and DP (3), a peer upload the serving peer's link and the requester's when the
+/// requester serves too (2). More links spill to the heap and still work.
 pub(crate) type LinkSet = SmallVec<[LinkId; 4]>;
 
 /// Scale of the fixed-point virtual times: 1/256 byte. An i64 then holds 3.6e16
@@ -52,6 +55,14 @@ pub(crate) struct Link {
     pub(crate) spare: f64,
     /// Water-filling scratch: flows of unfrozen classes crossing the link.
     pub(crate) unfrozen: u64,
+    /// Every class whose link set includes this link, empty or not: the classes
+    /// freed when the link is removed. Each class knows its index here
+    /// ([`Class::slots`]), so a class leaves the lists of its other links in O(1).
+    pub(crate) members: Vec<u32>,
+    /// Paused flows whose last links include this one (removal is refused then).
+    pub(crate) paused: u32,
+    /// False once removed: the id is then unknown until `add_link` reuses it.
+    pub(crate) alive: bool,
 }
 
 impl Link {
@@ -65,6 +76,18 @@ impl Link {
             mark: 0,
             spare: 0.0,
             unfrozen: 0,
+            members: Vec::new(),
+            paused: 0,
+            alive: true,
+        }
+    }
+
+    /// A removed link: no capacity, no bytes, no classes, so every query about it
+    /// answers as for an unknown id.
+    pub(crate) fn removed() -> Self {
+        Link {
+            alive: false,
+            ..Link::new(0)
         }
     }
 }
@@ -111,8 +134,12 @@ impl Ord for Queued {
 pub(crate) struct Class {
     /// Per-flow cap, bits/s (infinite when uncapped).
     pub(crate) cap: f64,
+    /// The cap as given (`u64::MAX` uncapped): with `links`, the class's key.
+    pub(crate) cap_bps: u64,
     /// The links every flow of the class crosses.
     pub(crate) links: LinkSet,
+    /// `slots[i]` is this class's index in `links[i]`'s [`Link::members`].
+    pub(crate) slots: LinkSet,
     /// Active flows.
     pub(crate) n: u32,
     /// Per-flow rate, bits/s.
@@ -142,10 +169,12 @@ pub(crate) struct Class {
 }
 
 impl Class {
-    pub(crate) fn new(cap: f64, links: LinkSet, now: SimTime) -> Self {
+    pub(crate) fn new(cap_bps: u64, links: LinkSet, now: SimTime) -> Self {
         Class {
-            cap,
+            cap: super::cap_f64(cap_bps),
+            cap_bps,
             links,
+            slots: LinkSet::new(),
             n: 0,
             rate: 0.0,
             v_base: 0.0,

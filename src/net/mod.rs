@@ -31,14 +31,20 @@ mod reference;
 mod tests;
 #[cfg(test)]
 mod tests_lockstep;
+#[cfg(test)]
+mod tests_peer;
+#[cfg(test)]
+mod tests_workload;
 
 pub use fair::FairShareNet;
 pub use reference::ReferenceNet;
 
 use crate::engine::time::SimTime;
 
-/// Index of a link, as returned by [`FlowNetwork::add_link`]; links live as long as
-/// the network, so the index is stable.
+/// Index of a link, as returned by [`FlowNetwork::add_link`]; stable until
+/// [`FlowNetwork::remove_link`] removes the link, after which a later `add_link`
+/// may hand the same index out again (peer links come and go by the hundred
+/// thousand; their ids must not grow without bound).
 pub type LinkId = u32;
 
 /// Index of a flow, as returned by [`FlowNetwork::start_flow`]. An id is reused
@@ -67,8 +73,22 @@ pub struct Completion {
 /// The simulator only talks to this trait, so the reference model can stand in for
 /// the fast one in tests, and a different sharing model could later.
 pub trait FlowNetwork {
-    /// Adds a shared link (a WAN link, a DP uplink) of `capacity_bps` bits/s.
+    /// Adds a shared link (a WAN link, a DP uplink, a serving peer's own link) of
+    /// `capacity_bps` bits/s. Reuses the id of a removed link when there is one
+    /// (the last removed first, in every model, so that ids agree).
     fn add_link(&mut self, capacity_bps: u64) -> LinkId;
+
+    /// Removes a link that no active or paused flow crosses (a paused flow crosses
+    /// the links it had when paused); false otherwise, or when the link is unknown.
+    ///
+    /// A peer's link exists only while it serves: with hundreds of thousands of
+    /// peers serving now and then, the model's memory must be bounded by the links
+    /// alive, not by the links ever created. From the call on the id is unknown
+    /// (ignored by `start_flow`, 0 in the link queries, its byte count gone) until
+    /// [`add_link`](Self::add_link) reuses it. Acts at the model's clock: a flow
+    /// due to complete but not yet reached by [`advance`](Self::advance) still
+    /// crosses its links.
+    fn remove_link(&mut self, link: LinkId) -> bool;
 
     /// Starts a flow of `bytes` at `now`, capped at `cap_bps` (`u64::MAX` means
     /// uncapped) and crossing the shared `links`.
@@ -121,6 +141,20 @@ pub trait FlowNetwork {
     /// or closing), keeping its links and the bytes it has received; false if the
     /// flow is not active.
     fn set_flow_cap(&mut self, now: SimTime, flow: FlowId, cap_bps: u64) -> bool;
+
+    /// Moves an active flow at `now` onto other `links` with another cap (as for
+    /// [`start_flow`](Self::start_flow)), keeping the bytes it has received: exactly
+    /// a [`pause_flow`](Self::pause_flow) and a [`resume_flow`](Self::resume_flow)
+    /// at the same µs. A peer's own download shares the peer's link while the peer
+    /// serves and goes back to its cap when it stops. False if the flow is not
+    /// active.
+    fn set_flow_links(
+        &mut self,
+        now: SimTime,
+        flow: FlowId,
+        cap_bps: u64,
+        links: &[LinkId],
+    ) -> bool;
 
     /// Whether `flow` is paused.
     fn is_paused(&self, flow: FlowId) -> bool;

@@ -21,12 +21,24 @@ use crate::engine::time::SimTime;
 #[derive(Debug, Clone, Default)]
 pub struct ReferenceNet {
     clock: SimTime,
-    /// Capacity (bits/s) and exact completed bytes per link.
-    links: Vec<(f64, u64)>,
+    links: Vec<RefLink>,
+    /// Removed link ids, reused last-freed first (as the fast model does).
+    free_links: Vec<LinkId>,
     flows: Vec<Flow>,
     free: Vec<FlowId>,
     seq: u64,
     held: Vec<Completion>,
+}
+
+/// A link: capacity and exact completed bytes.
+#[derive(Debug, Clone, Copy)]
+struct RefLink {
+    /// Bits/s (0 once removed).
+    capacity: f64,
+    /// Exact sum of the bytes credited by completed, paused or moved flows.
+    completed: u64,
+    /// False once removed, until `add_link` reuses the id.
+    alive: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -94,7 +106,7 @@ impl ReferenceNet {
                     f.live = false;
                     for &l in &f.links {
                         let link = &mut self.links[l as usize];
-                        link.1 = link.1.saturating_add(f.seg);
+                        link.completed = link.completed.saturating_add(f.seg);
                     }
                     out.push(Completion {
                         flow: id as FlowId,
@@ -112,7 +124,7 @@ impl ReferenceNet {
 
     /// Progressive filling over every live flow, then completion times.
     fn recompute(&mut self) {
-        let mut spare: Vec<f64> = self.links.iter().map(|l| l.0).collect();
+        let mut spare: Vec<f64> = self.links.iter().map(|l| l.capacity).collect();
         let mut unfrozen = vec![0u64; self.links.len()];
         let mut frozen: Vec<bool> = self.flows.iter().map(|f| !f.live).collect();
         for f in self.flows.iter().filter(|f| f.live) {
@@ -183,7 +195,7 @@ impl ReferenceNet {
         let mut ls: Vec<LinkId> = links
             .iter()
             .copied()
-            .filter(|&l| (l as usize) < self.links.len())
+            .filter(|&l| self.links.get(l as usize).is_some_and(|k| k.alive))
             .collect();
         ls.sort_unstable();
         ls.dedup();
@@ -199,7 +211,7 @@ impl ReferenceNet {
         let served = ((f.seg_left - f.remaining).max(0.0) as u64).min(f.seg);
         for &l in &f.links {
             let link = &mut self.links[l as usize];
-            link.1 = link.1.saturating_add(served);
+            link.completed = link.completed.saturating_add(served);
         }
         f.seg -= served;
         f.seg_left = f.remaining;
@@ -256,8 +268,54 @@ impl FlowNetwork for ReferenceNet {
     }
 
     fn add_link(&mut self, capacity_bps: u64) -> LinkId {
-        self.links.push((capacity_bps as f64, 0));
+        let link = RefLink {
+            capacity: capacity_bps as f64,
+            completed: 0,
+            alive: true,
+        };
+        if let Some(l) = self.free_links.pop() {
+            self.links[l as usize] = link;
+            return l;
+        }
+        self.links.push(link);
         (self.links.len() - 1) as LinkId
+    }
+
+    fn remove_link(&mut self, link: LinkId) -> bool {
+        if !self.links.get(link as usize).is_some_and(|l| l.alive) {
+            return false;
+        }
+        let crossed = self
+            .flows
+            .iter()
+            .any(|f| (f.live || f.paused) && f.links.contains(&link));
+        if crossed {
+            return false;
+        }
+        self.links[link as usize] = RefLink {
+            capacity: 0.0,
+            completed: 0,
+            alive: false,
+        };
+        self.free_links.push(link);
+        true
+    }
+
+    fn set_flow_links(
+        &mut self,
+        now: SimTime,
+        flow: FlowId,
+        cap_bps: u64,
+        links: &[LinkId],
+    ) -> bool {
+        self.move_clock(now);
+        if !self.stop(flow) {
+            return false;
+        }
+        let ls = self.link_set(links);
+        self.restart(flow, cap_bps, ls);
+        self.recompute();
+        true
     }
 
     fn start_flow(
@@ -329,7 +387,7 @@ impl FlowNetwork for ReferenceNet {
     }
 
     fn link_bytes(&self, link: LinkId) -> u64 {
-        let Some(&(_, completed)) = self.links.get(link as usize) else {
+        let Some(&RefLink { completed, .. }) = self.links.get(link as usize) else {
             return 0;
         };
         self.flows

@@ -1,130 +1,30 @@
 //! Lockstep property tests: the fast model and the reference model driven by the
 //! same random workload must agree; and the fast model's rates must be max-min fair.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 
+use super::tests_workload::{Links, Op, Workload, nth, peer_workload, workload};
 use super::*;
-
-/// One call on the models.
-#[derive(Debug, Clone)]
-enum Op {
-    /// `start_flow` `dt` µs after the previous op.
-    Start {
-        dt: SimTime,
-        bytes: u64,
-        cap: u64,
-        links: Vec<u32>,
-    },
-    /// `advance` `dt` µs after the previous op: in one call (jumping over any
-    /// completions), or stepping through each next completion first.
-    Advance { dt: SimTime, stepwise: bool },
-    /// `pause_flow` of the `which`-th active flow (by tag), `dt` µs after.
-    Pause { dt: SimTime, which: usize },
-    /// `resume_flow` of the `which`-th paused flow with a new cap and links.
-    Resume {
-        dt: SimTime,
-        which: usize,
-        cap: u64,
-        links: Vec<u32>,
-    },
-    /// `set_flow_cap` of the `which`-th active flow.
-    SetCap { dt: SimTime, which: usize, cap: u64 },
-}
-
-#[derive(Debug, Clone)]
-struct Workload {
-    capacities: Vec<u64>,
-    ops: Vec<Op>,
-}
-
-fn capacity() -> impl Strategy<Value = u64> {
-    prop_oneof![
-        Just(10_000_000u64),
-        Just(100_000_000),
-        Just(1_000_000_000),
-        Just(10_000_000_000),
-        1_000_000u64..20_000_000_000,
-    ]
-}
-
-fn cap() -> impl Strategy<Value = u64> {
-    prop_oneof![
-        3 => Just(20_000_000u64),
-        3 => Just(150_000_000),
-        3 => Just(1_000_000_000),
-        2 => Just(u64::MAX),
-        1 => 1_000_000u64..5_000_000_000,
-    ]
-}
-
-fn bytes() -> impl Strategy<Value = u64> {
-    prop_oneof![
-        1 => Just(0u64),
-        2 => 1u64..10_000,
-        6 => 1u64..1_000_000_000,
-        1 => Just(1_000_000_000),
-    ]
-}
-
-fn gap() -> impl Strategy<Value = SimTime> {
-    prop_oneof![Just(0u64), 0u64..1_000, 0u64..10_000_000, 0u64..200_000_000]
-}
-
-fn op() -> impl Strategy<Value = Op> {
-    prop_oneof![
-        6 => (gap(), bytes(), cap(), proptest::collection::vec(0u32..5, 0..=3))
-            .prop_map(|(dt, bytes, cap, links)| Op::Start { dt, bytes, cap, links }),
-        2 => (gap(), any::<bool>()).prop_map(|(dt, stepwise)| Op::Advance { dt, stepwise }),
-        1 => (gap(), any::<usize>()).prop_map(|(dt, which)| Op::Pause { dt, which }),
-        1 => (gap(), any::<usize>(), cap(), proptest::collection::vec(0u32..5, 0..=3))
-            .prop_map(|(dt, which, cap, links)| Op::Resume { dt, which, cap, links }),
-        1 => (gap(), any::<usize>(), cap()).prop_map(|(dt, which, cap)| Op::SetCap { dt, which, cap }),
-    ]
-}
-
-/// The `which`-th (modulo) element of a set of tags.
-fn nth(tags: impl Iterator<Item = u64> + Clone, which: usize) -> Option<u64> {
-    let n = tags.clone().count();
-    if n == 0 {
-        return None;
-    }
-    tags.clone().nth(which % n)
-}
-
-/// Links of a workload op, reduced to the workload's links, sorted and distinct.
-fn link_ids(picked: &[u32], links: usize) -> Vec<LinkId> {
-    let mut ls: Vec<LinkId> = picked.iter().map(|&l| l % links as u32).collect();
-    ls.sort_unstable();
-    ls.dedup();
-    ls
-}
-
-fn workload() -> impl Strategy<Value = Workload> {
-    (
-        proptest::collection::vec(capacity(), 1..=5),
-        proptest::collection::vec(op(), 1..100),
-    )
-        .prop_map(|(capacities, ops)| Workload { capacities, ops })
-}
 
 /// One model under test with what the driver knows about it.
 struct Side<N> {
     net: N,
     done: BTreeMap<u64, Completion>,
-    /// Active flow ids by tag.
+    /// Active or paused flow ids by tag.
     ids: BTreeMap<u64, FlowId>,
+    /// Last byte count seen per link id.
     bytes: Vec<u64>,
 }
 
 impl<N: FlowNetwork> Side<N> {
-    fn new(net: N, links: usize) -> Self {
+    fn new(net: N) -> Self {
         Side {
             net,
             done: BTreeMap::new(),
             ids: BTreeMap::new(),
-            bytes: vec![0; links],
+            bytes: Vec::new(),
         }
     }
 
@@ -143,7 +43,8 @@ impl<N: FlowNetwork> Side<N> {
         Ok(())
     }
 
-    /// Link byte counts never decrease.
+    /// Link byte counts never decrease (a link's count restarts from 0 when it is
+    /// removed: see [`Side::forget`]).
     fn check_bytes(&mut self) -> Result<(), TestCaseError> {
         for (l, last) in self.bytes.iter_mut().enumerate() {
             let now = self.net.link_bytes(l as LinkId);
@@ -151,6 +52,15 @@ impl<N: FlowNetwork> Side<N> {
             *last = now;
         }
         Ok(())
+    }
+
+    /// Starts the byte history of link `l` afresh (added or removed).
+    fn forget(&mut self, l: LinkId) {
+        let l = l as usize;
+        if self.bytes.len() <= l {
+            self.bytes.resize(l + 1, 0);
+        }
+        self.bytes[l] = 0;
     }
 }
 
@@ -165,31 +75,144 @@ fn next_of(a: &dyn FlowNetwork, b: &dyn FlowNetwork) -> Option<SimTime> {
     }
 }
 
+/// The driver's view of both models: links, and what each unfinished flow was
+/// last given.
+struct Lockstep {
+    fast: Side<FairShareNet>,
+    slow: Side<ReferenceNet>,
+    links: Links,
+    /// By link id: the exact bytes it must have carried, or `u64::MAX` once a flow
+    /// moved on or off it part-way (the split is then the bytes received at the
+    /// move, which the models may round apart by a byte).
+    expected: Vec<u64>,
+    /// Cap and links of each unfinished flow by tag.
+    spec: BTreeMap<u64, (u64, Vec<LinkId>)>,
+    paused: BTreeSet<u64>,
+    /// Pauses, cap changes and moves: the bound on byte disagreements per link.
+    stops: u64,
+}
+
+impl Lockstep {
+    fn add_link(&mut self, capacity: u64, infra: bool) -> Result<(), TestCaseError> {
+        let id = self.fast.net.add_link(capacity);
+        prop_assert_eq!(id, self.slow.net.add_link(capacity));
+        prop_assert_eq!(self.fast.net.link_bytes(id), 0);
+        prop_assert_eq!(self.slow.net.link_bytes(id), 0);
+        self.links.added(id, capacity, infra);
+        if self.expected.len() <= id as usize {
+            self.expected.resize(id as usize + 1, 0);
+        }
+        self.expected[id as usize] = 0;
+        self.fast.forget(id);
+        self.slow.forget(id);
+        Ok(())
+    }
+
+    /// A flow moved from `old` links to `new` ones part-way: the links in only one
+    /// of the two carried a part of it.
+    fn moved(&mut self, old: &[LinkId], new: &[LinkId]) {
+        for &l in old.iter().filter(|l| !new.contains(l)) {
+            self.expected[l as usize] = u64::MAX;
+        }
+        for &l in new.iter().filter(|l| !old.contains(l)) {
+            self.expected[l as usize] = u64::MAX;
+        }
+    }
+
+    /// Both models' byte counts of link `l` agree, exactly when no flow moved on or
+    /// off it.
+    fn check_link_bytes(&self, l: LinkId) -> Result<(), TestCaseError> {
+        let (a, b) = (self.fast.net.link_bytes(l), self.slow.net.link_bytes(l));
+        let sum = self.expected[l as usize];
+        if sum != u64::MAX {
+            prop_assert_eq!(a, sum, "link {}", l);
+            prop_assert_eq!(b, sum, "link {}", l);
+        }
+        prop_assert!(
+            a.abs_diff(b) <= self.stops,
+            "link {}: fast {} reference {}",
+            l,
+            a,
+            b
+        );
+        Ok(())
+    }
+
+    /// `remove_link` on both models at `t`: refused exactly when a flow both still
+    /// run (or hold paused) crosses the link; skipped when one model has completed
+    /// such a flow and the other not (they may differ by a µs).
+    fn remove_link(&mut self, t: SimTime, which: usize) -> Result<(), TestCaseError> {
+        self.fast.advance(t)?;
+        self.slow.advance(t)?;
+        let Some(l) = self.links.pick(which) else {
+            return Ok(());
+        };
+        let crossing = |ids: &BTreeMap<u64, FlowId>| -> BTreeSet<u64> {
+            ids.keys()
+                .filter(|k| self.spec[k].1.contains(&l))
+                .copied()
+                .collect()
+        };
+        let (a, b) = (crossing(&self.fast.ids), crossing(&self.slow.ids));
+        if a != b {
+            return Ok(());
+        }
+        if a.is_empty() {
+            // Everything that crossed it has completed or moved off.
+            self.check_link_bytes(l)?;
+        }
+        let removed = self.fast.net.remove_link(l);
+        prop_assert_eq!(removed, a.is_empty(), "fast model, link {}", l);
+        prop_assert_eq!(
+            self.slow.net.remove_link(l),
+            removed,
+            "reference, link {}",
+            l
+        );
+        if removed {
+            self.links.removed(l);
+            self.fast.forget(l);
+            self.slow.forget(l);
+            for net in [
+                &mut self.fast.net as &mut dyn FlowNetwork,
+                &mut self.slow.net,
+            ] {
+                prop_assert_eq!(net.link_bytes(l), 0);
+                prop_assert_eq!(net.link_active(l), 0);
+                prop_assert!(!net.remove_link(l));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Drives both models through `w` and checks that they agree.
 fn lockstep(w: &Workload) -> Result<(), TestCaseError> {
-    let links = w.capacities.len();
-    let mut fast = Side::new(FairShareNet::new(), links);
-    let mut slow = Side::new(ReferenceNet::new(), links);
+    let mut d = Lockstep {
+        fast: Side::new(FairShareNet::new()),
+        slow: Side::new(ReferenceNet::new()),
+        links: Links::default(),
+        expected: Vec::new(),
+        spec: BTreeMap::new(),
+        paused: BTreeSet::new(),
+        stops: w
+            .ops
+            .iter()
+            .filter(|o| matches!(o, Op::Pause { .. } | Op::SetCap { .. } | Op::Relink { .. }))
+            .count() as u64,
+    };
     for &c in &w.capacities {
-        prop_assert_eq!(fast.net.add_link(c), slow.net.add_link(c));
+        d.add_link(c, true)?;
     }
-    let mut expected = vec![0u64; links];
     let mut t = 0;
-    // What each unfinished flow was last given (cap, links), and which are paused.
-    let mut spec: BTreeMap<u64, (u64, Vec<LinkId>)> = BTreeMap::new();
-    let mut paused: std::collections::BTreeSet<u64> = Default::default();
-    let stops = w
-        .ops
-        .iter()
-        .filter(|o| matches!(o, Op::Pause { .. } | Op::SetCap { .. }))
-        .count() as u64;
     for (tag, op) in w.ops.iter().enumerate() {
         let tag = tag as u64;
         // Flows both models still run (a completion may differ by 1 µs).
-        let common: Vec<u64> = fast
+        let common: Vec<u64> = d
+            .fast
             .ids
             .keys()
-            .filter(|k| slow.ids.contains_key(k) && !paused.contains(k))
+            .filter(|k| d.slow.ids.contains_key(k) && !d.paused.contains(k))
             .copied()
             .collect();
         match op {
@@ -197,137 +220,169 @@ fn lockstep(w: &Workload) -> Result<(), TestCaseError> {
                 dt,
                 bytes,
                 cap,
-                links: picked,
+                path,
             } => {
                 t += dt;
-                let ls = link_ids(picked, links);
+                let ls = d.links.resolve(path);
                 for &l in &ls {
-                    expected[l as usize] = expected[l as usize].saturating_add(*bytes);
+                    let e = &mut d.expected[l as usize];
+                    *e = e.saturating_add(*bytes);
                 }
-                let f = fast.net.start_flow(t, *bytes, *cap, &ls, tag);
-                let s = slow.net.start_flow(t, *bytes, *cap, &ls, tag);
-                fast.ids.insert(tag, f);
-                slow.ids.insert(tag, s);
-                spec.insert(tag, (*cap, ls));
+                let f = d.fast.net.start_flow(t, *bytes, *cap, &ls, tag);
+                let s = d.slow.net.start_flow(t, *bytes, *cap, &ls, tag);
+                d.fast.ids.insert(tag, f);
+                d.slow.ids.insert(tag, s);
+                d.spec.insert(tag, (*cap, ls));
             }
             Op::Advance { dt, stepwise } => {
                 t += dt;
                 if *stepwise {
-                    while let Some(n) = next_of(&fast.net, &slow.net).filter(|&n| n <= t) {
-                        fast.advance(n)?;
-                        slow.advance(n)?;
+                    while let Some(n) = next_of(&d.fast.net, &d.slow.net).filter(|&n| n <= t) {
+                        d.fast.advance(n)?;
+                        d.slow.advance(n)?;
                     }
                 }
-                fast.advance(t)?;
-                slow.advance(t)?;
+                d.fast.advance(t)?;
+                d.slow.advance(t)?;
             }
             Op::Pause { dt, which } => {
                 t += dt;
                 let Some(k) = nth(common.iter().copied(), *which) else {
                     continue;
                 };
-                let a = fast.net.pause_flow(t, fast.ids[&k]);
-                let b = slow.net.pause_flow(t, slow.ids[&k]);
-                let (cap, ls) = spec[&k].clone();
+                let a = d.fast.net.pause_flow(t, d.fast.ids[&k]);
+                let b = d.slow.net.pause_flow(t, d.slow.ids[&k]);
+                let (cap, ls) = d.spec[&k].clone();
                 if a && b {
-                    paused.insert(k);
+                    d.paused.insert(k);
                     prop_assert!(
-                        fast.net.is_paused(fast.ids[&k]) && slow.net.is_paused(slow.ids[&k])
+                        d.fast.net.is_paused(d.fast.ids[&k])
+                            && d.slow.net.is_paused(d.slow.ids[&k])
                     );
                 } else if a {
                     // The other model completed it at this µs: undo.
-                    prop_assert!(fast.net.resume_flow(t, fast.ids[&k], cap, &ls));
+                    prop_assert!(d.fast.net.resume_flow(t, d.fast.ids[&k], cap, &ls));
                 } else if b {
-                    prop_assert!(slow.net.resume_flow(t, slow.ids[&k], cap, &ls));
+                    prop_assert!(d.slow.net.resume_flow(t, d.slow.ids[&k], cap, &ls));
                 }
             }
             Op::Resume {
                 dt,
                 which,
                 cap,
-                links: picked,
+                path,
             } => {
                 t += dt;
-                let Some(k) = nth(paused.iter().copied(), *which) else {
+                let Some(k) = nth(d.paused.iter().copied(), *which) else {
                     continue;
                 };
-                let ls = link_ids(picked, links);
-                prop_assert!(fast.net.resume_flow(t, fast.ids[&k], *cap, &ls));
-                prop_assert!(slow.net.resume_flow(t, slow.ids[&k], *cap, &ls));
-                paused.remove(&k);
-                // The bytes still to come cross the new links; the old ones carried
-                // the rest, so the expected totals per link are no longer simple sums.
-                expected.fill(u64::MAX);
-                spec.insert(k, (*cap, ls));
+                let ls = d.links.resolve(path);
+                prop_assert!(d.fast.net.resume_flow(t, d.fast.ids[&k], *cap, &ls));
+                prop_assert!(d.slow.net.resume_flow(t, d.slow.ids[&k], *cap, &ls));
+                d.paused.remove(&k);
+                let old = d.spec[&k].1.clone();
+                d.moved(&old, &ls);
+                d.spec.insert(k, (*cap, ls));
             }
             Op::SetCap { dt, which, cap } => {
                 t += dt;
                 let Some(k) = nth(common.iter().copied(), *which) else {
                     continue;
                 };
-                let a = fast.net.set_flow_cap(t, fast.ids[&k], *cap);
-                let b = slow.net.set_flow_cap(t, slow.ids[&k], *cap);
-                let old = spec[&k].0;
+                let a = d.fast.net.set_flow_cap(t, d.fast.ids[&k], *cap);
+                let b = d.slow.net.set_flow_cap(t, d.slow.ids[&k], *cap);
+                let old = d.spec[&k].0;
                 if a && b {
-                    spec.get_mut(&k).expect("known flow").0 = *cap;
+                    d.spec.get_mut(&k).expect("known flow").0 = *cap;
                 } else if a {
-                    prop_assert!(fast.net.set_flow_cap(t, fast.ids[&k], old));
+                    prop_assert!(d.fast.net.set_flow_cap(t, d.fast.ids[&k], old));
                 } else if b {
-                    prop_assert!(slow.net.set_flow_cap(t, slow.ids[&k], old));
+                    prop_assert!(d.slow.net.set_flow_cap(t, d.slow.ids[&k], old));
                 }
+            }
+            Op::Relink {
+                dt,
+                which,
+                cap,
+                path,
+            } => {
+                t += dt;
+                let Some(k) = nth(common.iter().copied(), *which) else {
+                    continue;
+                };
+                let ls = d.links.resolve(path);
+                let a = d.fast.net.set_flow_links(t, d.fast.ids[&k], *cap, &ls);
+                let b = d.slow.net.set_flow_links(t, d.slow.ids[&k], *cap, &ls);
+                let (old_cap, old) = d.spec[&k].clone();
+                if a || b {
+                    d.moved(&old, &ls);
+                }
+                if a && b {
+                    d.spec.insert(k, (*cap, ls));
+                } else if a {
+                    // The other model completed it at this µs: move it back.
+                    prop_assert!(d.fast.net.set_flow_links(t, d.fast.ids[&k], old_cap, &old));
+                } else if b {
+                    prop_assert!(d.slow.net.set_flow_links(t, d.slow.ids[&k], old_cap, &old));
+                }
+            }
+            Op::AddLink { capacity } => d.add_link(*capacity, false)?,
+            Op::RemoveLink { dt, which } => {
+                t += dt;
+                d.remove_link(t, *which)?;
             }
         }
         // A paused flow is never reported complete.
-        for k in &paused {
-            prop_assert!(fast.ids.contains_key(k) && slow.ids.contains_key(k));
+        for k in &d.paused {
+            prop_assert!(d.fast.ids.contains_key(k) && d.slow.ids.contains_key(k));
         }
-        for k in fast.done.keys() {
-            spec.remove(k);
+        for k in d.fast.done.keys() {
+            d.spec.remove(k);
         }
-        fast.check_bytes()?;
-        slow.check_bytes()?;
-        prop_assert_eq!(fast.net.now(), slow.net.now());
+        d.fast.check_bytes()?;
+        d.slow.check_bytes()?;
+        prop_assert_eq!(d.fast.net.now(), d.slow.net.now());
         // Rates can only be compared while both models have the same active flows
         // (a 1 µs disagreement on a completion time makes them differ for 1 µs).
-        if fast.ids.keys().eq(slow.ids.keys()) {
-            prop_assert_eq!(fast.net.active_flows(), slow.net.active_flows());
-            for (tag, &f) in &fast.ids {
+        if d.fast.ids.keys().eq(d.slow.ids.keys()) {
+            prop_assert_eq!(d.fast.net.active_flows(), d.slow.net.active_flows());
+            for (tag, &f) in &d.fast.ids {
                 let (a, b) = (
-                    fast.net.flow_rate_bps(f),
-                    slow.net.flow_rate_bps(slow.ids[tag]),
+                    d.fast.net.flow_rate_bps(f),
+                    d.slow.net.flow_rate_bps(d.slow.ids[tag]),
                 );
                 prop_assert!(close(a, b), "flow {}: fast {} reference {}", tag, a, b);
             }
-            for l in 0..links as LinkId {
-                prop_assert_eq!(fast.net.link_active(l), slow.net.link_active(l));
-                let (a, b) = (fast.net.link_rate_bps(l), slow.net.link_rate_bps(l));
+            for l in d.links.ids() {
+                prop_assert_eq!(d.fast.net.link_active(l), d.slow.net.link_active(l));
+                let (a, b) = (d.fast.net.link_rate_bps(l), d.slow.net.link_rate_bps(l));
                 prop_assert!(close(a, b), "link {}: fast {} reference {}", l, a, b);
             }
         }
     }
     // Whatever is paused resumes where it stopped, so everything completes.
-    for k in std::mem::take(&mut paused) {
-        let (cap, ls) = spec[&k].clone();
-        prop_assert!(fast.net.resume_flow(t, fast.ids[&k], cap, &ls));
-        prop_assert!(slow.net.resume_flow(t, slow.ids[&k], cap, &ls));
+    for k in std::mem::take(&mut d.paused) {
+        let (cap, ls) = d.spec[&k].clone();
+        prop_assert!(d.fast.net.resume_flow(t, d.fast.ids[&k], cap, &ls));
+        prop_assert!(d.slow.net.resume_flow(t, d.slow.ids[&k], cap, &ls));
     }
-    while let Some(n) = next_of(&fast.net, &slow.net) {
-        fast.advance(n)?;
-        slow.advance(n)?;
+    while let Some(n) = next_of(&d.fast.net, &d.slow.net) {
+        d.fast.advance(n)?;
+        d.slow.advance(n)?;
     }
-    fast.check_bytes()?;
-    slow.check_bytes()?;
-    prop_assert!(fast.ids.is_empty() && slow.ids.is_empty());
+    d.fast.check_bytes()?;
+    d.slow.check_bytes()?;
+    prop_assert!(d.fast.ids.is_empty() && d.slow.ids.is_empty());
     prop_assert_eq!(
-        fast.done.len(),
+        d.fast.done.len(),
         w.ops
             .iter()
             .filter(|o| matches!(o, Op::Start { .. }))
             .count()
     );
-    prop_assert!(fast.done.keys().eq(slow.done.keys()));
-    for (tag, a) in &fast.done {
-        let b = &slow.done[tag];
+    prop_assert!(d.fast.done.keys().eq(d.slow.done.keys()));
+    for (tag, a) in &d.fast.done {
+        let b = &d.slow.done[tag];
         prop_assert_eq!((a.tag, a.bytes, a.started), (b.tag, b.bytes, b.started));
         prop_assert!(
             a.finished.abs_diff(b.finished) <= 1,
@@ -337,26 +392,19 @@ fn lockstep(w: &Workload) -> Result<(), TestCaseError> {
             b.finished
         );
     }
-    for (l, &sum) in expected.iter().enumerate() {
-        // Without a resume onto other links, each link carried exactly the sizes
-        // of the flows that crossed it. Otherwise the split between the old links
-        // and the new ones is the whole bytes received at each pause, which the
-        // models may round apart by a byte.
-        let (a, b) = (
-            fast.net.link_bytes(l as LinkId),
-            slow.net.link_bytes(l as LinkId),
-        );
-        if sum != u64::MAX {
-            prop_assert_eq!(a, sum);
-            prop_assert_eq!(b, sum);
-        }
-        prop_assert!(
-            a.abs_diff(b) <= stops,
-            "link {}: fast {} reference {}",
-            l,
-            a,
-            b
-        );
+    for l in d.links.alive.clone() {
+        d.check_link_bytes(l)?;
+    }
+    // Every link can go now, and the ids come back last removed first.
+    let alive = d.links.alive.clone();
+    while let Some(&l) = d.links.alive.first() {
+        d.remove_link(t, 0)?;
+        prop_assert!(d.links.alive.first() != Some(&l), "link {} kept", l);
+    }
+    for &l in alive.iter().rev() {
+        let capacity = 1_000_000;
+        prop_assert_eq!(d.fast.net.add_link(capacity), l);
+        prop_assert_eq!(d.slow.net.add_link(capacity), l);
     }
     Ok(())
 }
@@ -404,6 +452,113 @@ fn check_max_min(
     Ok(())
 }
 
+/// Runs `w` on the fast model alone and checks max-min fairness after every op.
+fn max_min_throughout(w: &Workload) -> Result<(), TestCaseError> {
+    let mut net = FairShareNet::new();
+    let mut links = Links::default();
+    for &c in &w.capacities {
+        links.added(net.add_link(c), c, true);
+    }
+    // Unfinished flows by tag: id, cap, links.
+    let mut active = BTreeMap::new();
+    let mut paused = BTreeMap::new();
+    let mut t = 0;
+    let mut out = Vec::new();
+    for (tag, op) in w.ops.iter().enumerate() {
+        match op {
+            Op::Start {
+                dt,
+                bytes,
+                cap,
+                path,
+            } => {
+                t += dt;
+                let ls = links.resolve(path);
+                let f = net.start_flow(t, *bytes, *cap, &ls, tag as u64);
+                active.insert(tag as u64, (f, *cap, ls));
+            }
+            Op::Advance { dt, .. } => {
+                t += dt;
+                net.advance(t, &mut out);
+            }
+            Op::Pause { dt, which } => {
+                t += dt;
+                if let Some(k) = nth(active.keys().copied(), *which)
+                    && net.pause_flow(t, active[&k].0)
+                {
+                    let flow = active.remove(&k).expect("active");
+                    paused.insert(k, flow);
+                }
+            }
+            Op::Resume {
+                dt,
+                which,
+                cap,
+                path,
+            } => {
+                t += dt;
+                if let Some(k) = nth(paused.keys().copied(), *which) {
+                    let (f, _, _) = paused.remove(&k).expect("paused");
+                    let ls = links.resolve(path);
+                    prop_assert!(net.resume_flow(t, f, *cap, &ls));
+                    active.insert(k, (f, *cap, ls));
+                }
+            }
+            Op::SetCap { dt, which, cap } => {
+                t += dt;
+                if let Some(k) = nth(active.keys().copied(), *which)
+                    && net.set_flow_cap(t, active[&k].0, *cap)
+                {
+                    active.get_mut(&k).expect("active").1 = *cap;
+                }
+            }
+            Op::Relink {
+                dt,
+                which,
+                cap,
+                path,
+            } => {
+                t += dt;
+                let ls = links.resolve(path);
+                if let Some(k) = nth(active.keys().copied(), *which)
+                    && net.set_flow_links(t, active[&k].0, *cap, &ls)
+                {
+                    let flow = active.get_mut(&k).expect("active");
+                    (flow.1, flow.2) = (*cap, ls);
+                }
+            }
+            Op::AddLink { capacity } => links.added(net.add_link(*capacity), *capacity, false),
+            Op::RemoveLink { dt, which } => {
+                t += dt;
+                net.advance(t, &mut out);
+                if let Some(l) = links.pick(*which) {
+                    // Completions `advance` just reported do not cross it any more.
+                    let done: BTreeSet<u64> = out.iter().map(|c| c.tag).collect();
+                    let crossed = active
+                        .iter()
+                        .chain(&paused)
+                        .any(|(k, (_, _, ls))| !done.contains(k) && ls.contains(&l));
+                    prop_assert_eq!(net.remove_link(l), !crossed);
+                    if !crossed {
+                        links.removed(l);
+                    }
+                }
+            }
+        }
+        // Reported or held completions leave the active set.
+        let mut held = Vec::new();
+        if net.next_completion().is_some_and(|n| n <= net.now()) {
+            net.advance(net.now(), &mut held);
+        }
+        for c in out.drain(..).chain(held) {
+            active.remove(&c.tag);
+        }
+        prop_assert_eq!(net.active_flows(), active.len());
+        check_max_min(&net, &links.capacity, &active)?;
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -412,68 +567,21 @@ proptest! {
         lockstep(&w)?;
     }
 
+    /// Peer topologies: peer links created and removed on the fly, uploads over
+    /// one or two peer links, serving peers' own downloads over their link, the
+    /// WAN and the DP, flows moved between them, pauses.
+    #[test]
+    fn fast_and_reference_agree_on_peer_links(w in peer_workload()) {
+        lockstep(&w)?;
+    }
+
     #[test]
     fn fast_model_is_max_min_fair(w in workload()) {
-        let mut net = FairShareNet::new();
-        for &c in &w.capacities {
-            net.add_link(c);
-        }
-        let mut active = BTreeMap::new();
-        let mut paused = BTreeMap::new();
-        let mut t = 0;
-        let mut out = Vec::new();
-        for (tag, op) in w.ops.iter().enumerate() {
-            match op {
-                Op::Start { dt, bytes, cap, links } => {
-                    t += dt;
-                    let mut ls: Vec<LinkId> =
-                        links.iter().map(|&l| l % w.capacities.len() as u32).collect();
-                    ls.sort_unstable();
-                    ls.dedup();
-                    let f = net.start_flow(t, *bytes, *cap, &ls, tag as u64);
-                    active.insert(tag as u64, (f, *cap, ls));
-                }
-                Op::Advance { dt, .. } => {
-                    t += dt;
-                    net.advance(t, &mut out);
-                }
-                Op::Pause { dt, which } => {
-                    t += dt;
-                    if let Some(k) = nth(active.keys().copied(), *which)
-                        && net.pause_flow(t, active[&k].0)
-                    {
-                        let (f, cap, _) = active.remove(&k).expect("active");
-                        paused.insert(k, (f, cap));
-                    }
-                }
-                Op::Resume { dt, which, cap, links } => {
-                    t += dt;
-                    if let Some(k) = nth(paused.keys().copied(), *which) {
-                        let (f, _) = paused.remove(&k).expect("paused");
-                        let ls = link_ids(links, w.capacities.len());
-                        prop_assert!(net.resume_flow(t, f, *cap, &ls));
-                        active.insert(k, (f, *cap, ls));
-                    }
-                }
-                Op::SetCap { dt, which, cap } => {
-                    t += dt;
-                    if let Some(k) = nth(active.keys().copied(), *which)
-                        && net.set_flow_cap(t, active[&k].0, *cap)
-                    {
-                        active.get_mut(&k).expect("active").1 = *cap;
-                    }
-                }
-            }
-            // Reported or held completions leave the active set.
-            let mut held = Vec::new();
-            if net.next_completion().is_some_and(|n| n <= net.now()) {
-                net.advance(net.now(), &mut held);
-            }
-            for c in out.drain(..).chain(held) {
-                active.remove(&c.tag);
-            }
-            prop_assert_eq!(net.active_flows(), active.len());
-            check_max_min(&net, &w.capacities, &active)?;
-        }
+        max_min_throughout(&w)?;
+    }
+
+    #[test]
+    fn fast_model_is_max_min_fair_with_peer_links(w in peer_workload()) {
+        max_min_throughout(&w)?;
     }
 }

@@ -29,7 +29,7 @@ pub struct FlowReq<'a> {
     pub size: u64,
     /// Client link cap, bits/s (`u64::MAX` = none).
     pub cap_bps: u64,
-    /// Shared links crossed (site WAN, DP uplink).
+    /// Shared links crossed (site WAN, DP uplink; a serving peer's link).
     pub links: &'a [LinkId],
     /// Opaque tag to hand back on completion.
     pub tag: u64,
@@ -110,6 +110,21 @@ pub trait Transport {
     fn set_cap(&mut self, _now: SimTime, _handle: u32, _cap_bps: u64) -> bool {
         false
     }
+    /// Removes a link no running or paused attempt crosses (a peer's link once
+    /// its last upload ended); its id may come back from a later
+    /// [`add_link`](Self::add_link). False when the link is crossed, unknown, or
+    /// the transport has no peer links (a real-HTTP load test: its clients are not
+    /// peers, and its links only count bytes).
+    fn remove_link(&mut self, _link: LinkId) -> bool {
+        false
+    }
+    /// Moves a running attempt onto other links with another cap, keeping its
+    /// bytes: a pause and a resume at the same µs (a peer's own download shares
+    /// its link while it serves). False when it is not running or the transport
+    /// cannot (a real-HTTP load test).
+    fn relink(&mut self, _now: SimTime, _handle: u32, _cap_bps: u64, _links: &[LinkId]) -> bool {
+        false
+    }
     /// Current aggregate rate through a link, bits/s, when the transport knows it
     /// (the fluid model does; a real-time transport does not): `sim::sites` integrates
     /// the time a WAN link runs full from it.
@@ -141,6 +156,14 @@ impl<N: FlowNetwork> Transport for N {
 
     fn set_cap(&mut self, now: SimTime, handle: u32, cap_bps: u64) -> bool {
         self.set_flow_cap(now, handle, cap_bps)
+    }
+
+    fn remove_link(&mut self, link: LinkId) -> bool {
+        FlowNetwork::remove_link(self, link)
+    }
+
+    fn relink(&mut self, now: SimTime, handle: u32, cap_bps: u64, links: &[LinkId]) -> bool {
+        self.set_flow_links(now, handle, cap_bps, links)
     }
 
     fn next_completion(&self) -> Option<SimTime> {

@@ -1,0 +1,237 @@
+//! Peer links: exact hand-computed cases both models must give, link removal and
+//! id reuse, and the fast model's memory bound under peer-link churn.
+
+use super::*;
+
+const MB: u64 = 1_000_000;
+const GBPS: u64 = 1_000_000_000;
+const MBPS: u64 = 1_000_000;
+const S: SimTime = 1_000_000;
+
+/// Runs `check` on a fresh fast model and a fresh reference model.
+fn each_model(check: impl Fn(&mut dyn FlowNetwork)) {
+    check(&mut FairShareNet::new());
+    check(&mut ReferenceNet::new());
+}
+
+/// Steps through every completion, one `advance` per completion time.
+fn drain(net: &mut dyn FlowNetwork) -> Vec<Completion> {
+    let mut out = Vec::new();
+    while let Some(t) = net.next_completion() {
+        net.advance(t, &mut out);
+    }
+    out
+}
+
+fn times(done: &[Completion]) -> Vec<(u64, SimTime)> {
+    done.iter().map(|c| (c.tag, c.finished)).collect()
+}
+
+#[test]
+fn a_100_mbps_peer_serves_two_gigabit_requesters_at_50_mbps_each() {
+    each_model(|net| {
+        let peer = net.add_link(100 * MBPS);
+        let a = net.start_flow(0, 50 * MB, GBPS, &[peer], 1);
+        let b = net.start_flow(0, 100 * MB, GBPS, &[peer], 2);
+        assert_eq!(net.flow_rate_bps(a), 50e6);
+        assert_eq!(net.flow_rate_bps(b), 50e6);
+        assert_eq!(net.link_rate_bps(peer), 100e6);
+        assert_eq!(net.link_active(peer), 2);
+        // 50 MB at 50 Mbps: 8 s. The other has 50 MB left, alone at 100 Mbps: 4 s.
+        let done = drain(net);
+        assert_eq!(times(&done), vec![(1, 8 * S), (2, 12 * S)]);
+        assert_eq!(net.link_bytes(peer), 150 * MB);
+        assert!(net.remove_link(peer));
+    });
+}
+
+#[test]
+fn own_download_behind_a_20_mbps_wan_and_one_upload_get_20_and_80_mbps() {
+    each_model(|net| {
+        let wan = net.add_link(20 * MBPS);
+        let dp = net.add_link(10 * GBPS);
+        let peer = net.add_link(100 * MBPS);
+        // The serving peer's own download crosses its link, uncapped.
+        let own = net.start_flow(0, 100 * MB, u64::MAX, &[peer, wan, dp], 1);
+        let up = net.start_flow(0, 80 * MB, GBPS, &[peer], 2);
+        assert_eq!(net.flow_rate_bps(own), 20e6);
+        assert_eq!(net.flow_rate_bps(up), 80e6);
+        assert_eq!(net.link_rate_bps(peer), 100e6);
+        // 80 MB at 80 Mbps: 8 s; 100 MB at 20 Mbps (the WAN holds it): 40 s.
+        let mut out = Vec::new();
+        net.advance(8 * S, &mut out);
+        assert_eq!(times(&out), vec![(2, 8 * S)]);
+        assert_eq!(net.flow_rate_bps(own), 20e6);
+        assert_eq!(times(&drain(net)), vec![(1, 40 * S)]);
+        assert_eq!(net.link_bytes(peer), 180 * MB);
+        assert_eq!(net.link_bytes(wan), 100 * MB);
+        assert_eq!(net.link_bytes(dp), 100 * MB);
+    });
+}
+
+#[test]
+fn the_own_download_speeds_up_when_the_upload_ends_and_returns_to_its_cap() {
+    each_model(|net| {
+        let wan = net.add_link(GBPS);
+        let dp = net.add_link(10 * GBPS);
+        // A 100 Mbps client downloads 100 MB; 25 MB have arrived at 2 s.
+        let own = net.start_flow(0, 100 * MB, 100 * MBPS, &[wan, dp], 1);
+        // At 2 s it starts serving: its link appears, its download moves onto it.
+        let peer = net.add_link(100 * MBPS);
+        assert!(net.set_flow_links(2 * S, own, u64::MAX, &[peer, wan, dp]));
+        let up = net.start_flow(2 * S, 25 * MB, GBPS, &[peer], 2);
+        assert_eq!(net.flow_rate_bps(own), 50e6);
+        assert_eq!(net.flow_rate_bps(up), 50e6);
+        // 25 MB at 50 Mbps: the upload ends at 6 s; the download speeds up.
+        let mut out = Vec::new();
+        net.advance(6 * S, &mut out);
+        assert_eq!(times(&out), vec![(2, 6 * S)]);
+        assert_eq!(net.flow_rate_bps(own), 100e6);
+        assert_eq!(net.link_bytes(peer), 50 * MB);
+        // It stops serving: back to its cap and its old links, the link goes.
+        assert!(!net.remove_link(peer), "the download still crosses it");
+        assert!(net.set_flow_links(6 * S, own, 100 * MBPS, &[wan, dp]));
+        assert!(net.remove_link(peer));
+        assert_eq!(net.flow_rate_bps(own), 100e6);
+        assert_eq!(net.link_bytes(peer), 0);
+        // 50 MB left at 100 Mbps: 4 s.
+        assert_eq!(times(&drain(net)), vec![(1, 10 * S)]);
+        assert_eq!(net.link_bytes(wan), 100 * MB);
+        assert_eq!(net.link_bytes(dp), 100 * MB);
+    });
+}
+
+#[test]
+fn removal_is_refused_while_an_active_or_paused_flow_crosses_the_link() {
+    each_model(|net| {
+        let dp = net.add_link(GBPS);
+        let peer = net.add_link(100 * MBPS);
+        let f = net.start_flow(0, 100 * MB, GBPS, &[peer], 1);
+        assert!(!net.remove_link(peer), "active flow");
+        assert!(net.pause_flow(S, f));
+        assert!(!net.remove_link(peer), "paused flow");
+        // Resumed elsewhere, the flow no longer crosses the peer link.
+        assert!(net.resume_flow(2 * S, f, GBPS, &[dp]));
+        assert!(net.remove_link(peer));
+        assert!(!net.remove_link(peer), "already removed");
+        assert!(!net.remove_link(99), "unknown");
+        // 12.5 MB went through the peer link in its first second.
+        assert_eq!(net.link_bytes(peer), 0);
+        assert_eq!(net.link_active(peer), 0);
+        assert_eq!(net.link_rate_bps(peer), 0.0);
+        // 87.5 MB left at 1 Gbps: 0.7 s.
+        assert_eq!(times(&drain(net)), vec![(1, 2_700_000)]);
+        assert_eq!(net.link_bytes(dp), 87_500_000);
+        assert!(net.remove_link(dp));
+    });
+}
+
+#[test]
+fn a_removed_id_is_unknown_until_add_link_reuses_it() {
+    each_model(|net| {
+        let dp = net.add_link(GBPS);
+        let p1 = net.add_link(100 * MBPS);
+        let p2 = net.add_link(10 * MBPS);
+        net.start_flow(0, 10 * MB, GBPS, &[p1], 1);
+        drain(net);
+        assert_eq!(net.link_bytes(p1), 10 * MB);
+        assert!(net.remove_link(p1));
+        // Unknown now: a flow naming it crosses only its other links.
+        let f = net.start_flow(S, 125 * MB, u64::MAX, &[p1, dp], 2);
+        assert_eq!(net.flow_rate_bps(f), 1e9);
+        assert_eq!(net.link_active(p1), 0);
+        assert_eq!(times(&drain(net)), vec![(2, 2 * S)]);
+        // The next link takes the freed id, fresh: no bytes, its own capacity.
+        let p3 = net.add_link(20 * MBPS);
+        assert_eq!(p3, p1);
+        assert_eq!(net.link_bytes(p3), 0);
+        let g = net.start_flow(2 * S, 5 * MB, GBPS, &[p3], 3);
+        assert_eq!(net.flow_rate_bps(g), 20e6);
+        assert_eq!(times(&drain(net)), vec![(3, 4 * S)]);
+        assert_eq!(net.link_bytes(p3), 5 * MB);
+        // Last removed, first reused.
+        assert!(net.remove_link(p2));
+        assert!(net.remove_link(p3));
+        assert_eq!(net.add_link(GBPS), p3);
+        assert_eq!(net.add_link(GBPS), p2);
+        assert_eq!(net.add_link(GBPS), 3);
+    });
+}
+
+#[test]
+fn a_flow_crosses_two_peer_links_and_a_download_three_links() {
+    each_model(|net| {
+        let wan = net.add_link(GBPS);
+        let dp = net.add_link(10 * GBPS);
+        let p = net.add_link(100 * MBPS);
+        let r = net.add_link(30 * MBPS);
+        // P uploads to R while R serves someone else and downloads through R's link.
+        let up = net.start_flow(0, 10 * MB, GBPS, &[p, r], 1);
+        let r_up = net.start_flow(0, 10 * MB, GBPS, &[r], 2);
+        let r_own = net.start_flow(0, 10 * MB, u64::MAX, &[r, wan, dp], 3);
+        for f in [up, r_up, r_own] {
+            assert_eq!(net.flow_rate_bps(f), 10e6);
+        }
+        assert_eq!(net.link_rate_bps(p), 10e6);
+        assert_eq!(net.link_active(r), 3);
+        // 10 MB at 10 Mbps: all three end at 8 s.
+        assert_eq!(times(&drain(net)), vec![(1, 8 * S), (2, 8 * S), (3, 8 * S)]);
+        assert!(net.remove_link(r) && net.remove_link(p));
+        assert_eq!(net.link_bytes(wan), 10 * MB);
+    });
+}
+
+#[test]
+fn relinking_an_inactive_flow_is_refused() {
+    each_model(|net| {
+        let dp = net.add_link(GBPS);
+        let f = net.start_flow(0, MB, GBPS, &[dp], 1);
+        drain(net);
+        assert!(!net.set_flow_links(S, f, GBPS, &[dp]), "completed");
+        let g = net.start_flow(S, MB, GBPS, &[dp], 2);
+        assert!(net.pause_flow(S, g));
+        assert!(!net.set_flow_links(S, g, GBPS, &[dp]), "paused");
+        assert!(!net.set_flow_links(S, 77, GBPS, &[dp]), "unknown");
+    });
+}
+
+/// 100,000 peers each serve once, one after the other, with a distinct capacity,
+/// cap and path each, so every one makes new classes: the fast model's tables stay
+/// the size of what is alive at once, not of what was ever created.
+#[test]
+fn memory_is_bounded_by_the_links_alive() {
+    let mut net = FairShareNet::new();
+    let wan = net.add_link(GBPS);
+    let dp = net.add_link(10 * GBPS);
+    // A long download of a client that never serves, keeping the DP busy.
+    net.start_flow(0, u64::MAX / 2, 20 * MBPS, &[wan, dp], u64::MAX);
+    let mut out = Vec::new();
+    let mut t = 0;
+    let mut peak = (0, 0, 0, 0);
+    for i in 0..100_000u64 {
+        let peer = net.add_link(10 * MBPS + i);
+        // The peer downloads through its own link while it uploads.
+        net.start_flow(t, MB, u64::MAX, &[peer, wan, dp], 2 * i);
+        net.start_flow(t, MB, MBPS + i, &[peer], 2 * i + 1);
+        assert!(!net.remove_link(peer));
+        while net.active_flows() > 1 {
+            t = net.next_completion().expect("a flow completes");
+            net.advance(t, &mut out);
+        }
+        assert_eq!(out.len(), 2);
+        out.clear();
+        let sizes = net.table_sizes();
+        assert!(net.remove_link(peer), "peer {i}");
+        peak = (
+            peak.0.max(sizes.0),
+            peak.1.max(sizes.1),
+            peak.2.max(sizes.2),
+            peak.3.max(sizes.3),
+        );
+    }
+    // Links: WAN, DP and one peer link at a time. Classes: the long download's,
+    // then the peer's own download and its upload.
+    assert_eq!(peak, (3, 3, 3, 6), "links, classes, keys, memberships");
+    assert_eq!(net.table_sizes(), (3, 3, 1, 2));
+    assert_eq!(net.active_flows(), 1);
+}
