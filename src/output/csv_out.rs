@@ -110,8 +110,37 @@ impl Exporter for StepsCsv {
     }
 }
 
-/// `trace.csv` (with `--trace`): `client,time_s,event,path,detail`.
+/// `trace.csv` (with `--trace`): `client,time_s,event,path,detail,exit_code_hex`.
+/// `exit_code_hex` is the exit code a row's `detail` carries in decimal (`end`,
+/// `rollback`, `finish` rows) written as Windows writes it (`0x80070070`), so a trace
+/// can be searched by the code an administrator sees in smsts.log; empty otherwise.
 pub struct TraceCsv;
+
+/// The decimal exit code in a trace row's `detail`: the whole detail of an `end` row
+/// (`-2147024784`), the first word of a `rollback` row (`3247440129 second_boot`), the
+/// second of a `finish` row (`failed 2147942512`). These are the formats `sim::trace`
+/// rows are written in; `tests/it/exit_codes.rs` checks them on real traces.
+fn trace_code(event: &str, detail: &str) -> Option<i64> {
+    let mut words = detail.split(' ');
+    let word = match event {
+        "end" => Some(detail),
+        "rollback" => words.next(),
+        "finish" => words.nth(1),
+        _ => None,
+    }?;
+    word.parse().ok()
+}
+
+/// A decimal exit code as the 32-bit value Windows reports, in [`codes::hex`] form. A
+/// negative code is the signed reading of the same DWORD (`-2147024784` is
+/// `0x80070070`); a value that fits in no DWORD has no hex form.
+fn code_hex(code: i64) -> String {
+    if (i64::from(i32::MIN)..=i64::from(u32::MAX)).contains(&code) {
+        codes::hex(code as u32)
+    } else {
+        String::new()
+    }
+}
 
 impl Exporter for TraceCsv {
     fn name(&self) -> &'static str {
@@ -123,15 +152,26 @@ impl Exporter for TraceCsv {
             return Ok(());
         }
         let mut w = writer(dir, "trace.csv")?;
-        w.write_record(["client", "time_s", "event", "path", "detail"])
-            .map_err(csv_err)?;
+        w.write_record([
+            "client",
+            "time_s",
+            "event",
+            "path",
+            "detail",
+            "exit_code_hex",
+        ])
+        .map_err(csv_err)?;
         for t in &r.trace {
+            let hex = trace_code(t.event, &t.detail)
+                .map(code_hex)
+                .unwrap_or_default();
             w.write_record([
                 t.client.to_string().as_str(),
                 fmt_secs(t.time).as_str(),
                 t.event,
                 t.path.as_str(),
                 t.detail.as_str(),
+                hex.as_str(),
             ])
             .map_err(csv_err)?;
         }
@@ -139,7 +179,8 @@ impl Exporter for TraceCsv {
     }
 }
 
-/// `clients.csv` (with `--per-client`).
+/// `clients.csv` (with `--per-client`); `exit_code_hex` beside the decimal
+/// `exit_code` is the same code as `failures.csv` and `summary.json` write it.
 pub struct ClientsCsv;
 
 impl Exporter for ClientsCsv {
@@ -163,6 +204,7 @@ impl Exporter for ClientsCsv {
             "free_disk_bytes",
             "outcome",
             "exit_code",
+            "exit_code_hex",
             "precached",
             "bytes_downloaded",
             "policy_s",
@@ -200,6 +242,7 @@ impl Exporter for ClientsCsv {
                 c.free_disk.to_string().as_str(),
                 c.outcome.as_str(),
                 c.exit_code.to_string().as_str(),
+                codes::hex(c.exit_code).as_str(),
                 if c.precached { "true" } else { "false" },
                 c.bytes.to_string().as_str(),
                 t(c.policy).as_str(),
@@ -221,5 +264,32 @@ impl Exporter for ClientsCsv {
             .map_err(csv_err)?;
         }
         w.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_codes_are_read_from_the_rows_that_carry_one() {
+        assert_eq!(trace_code("end", "-2147024784"), Some(-2147024784));
+        assert_eq!(trace_code("end", "0"), Some(0));
+        assert_eq!(
+            trace_code("rollback", "3247440129 second_boot"),
+            Some(3247440129)
+        );
+        assert_eq!(trace_code("finish", "failed 2147942512"), Some(2147942512));
+        assert_eq!(trace_code("download", "OSUPG-X64-1033"), None);
+        assert_eq!(trace_code("start", ""), None);
+    }
+
+    #[test]
+    fn a_signed_code_is_the_same_dword() {
+        assert_eq!(code_hex(-2147024784), "0x80070070");
+        assert_eq!(code_hex(2147942512), "0x80070070");
+        assert_eq!(code_hex(3010), "0x00000BC2");
+        assert_eq!(code_hex(1 << 40), "");
+        assert_eq!(code_hex(i64::from(i32::MIN) - 1), "");
     }
 }

@@ -7,7 +7,9 @@
 //!
 //! - [`compare`]: the comparison table, `compare.json`/`compare.csv`, overlay plots;
 //! - [`html`]: HTML building blocks (escaping, tables, inline SVG figures, the page);
-//! - [`pages`]: what each kind of page contains;
+//! - [`pages`]: what the run and comparison pages contain;
+//! - [`sweep`]: the sweep page, its headline figures charted against the varied value;
+//! - [`study_chart`]: those charts (a figure per value with its confidence interval);
 //! - [`readiness`]: the Windows 11 readiness and pre-cache shortfall section.
 
 use std::path::{Path, PathBuf};
@@ -20,6 +22,8 @@ pub mod pages;
 pub mod plan;
 pub mod readiness;
 pub mod sites;
+pub mod study_chart;
+pub mod sweep;
 pub mod verdict;
 
 /// Why a report or comparison could not be made.
@@ -119,7 +123,7 @@ pub fn kind(dir: &Path) -> Result<Kind, ReportError> {
 pub fn render(dir: &Path) -> Result<String, ReportError> {
     match kind(dir)? {
         Kind::Compare(m) => pages::compare_page(dir, &m),
-        Kind::Sweep => pages::sweep_page(dir),
+        Kind::Sweep => sweep::sweep_page(dir),
         Kind::Plan => plan::plan_page(dir),
         Kind::Run => {
             let d = crate::output::plots::ResultData::load(dir)?;

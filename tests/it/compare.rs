@@ -6,8 +6,12 @@ use std::path::Path;
 use crate::common::*;
 use crate::plots::{decode_png, svg_texts};
 
-/// Dotted paths of every leaf of a JSON document.
-fn leaves(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+/// Dotted paths of every leaf of a JSON document (also used by `study_figures`).
+pub(crate) fn leaves(
+    prefix: &str,
+    v: &serde_json::Value,
+    out: &mut Vec<(String, serde_json::Value)>,
+) {
     match v {
         serde_json::Value::Object(m) => {
             for (k, x) in m {
@@ -28,7 +32,8 @@ fn leaves(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, serde_json
     }
 }
 
-fn printed(v: &serde_json::Value) -> String {
+/// A JSON figure as `compare.csv` and the comparison table print it.
+pub(crate) fn printed(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Null => "none".into(),
         serde_json::Value::String(s) => s.clone(),

@@ -372,4 +372,25 @@ fn report_on_a_plan_folder_gives_the_answer_and_the_runs() {
     assert!(html.contains("<h2>Values run</h2>"));
     assert!(html.contains("Runs overlaid"));
     assert!(html.contains("<svg "));
+    // The target figure against the values run, named by their values, with the
+    // target line; the overlays are named by their values too.
+    assert!(
+        html.contains("<figure id=\"plan-target\">"),
+        "no target chart"
+    );
+    let plan = csv_rows(&out.join("plan.csv"));
+    for r in &plan {
+        let label = format!("data-label=\"sites.wan={}\"", r["value"]);
+        assert!(html.contains(&label), "no point {label}");
+        let drawn = format!(
+            "{label} data-mean=\"{}\"",
+            r["mean"].parse::<f64>().unwrap()
+        );
+        assert!(html.contains(&drawn), "{drawn}");
+    }
+    assert!(
+        html.contains("<g class=\"target\" data-v=\"43200\">"),
+        "12 h target line"
+    );
+    assert!(!html.contains(">000-"), "a run named by its folder");
 }
