@@ -21,6 +21,7 @@ mod merge;
 mod mistakes;
 mod network_exact;
 mod out_safety;
+mod peers;
 mod plan;
 mod plots;
 mod progress;
