@@ -8,6 +8,7 @@ mod common;
 mod compare;
 mod counter_wraps;
 mod determinism;
+mod fallback;
 mod fuzz_regressions;
 mod golden;
 mod hardening;
