@@ -300,6 +300,42 @@ pub struct Site {
     pub distribution_points: Vec<usize>,
     /// Boundary-group fallback.
     pub fallback: Option<Fallback>,
+    /// `subnets`: the site's clients are spread over this many subnets (at least 1),
+    /// round robin in client order within the site: the `k`-th client of the site
+    /// stands in subnet `k mod subnets`. BranchCache shares blocks within a subnet.
+    pub subnets: u32,
+    /// `branchcache`: BranchCache distributed cache mode for the site's clients.
+    pub branchcache: bool,
+    /// `peer_cache`: ConfigMgr peer cache sources among the site's clients.
+    pub peer_cache: Option<PeerCache>,
+}
+
+/// `[[sites]] peer_cache`: which of a boundary group's clients are ConfigMgr peer
+/// cache sources, and how many peers each serves at once.
+///
+/// A source rejects a request when "there are no more available connections to the
+/// computer" (and in low battery mode), and the client then goes on down its list of
+/// content locations:
+/// <https://learn.microsoft.com/en-us/mem/configmgr/core/plan-design/hierarchy/client-peer-cache>
+/// ("Limited access to a peer cache source").
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeerCache {
+    /// Which clients are sources.
+    pub sources: PeerSources,
+    /// Peers a source serves at once; a request beyond that is rejected.
+    pub max_connections: u32,
+}
+
+/// The peer cache sources of a site.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PeerSources {
+    /// This share of the site's clients (`sources = 0.05`), rounded to the nearest
+    /// whole number of clients: the site's clients whose position in the site, in
+    /// client order, falls on an evenly spaced grid.
+    Share(f64),
+    /// These client ids (`sources = [12, 40]`); an id of another site's client is
+    /// not a source of this one.
+    Clients(Vec<u64>),
 }
 
 /// Boundary-group fallback: after `after` without content, use these DPs.

@@ -135,7 +135,7 @@ pub fn describe(s: &Scenario) -> String {
             .collect();
         let _ = writeln!(
             o,
-            "  site {} ({:.0}% of clients){}: DPs [{}]{}",
+            "  site {} ({:.0}% of clients){}: DPs [{}]{}{}",
             site.name,
             site.share / total_share * 100.0,
             site.wan
@@ -153,7 +153,8 @@ pub fn describe(s: &Scenario) -> String {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            peers(site)
         );
     }
     for d in &s.distribution_points {
@@ -229,4 +230,27 @@ fn dp_name(s: &Scenario, i: usize) -> &str {
     s.distribution_points
         .get(i)
         .map_or("?", |d| d.name.as_str())
+}
+
+/// The site's peer content settings, when it has any.
+fn peers(site: &crate::scenario::model::Site) -> String {
+    use crate::scenario::model::PeerSources;
+    let mut out = String::new();
+    if site.subnets > 1 {
+        out.push_str(&format!(", {} subnets", site.subnets));
+    }
+    if site.branchcache {
+        out.push_str(", BranchCache");
+    }
+    if let Some(pc) = &site.peer_cache {
+        let who = match &pc.sources {
+            PeerSources::Share(x) => format!("{:.1}% of clients", x * 100.0),
+            PeerSources::Clients(ids) => format!("{} listed clients", ids.len()),
+        };
+        out.push_str(&format!(
+            ", peer cache sources: {who}, {} connections each",
+            pc.max_connections
+        ));
+    }
+    out
 }

@@ -21,7 +21,53 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
     topology_notes(s, &mut out);
     content_notes(s, &mut out);
     super::calendar_notes::notes(s, &mut out);
+    peer_notes(s, &mut out);
     out
+}
+
+/// A peer cache source serves only content it holds whole in its client cache, so
+/// content larger than `client.cache_size` is never served by one
+/// (<https://learn.microsoft.com/en-us/mem/configmgr/core/plan-design/hierarchy/client-peer-cache>:
+/// sources serve content from their Configuration Manager client cache).
+fn peer_notes(s: &Scenario, out: &mut Vec<String>) {
+    let sites: Vec<&str> = s
+        .sites
+        .iter()
+        .filter(|x| x.peer_cache.is_some() && x.share > 0.0)
+        .map(|x| x.name.as_str())
+        .collect();
+    if sites.is_empty() && !s.sites.iter().any(|x| x.branchcache) {
+        return;
+    }
+    out.push(
+        "peer content (branchcache, peer_cache) is read and checked but not simulated in \
+         this version: every download still comes from a distribution point"
+            .to_string(),
+    );
+    let mib = s.client.cache_size / (1024 * 1024);
+    for c in s.content.iter().filter(|c| c.size > s.client.cache_size) {
+        out.push(format!(
+            "content {:?} ({}) does not fit a {mib} MB client cache (client.cache_size): \
+             peer cache sources of {} cannot hold it, so it always comes from a \
+             distribution point",
+            c.id,
+            human_size(c.size),
+            sites
+                .iter()
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+}
+
+/// `6 GB`, `800 MB`: decimal units, as content sizes are usually quoted.
+fn human_size(b: u64) -> String {
+    if b >= 1_000_000_000 {
+        format!("{} GB", (b as f64 / 1e9 * 10.0).round() / 10.0)
+    } else {
+        format!("{} MB", (b as f64 / 1e6 * 10.0).round() / 10.0)
+    }
 }
 
 fn deployment_notes(s: &Scenario, out: &mut Vec<String>) {
@@ -185,6 +231,23 @@ fn content_notes(s: &Scenario, out: &mut Vec<String>) {
 /// Mbps without its unit (`bandwidth = 1000` is 1000 bit/s, not 1 Gbps).
 const BARE_RATE_FLOOR: f64 = 1e6;
 
+/// Why `delivery_optimization` / `connected_cache` change nothing: Connected Cache
+/// (and the Delivery Optimization it serves) caches cloud-managed content, and
+/// "Connected Cache doesn't support content that Configuration Manager manages"
+/// (<https://learn.microsoft.com/en-us/mem/configmgr/core/plan-design/hierarchy/microsoft-connected-cache>,
+/// "Supported content types"); a task sequence's packages come from peer cache
+/// sources and distribution points only
+/// (<https://learn.microsoft.com/en-us/mem/configmgr/core/servers/deploy/configure/boundary-groups-distribution-points>,
+/// "Location priority").
+fn do_note(what: &str) -> String {
+    format!(
+        "{what} does not serve the packages of a ConfigMgr task sequence (it serves \
+         cloud-managed content such as Windows Update for Business and Intune Win32 apps; \
+         a task sequence gets content from peer cache sources and distribution points): \
+         this key is ignored; use branchcache or peer_cache for peer content"
+    )
+}
+
 /// Checks on the file as written, where the value read loses what was meant: a bare
 /// number for a link rate under 1 Mbps is an error (with the rate it probably
 /// meant); site shares that do not add up to 1 (they are used as weights) and a
@@ -235,6 +298,17 @@ pub(crate) fn raw_notes(
     let sites = tables("sites");
     for (i, t) in sites.iter().enumerate() {
         bare_rate("sites", i, t, "wan");
+        for (key, what) in [
+            ("delivery_optimization", "Delivery Optimization"),
+            ("connected_cache", "Microsoft Connected Cache"),
+        ] {
+            if let Some(v) = value::get(t, key) {
+                notes.push(
+                    ctx.diag(v.span(), &format!("sites.{i}.{key}"), do_note(what))
+                        .to_string(),
+                );
+            }
+        }
     }
     let shares: Vec<f64> = sites
         .iter()

@@ -139,6 +139,19 @@ pub fn network_caps() -> NetworkCaps {
 /// minutes by default (NOTES.md).
 pub const FALLBACK_AFTER: SimTime = 2 * HOUR;
 
+/// `peer_cache.max_connections`: peers one peer cache source serves at once.
+///
+/// The peer cache page names the rule (a source rejects a request when "there are no
+/// more available connections to the computer", configured through the
+/// `SMS_WinPEPeerCacheConfig` client settings class) but gives no default number:
+/// <https://learn.microsoft.com/en-us/mem/configmgr/core/plan-design/hierarchy/client-peer-cache>.
+/// 20 is fleetsim's assumption, not a documented figure: set the value your client
+/// settings use.
+pub const PEER_CACHE_MAX_CONNECTIONS: u32 = 20;
+
+/// Most subnets one site may have: a client stores its subnet in 16 bits.
+pub const MAX_SUBNETS: u32 = 65_535;
+
 /// `max_connections`: a DP supports up to 4,000 client connections (NOTES.md).
 pub const MAX_CONNECTIONS: u32 = 4000;
 

@@ -233,7 +233,7 @@ pub(crate) fn int_in<T: TryFrom<i128>>(
 
 /// The value as written, for messages (`"-15s"`, `-3`), so that users see their own
 /// spelling rather than base units.
-fn written(v: &Spanned<DeValue<'_>>) -> String {
+pub(crate) fn written(v: &Spanned<DeValue<'_>>) -> String {
     match v.get_ref() {
         DeValue::String(s) => format!("{s:?}"),
         DeValue::Integer(i) => i.to_string(),

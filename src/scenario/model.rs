@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 pub use crate::calendar::Calendar;
 pub use crate::domain::{
-    Arch, Dist, Fallback, Firmware, Fleet, Inventory, InventoryRow, NetType, OsVersion, Power,
-    SetupModel, Site, Tpm, UpdatesMode, Weights, WindowsRelease,
+    Arch, Dist, Fallback, Firmware, Fleet, Inventory, InventoryRow, NetType, OsVersion, PeerCache,
+    PeerSources, Power, SetupModel, Site, Tpm, UpdatesMode, Weights, WindowsRelease,
 };
 use crate::engine::time::SimTime;
 use crate::tasksequence::tree::TaskSequence;

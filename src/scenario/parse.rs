@@ -176,6 +176,7 @@ pub(crate) fn read_parts(
     let topology = read_topology(ctx, get("sites"), get("distribution_points"), errors);
     let site_names: Vec<&str> = topology.sites.iter().map(|s| s.name.as_str()).collect();
     attach_inventory(ctx, get("fleet"), &site_names, &mut fleet, errors);
+    super::topology::check_source_ids(ctx, get("sites"), fleet.clients, errors);
     if simulation_ok {
         check_bandwidth_rows(ctx, get("simulation"), &simulation, &topology, errors);
     }

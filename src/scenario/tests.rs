@@ -132,6 +132,9 @@ fn contract_example_reads_to_the_expected_values() {
                 after: 2 * HOUR,
                 distribution_points: vec![]
             }),
+            subnets: 1,
+            branchcache: false,
+            peer_cache: None,
         }]
     );
     assert_eq!(

@@ -10,9 +10,11 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::DeValue;
 
-use super::defaults::{DEFAULT_SITE, FALLBACK_AFTER, MAX_CONNECTIONS};
+use super::defaults::{
+    DEFAULT_SITE, FALLBACK_AFTER, MAX_CONNECTIONS, MAX_SUBNETS, PEER_CACHE_MAX_CONNECTIONS,
+};
 use super::fields::{self, Section, table_array};
-use super::model::{DistributionPoint, Fallback, Site};
+use super::model::{DistributionPoint, Fallback, PeerCache, PeerSources, Site};
 use super::value::{self, SourceCtx};
 use crate::diag::Diagnostic;
 
@@ -23,9 +25,15 @@ const SITE_KEYS: &[&str] = &[
     "distribution_points",
     "fallback",
     "utc_offset",
+    "subnets",
+    "branchcache",
+    "peer_cache",
+    "delivery_optimization",
+    "connected_cache",
 ];
 const DP_KEYS: &[&str] = &["name", "site", "bandwidth", "max_connections", "url"];
 const FALLBACK_KEYS: &[&str] = &["after", "distribution_points"];
+const PEER_CACHE_KEYS: &[&str] = &["sources", "max_connections"];
 
 /// Sites and distribution points, resolved.
 pub(crate) struct Topology {
@@ -121,6 +129,9 @@ pub(crate) fn read_topology(
             wan: None,
             distribution_points: (0..distribution_points.len()).collect(),
             fallback: None,
+            subnets: 1,
+            branchcache: false,
+            peer_cache: None,
         }]
     } else {
         read_sites(
@@ -225,12 +236,26 @@ fn read_sites(
         let fallback = t
             .get("fallback")
             .and_then(|v| read_fallback(t.ctx, &t.key("fallback"), v, dp_names, errors));
+        let max_subnets = i128::from(MAX_SUBNETS);
+        let subnets = t.or(
+            "subnets",
+            1,
+            &|c, k, v| fields::int_in(c, k, v, 1, max_subnets),
+            errors,
+        );
+        let branchcache = t.or("branchcache", false, &value::boolean, errors);
+        let peer_cache = t
+            .get("peer_cache")
+            .and_then(|v| read_peer_cache(t.ctx, &t.key("peer_cache"), v, errors));
         sites.push(Site {
             name: name.clone(),
             share,
             wan,
             distribution_points,
             fallback,
+            subnets,
+            branchcache,
+            peer_cache,
         });
     }
     let total: f64 = sites.iter().map(|s| s.share).sum();
@@ -271,6 +296,108 @@ fn read_fallback(
         after,
         distribution_points,
     })
+}
+
+/// `peer_cache = { sources = 0.05 | [client ids], max_connections = N }`.
+fn read_peer_cache(
+    ctx: &SourceCtx<'_>,
+    key: &str,
+    v: &Spanned<DeValue<'_>>,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<PeerCache> {
+    let t = match Section::new(ctx, key, v) {
+        Ok(t) => t,
+        Err(d) => {
+            errors.push(d);
+            return None;
+        }
+    };
+    t.check_keys(PEER_CACHE_KEYS, errors);
+    let max = i128::from(u16::MAX);
+    let max_connections = t.or(
+        "max_connections",
+        PEER_CACHE_MAX_CONNECTIONS,
+        &|c, k, v| fields::int_in(c, k, v, 1, max),
+        errors,
+    );
+    let sources = t.required("sources", &peer_sources, errors)?;
+    Some(PeerCache {
+        sources,
+        max_connections,
+    })
+}
+
+/// A share of the site's clients (a number from 0 to 1) or a list of client ids.
+fn peer_sources(
+    ctx: &SourceCtx<'_>,
+    key: &str,
+    v: &Spanned<DeValue<'_>>,
+) -> Result<PeerSources, Diagnostic> {
+    let DeValue::Array(items) = v.get_ref() else {
+        return match value::probability(ctx, key, v) {
+            Ok(x) => Ok(PeerSources::Share(x)),
+            Err(_) => Err(ctx.diag(
+                v.span(),
+                key,
+                format!(
+                    "found {}, expected a share of the site's clients from 0 to 1 \
+                     (e.g. 0.05) or a list of client ids (e.g. [0, 17])",
+                    fields::written(v)
+                ),
+            )),
+        };
+    };
+    let mut ids = Vec::with_capacity(items.len());
+    let mut seen = HashSet::new();
+    let max = i128::from(u32::MAX) - 1;
+    for (i, item) in items.iter().enumerate() {
+        let item_key = format!("{key}.{i}");
+        let id: u64 = fields::int_in(ctx, &item_key, item, 0, max)?;
+        if !seen.insert(id) {
+            let m = format!("client {id} is listed twice");
+            return Err(ctx.diag(item.span(), &item_key, m));
+        }
+        ids.push(id);
+    }
+    Ok(PeerSources::Clients(ids))
+}
+
+/// Refuses peer cache source ids that are not clients of the fleet (ids run from 0
+/// to `fleet.clients - 1`), at the id itself.
+pub(crate) fn check_source_ids(
+    ctx: &SourceCtx<'_>,
+    sites_v: Option<&Spanned<DeValue<'_>>>,
+    clients: u64,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let Some(DeValue::Array(sites)) = sites_v.map(Spanned::get_ref) else {
+        return;
+    };
+    for (i, site) in sites.iter().enumerate() {
+        let DeValue::Table(t) = site.get_ref() else {
+            continue;
+        };
+        let Some(DeValue::Table(pc)) = value::get(t, "peer_cache").map(Spanned::get_ref) else {
+            continue;
+        };
+        let Some(DeValue::Array(ids)) = value::get(pc, "sources").map(Spanned::get_ref) else {
+            continue;
+        };
+        for (j, id) in ids.iter().enumerate() {
+            let key = format!("sites.{i}.peer_cache.sources.{j}");
+            if let Ok(x) = fields::integer(ctx, &key, id)
+                && x >= i128::from(clients)
+                && x >= 0
+            {
+                let m = format!(
+                    "client {x} does not exist, expected a client id from 0 to {} \
+                     (fleet.clients = {clients})",
+                    clients.saturating_sub(1)
+                );
+                errors.push(ctx.diag(id.span(), &key, m));
+            }
+        }
+    }
 }
 
 /// Resolves a list of DP names to indices; unknown and repeated names are errors.
@@ -439,6 +566,92 @@ bandwidth = "-1Gbps"
                 (11, "distribution_points.1.name"),
                 (12, "distribution_points.1.bandwidth"),
             ]
+        );
+    }
+
+    #[test]
+    fn peer_keys_are_read_with_their_defaults() {
+        let text = r#"
+[[sites]]
+name = "Lyon"
+subnets = 8
+branchcache = true
+peer_cache = { sources = 0.05 }
+[[sites]]
+name = "Nice"
+peer_cache = { sources = [3, 1], max_connections = 4 }
+[[sites]]
+name = "HQ"
+[[distribution_points]]
+name = "DP1"
+site = "HQ"
+bandwidth = "1Gbps"
+"#;
+        let (topo, errors) = read(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        let t = topo.expect("read");
+        let lyon = &t.sites[0];
+        assert_eq!((lyon.subnets, lyon.branchcache), (8, true));
+        assert_eq!(
+            lyon.peer_cache,
+            Some(PeerCache {
+                sources: PeerSources::Share(0.05),
+                max_connections: PEER_CACHE_MAX_CONNECTIONS
+            })
+        );
+        assert_eq!(
+            t.sites[1].peer_cache,
+            Some(PeerCache {
+                sources: PeerSources::Clients(vec![3, 1]),
+                max_connections: 4
+            })
+        );
+        let hq = &t.sites[2];
+        assert_eq!(
+            (hq.subnets, hq.branchcache, &hq.peer_cache),
+            (1, false, &None)
+        );
+    }
+
+    #[test]
+    fn bad_peer_values_are_located() {
+        let text = r#"[[sites]]
+name = "A"
+subnets = 0
+branchcache = "yes"
+peer_cache = { sources = 1.5, max_connections = 0 }
+[[sites]]
+name = "B"
+peer_cache = { sources = [1, 1] }
+[[sites]]
+name = "C"
+peer_cache = { max_connections = 3, size = 2 }
+[[distribution_points]]
+name = "DP1"
+bandwidth = "1Gbps"
+"#;
+        let (_, errors) = read(text);
+        let mut got: Vec<(usize, &str)> = errors.iter().map(|d| (d.line, d.key.as_str())).collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                (3, "sites.0.subnets"),
+                (4, "sites.0.branchcache"),
+                (5, "sites.0.peer_cache.max_connections"),
+                (5, "sites.0.peer_cache.sources"),
+                (8, "sites.1.peer_cache.sources.1"),
+                (11, "sites.2.peer_cache.size"),
+                (11, "sites.2.peer_cache.sources"),
+            ]
+        );
+        let share = errors
+            .iter()
+            .find(|d| d.key == "sites.0.peer_cache.sources")
+            .expect("share error");
+        assert!(
+            share.message.contains("found 1.5, expected a share"),
+            "{share:?}"
         );
     }
 

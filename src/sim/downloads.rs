@@ -272,6 +272,42 @@ impl<T: Transport> World<'_, T> {
         self.request_download(c);
     }
 
+    /// Whether the download in progress waits for the boundary group's fallback time
+    /// (`fallback.after`) before it may use the fallback DPs.
+    ///
+    /// Only content the client downloads for itself does. "Due to the real-time nature
+    /// of task sequence processing, it doesn't wait for the failover time on a neighbor
+    /// boundary group [...] if the task sequence fails to acquire content from a
+    /// distribution point in its current boundary group, it immediately tries a
+    /// distribution point in a neighbor boundary group", while "for content like
+    /// applications and software updates, which are downloaded by the client and not
+    /// the task sequence engine, the client behaves as normal [...] it will wait for
+    /// boundary group failover"
+    /// (<https://learn.microsoft.com/en-us/mem/configmgr/core/servers/deploy/configure/boundary-groups-distribution-points>,
+    /// "Task sequence support", "Location priority").
+    ///
+    /// So the client waits for: pre-cache and a required deployment's early download
+    /// (the client agent downloads the deployment's content before any task sequence
+    /// runs), download-all-first (the client agent fetches every package before it
+    /// starts the task sequence), and the applications and software updates of the
+    /// Install Application / Install Software Updates steps. The task sequence engine
+    /// does not wait for its own downloads: Download Package Content, the Upgrade
+    /// Operating System package and its drivers, a Run Command Line package, and
+    /// content read from the DP with "access content directly".
+    fn waits_for_fallback(&self, c: u32) -> bool {
+        let st = &self.st[c as usize];
+        match st.activity {
+            Activity::PreCaching(_)
+            | Activity::FinishingPreCache(_)
+            | Activity::DownloadingAllFirst(_) => true,
+            Activity::FetchingStep(_) => matches!(
+                self.prog.ops.get(st.pc as usize).map(|o| &o.kind),
+                Some(OpKind::InstallApplications { .. } | OpKind::InstallUpdates { .. })
+            ),
+            _ => false,
+        }
+    }
+
     /// Picks the DP (after boundary-group fallback if needed) and asks for a slot.
     pub(crate) fn request_download(&mut self, c: u32) {
         if self.cal.power || self.cal.throttle {
@@ -299,11 +335,12 @@ impl<T: Transport> World<'_, T> {
                 self.download_failed_for_good(c, codes::NO_CONTENT_LOCATION, phase);
                 return;
             };
+            let waits = self.waits_for_fallback(c);
             let st = &mut self.st[c as usize];
-            if st.fallback_at == NEVER {
+            if waits && st.fallback_at == NEVER {
                 st.fallback_at = self.now.saturating_add(fb.after);
             }
-            if self.now < st.fallback_at {
+            if waits && self.now < st.fallback_at {
                 let t = st.fallback_at;
                 self.schedule(t, c, EvKind::Fallback);
                 return;

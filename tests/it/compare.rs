@@ -151,9 +151,11 @@ fn precache_vs_on_demand_scenarios_every_summary_key_side_by_side() {
         .iter()
         .find(|r| r["key"] == "latency.install_wait.p95")
         .unwrap();
-    // On demand, Install waits for the download: the point of the pair.
+    // On demand, Install waits for the download: the point of the pair. (+71% since
+    // the task sequence's own downloads stopped waiting the branches' 2 h fallback
+    // time, issue 18; pre-cache, the client's own download, still waits it.)
     assert!(
-        install["diff_pct"].parse::<f64>().unwrap() > 100.0,
+        install["diff_pct"].parse::<f64>().unwrap() > 50.0,
         "{install:?}"
     );
 }
