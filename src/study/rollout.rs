@@ -28,6 +28,31 @@ pub fn mean_count(sum: u64, n: u64) -> u64 {
     if r >= n - r { q + 1 } else { q }
 }
 
+/// Means of the parts of a whole (the outcomes of a fleet or a site) summed over
+/// `n` runs, rounded so that they add up to the rounded mean of their sum (the whole:
+/// a fleet's or site's clients, when the outcomes of every run add up to them).
+///
+/// Rounding each part on its own can miss: the means 63, 1.5 and 5.5 of a 70-client
+/// site round to 63 + 2 + 6 = 71. Largest remainder (Hamilton's method) gives each
+/// part its floor, then hands the missing units to the largest fractions, earlier
+/// parts first on a tie, so the parts always add up and none is more than one
+/// from its exact mean.
+pub fn mean_parts(sums: &[u64], n: u64) -> Vec<u64> {
+    if n == 0 {
+        return sums.to_vec();
+    }
+    let total = mean_count(sums.iter().fold(0u64, |a, &b| a.saturating_add(b)), n);
+    let mut parts: Vec<u64> = sums.iter().map(|&s| s / n).collect();
+    let given: u64 = parts.iter().sum();
+    let mut order: Vec<usize> = (0..sums.len()).collect();
+    // Stable sort: equal remainders keep their order.
+    order.sort_by(|&a, &b| (sums[b] % n).cmp(&(sums[a] % n)));
+    for &i in order.iter().take(total.saturating_sub(given) as usize) {
+        parts[i] += 1;
+    }
+    parts
+}
+
 /// Per-bucket means of counts summed over `n` runs, rounded so that their running
 /// total is the rounded mean of the running total: the buckets of a timeline still
 /// add up to the rounded mean outcome.
@@ -80,11 +105,26 @@ fn mean_sites(runs: &[Summary]) -> BTreeMap<String, SiteJson> {
             clients: sum(&|x| x.clients),
             ..SiteJson::default()
         };
-        s.outcomes.succeeded = sum(&|x| x.outcomes.succeeded);
-        s.outcomes.rolled_back = sum(&|x| x.outcomes.rolled_back);
-        s.outcomes.failed = sum(&|x| x.outcomes.failed);
-        s.outcomes.in_progress = sum(&|x| x.outcomes.in_progress);
-        s.outcomes.not_started = sum(&|x| x.outcomes.not_started);
+        let total =
+            |f: &dyn Fn(&SiteJson) -> u64| each.iter().map(f).fold(0u64, u64::saturating_add);
+        let parts = mean_parts(
+            &[
+                total(&|x| x.outcomes.succeeded),
+                total(&|x| x.outcomes.rolled_back),
+                total(&|x| x.outcomes.failed),
+                total(&|x| x.outcomes.in_progress),
+                total(&|x| x.outcomes.not_started),
+            ],
+            n,
+        );
+        let o = &mut s.outcomes;
+        [
+            o.succeeded,
+            o.rolled_back,
+            o.failed,
+            o.in_progress,
+            o.not_started,
+        ] = [parts[0], parts[1], parts[2], parts[3], parts[4]];
         s.compliance.p50_s = time(&|x| x.compliance.p50_s);
         s.compliance.p90_s = time(&|x| x.compliance.p90_s);
         s.compliance.p95_s = time(&|x| x.compliance.p95_s);
@@ -144,15 +184,23 @@ pub fn one_rollout(merged: &mut Summary, runs: &[Summary]) {
     m(&mut merged.clients);
     m(&mut merged.events);
     let o = &mut merged.outcomes;
-    for x in [
-        &mut o.succeeded,
-        &mut o.rolled_back,
-        &mut o.failed,
-        &mut o.in_progress,
-        &mut o.not_started,
-    ] {
-        m(x);
-    }
+    let parts = mean_parts(
+        &[
+            o.succeeded,
+            o.rolled_back,
+            o.failed,
+            o.in_progress,
+            o.not_started,
+        ],
+        n,
+    );
+    [
+        o.succeeded,
+        o.rolled_back,
+        o.failed,
+        o.in_progress,
+        o.not_started,
+    ] = [parts[0], parts[1], parts[2], parts[3], parts[4]];
     merged.failures_by_code.values_mut().for_each(m);
     let b = &mut merged.bytes;
     for x in [&mut b.total, &mut b.precache, &mut b.on_demand] {
@@ -179,6 +227,19 @@ mod tests {
         assert_eq!(mean_count(5, 2), 3);
         assert_eq!(mean_count(4, 3), 1);
         assert_eq!(mean_count(u64::MAX, 1), u64::MAX);
+    }
+
+    #[test]
+    fn outcome_means_add_up_to_the_mean_whole() {
+        // Two runs of a 70-client site: 63/1.5/5.5 rounded alone would be 71.
+        let sums = [126, 3, 11, 0, 0];
+        let parts = mean_parts(&sums, 2);
+        assert_eq!(parts.iter().sum::<u64>(), 70);
+        assert_eq!(parts, [63, 2, 5, 0, 0]);
+        // Exact means stay exact.
+        assert_eq!(mean_parts(&[9, 6, 0], 3), [3, 2, 0]);
+        // Three runs, thirds everywhere: the first parts take the units.
+        assert_eq!(mean_parts(&[1, 1, 1], 3), [1, 0, 0]);
     }
 
     #[test]
