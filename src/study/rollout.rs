@@ -37,18 +37,24 @@ pub fn mean_count(sum: u64, n: u64) -> u64 {
 /// part its floor, then hands the missing units to the largest fractions, earlier
 /// parts first on a tie, so the parts always add up and none is more than one
 /// from its exact mean.
-pub fn mean_parts(sums: &[u64], n: u64) -> Vec<u64> {
+pub fn mean_parts<const K: usize>(sums: [u64; K], n: u64) -> [u64; K] {
     if n == 0 {
-        return sums.to_vec();
+        return sums;
     }
     let total = mean_count(sums.iter().fold(0u64, |a, &b| a.saturating_add(b)), n);
-    let mut parts: Vec<u64> = sums.iter().map(|&s| s / n).collect();
+    let mut parts = sums.map(|s| s / n);
     let given: u64 = parts.iter().sum();
-    let mut order: Vec<usize> = (0..sums.len()).collect();
-    // Stable sort: equal remainders keep their order.
-    order.sort_by(|&a, &b| (sums[b] % n).cmp(&(sums[a] % n)));
-    for &i in order.iter().take(total.saturating_sub(given) as usize) {
-        parts[i] += 1;
+    let mut order: Vec<(u64, usize)> = sums.iter().map(|&s| s % n).zip(0..).collect();
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let extra: BTreeSet<usize> = order
+        .iter()
+        .take(total.saturating_sub(given) as usize)
+        .map(|&(_, i)| i)
+        .collect();
+    for (i, p) in parts.iter_mut().enumerate() {
+        if extra.contains(&i) {
+            *p += 1;
+        }
     }
     parts
 }
@@ -107,8 +113,15 @@ fn mean_sites(runs: &[Summary]) -> BTreeMap<String, SiteJson> {
         };
         let total =
             |f: &dyn Fn(&SiteJson) -> u64| each.iter().map(f).fold(0u64, u64::saturating_add);
-        let parts = mean_parts(
-            &[
+        let o = &mut s.outcomes;
+        [
+            o.succeeded,
+            o.rolled_back,
+            o.failed,
+            o.in_progress,
+            o.not_started,
+        ] = mean_parts(
+            [
                 total(&|x| x.outcomes.succeeded),
                 total(&|x| x.outcomes.rolled_back),
                 total(&|x| x.outcomes.failed),
@@ -117,14 +130,6 @@ fn mean_sites(runs: &[Summary]) -> BTreeMap<String, SiteJson> {
             ],
             n,
         );
-        let o = &mut s.outcomes;
-        [
-            o.succeeded,
-            o.rolled_back,
-            o.failed,
-            o.in_progress,
-            o.not_started,
-        ] = [parts[0], parts[1], parts[2], parts[3], parts[4]];
         s.compliance.p50_s = time(&|x| x.compliance.p50_s);
         s.compliance.p90_s = time(&|x| x.compliance.p90_s);
         s.compliance.p95_s = time(&|x| x.compliance.p95_s);
@@ -184,8 +189,14 @@ pub fn one_rollout(merged: &mut Summary, runs: &[Summary]) {
     m(&mut merged.clients);
     m(&mut merged.events);
     let o = &mut merged.outcomes;
-    let parts = mean_parts(
-        &[
+    [
+        o.succeeded,
+        o.rolled_back,
+        o.failed,
+        o.in_progress,
+        o.not_started,
+    ] = mean_parts(
+        [
             o.succeeded,
             o.rolled_back,
             o.failed,
@@ -194,13 +205,6 @@ pub fn one_rollout(merged: &mut Summary, runs: &[Summary]) {
         ],
         n,
     );
-    [
-        o.succeeded,
-        o.rolled_back,
-        o.failed,
-        o.in_progress,
-        o.not_started,
-    ] = [parts[0], parts[1], parts[2], parts[3], parts[4]];
     merged.failures_by_code.values_mut().for_each(m);
     let b = &mut merged.bytes;
     for x in [&mut b.total, &mut b.precache, &mut b.on_demand] {
@@ -233,13 +237,13 @@ mod tests {
     fn outcome_means_add_up_to_the_mean_whole() {
         // Two runs of a 70-client site: 63/1.5/5.5 rounded alone would be 71.
         let sums = [126, 3, 11, 0, 0];
-        let parts = mean_parts(&sums, 2);
+        let parts = mean_parts(sums, 2);
         assert_eq!(parts.iter().sum::<u64>(), 70);
         assert_eq!(parts, [63, 2, 5, 0, 0]);
         // Exact means stay exact.
-        assert_eq!(mean_parts(&[9, 6, 0], 3), [3, 2, 0]);
+        assert_eq!(mean_parts([9, 6, 0], 3), [3, 2, 0]);
         // Three runs, thirds everywhere: the first parts take the units.
-        assert_eq!(mean_parts(&[1, 1, 1], 3), [1, 0, 0]);
+        assert_eq!(mean_parts([1, 1, 1], 3), [1, 0, 0]);
     }
 
     #[test]
