@@ -111,3 +111,18 @@ fn delivery_optimization_and_connected_cache_are_told_they_do_not_apply() {
         );
     }
 }
+
+/// Until peers are simulated, `run` says so too (not only `validate`), and says
+/// nothing when no site asks for peers.
+#[test]
+fn run_says_peers_are_not_simulated_yet() {
+    let warning = "read and checked but not simulated";
+    for (extra, told) in [("branchcache = true", true), ("", false)] {
+        let (dir, p) = scenario(&branch(10, extra, "10MB"));
+        let out = dir.path().join("out");
+        let o = fleetsim(&["run", p.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{err}");
+        assert_eq!(err.contains(warning), told, "{extra:?}: {err}");
+    }
+}
