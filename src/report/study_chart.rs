@@ -10,22 +10,19 @@
 //!
 //! The run charts are drawn by `output::plots` (plotters) as files; these are drawn
 //! here because they exist only in the report and are a few dozen elements each. They
-//! use the same palette ([`PALETTE`]) and sans-serif text.
+//! use the same palette (`output::plots::style::PALETTE`) and sans-serif text.
 
 use std::fmt::Write;
 
 use super::html::{bytes, esc, human_secs, rate};
 use crate::input::units::{self, Quantity};
 
-/// Series colours: the plots' Tableau 10 (`output::plots::style::PALETTE`).
-pub const PALETTE: [&str; 10] = [
-    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f",
-    "#ff9da7", "#bab0ac",
-];
-
-/// Colour of series `i` (cycling through the palette).
-fn color(i: usize) -> &'static str {
-    PALETTE.get(i % PALETTE.len()).copied().unwrap_or("#000")
+/// Colour of series `i`, as `#rrggbb`: the plots' palette
+/// ([`PALETTE`](crate::output::plots::style::PALETTE)), so a series has the same
+/// colour in the report's charts as in the PNGs.
+fn color(i: usize) -> String {
+    let c = crate::output::plots::style::color(i);
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
 }
 
 /// How a figure is shown: what it measures decides its unit.
