@@ -8,13 +8,13 @@ const MBPS: u64 = 1_000_000;
 const S: SimTime = 1_000_000;
 
 /// Runs `check` on a fresh fast model and a fresh reference model.
-fn each_model(check: impl Fn(&mut dyn FlowNetwork)) {
+pub(super) fn each_model(check: impl Fn(&mut dyn FlowNetwork)) {
     check(&mut FairShareNet::new());
     check(&mut ReferenceNet::new());
 }
 
 /// Steps through every completion, one `advance` per completion time.
-fn drain(net: &mut dyn FlowNetwork) -> Vec<Completion> {
+pub(super) fn drain(net: &mut dyn FlowNetwork) -> Vec<Completion> {
     let mut out = Vec::new();
     while let Some(t) = net.next_completion() {
         net.advance(t, &mut out);

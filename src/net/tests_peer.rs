@@ -1,27 +1,13 @@
 //! Peer links: exact hand-computed cases both models must give, link removal and
 //! id reuse, and the fast model's memory bound under peer-link churn.
 
+use super::tests::{drain, each_model};
 use super::*;
 
 const MB: u64 = 1_000_000;
 const GBPS: u64 = 1_000_000_000;
 const MBPS: u64 = 1_000_000;
 const S: SimTime = 1_000_000;
-
-/// Runs `check` on a fresh fast model and a fresh reference model.
-fn each_model(check: impl Fn(&mut dyn FlowNetwork)) {
-    check(&mut FairShareNet::new());
-    check(&mut ReferenceNet::new());
-}
-
-/// Steps through every completion, one `advance` per completion time.
-fn drain(net: &mut dyn FlowNetwork) -> Vec<Completion> {
-    let mut out = Vec::new();
-    while let Some(t) = net.next_completion() {
-        net.advance(t, &mut out);
-    }
-    out
-}
 
 fn times(done: &[Completion]) -> Vec<(u64, SimTime)> {
     done.iter().map(|c| (c.tag, c.finished)).collect()
