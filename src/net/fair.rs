@@ -615,6 +615,40 @@ impl FlowNetwork for FairShareNet {
         self.flows.get(flow as usize).is_some_and(|f| f.paused)
     }
 
+    fn cancel_flow(&mut self, now: SimTime, flow: FlowId) -> Option<u64> {
+        self.move_clock(now);
+        let slot = *self.flows.get(flow as usize)?;
+        if slot.paused {
+            // A paused flow left its class at the pause; it only holds its links.
+            for &l in &self.classes[slot.class as usize].links {
+                self.links[l as usize].paused -= 1;
+            }
+        } else {
+            let c = self.dequeue(flow)?;
+            self.refill(&[c]);
+        }
+        let s = &mut self.flows[flow as usize];
+        s.paused = false;
+        s.live = false;
+        s.generation = s.generation.wrapping_add(1);
+        let got = s.bytes - s.seg;
+        self.free.push(flow);
+        Some(got)
+    }
+
+    fn flow_received(&self, now: SimTime, flow: FlowId) -> Option<u64> {
+        let s = self.flows.get(flow as usize)?;
+        if s.paused {
+            return Some(s.bytes - s.seg);
+        }
+        if !s.live {
+            return None;
+        }
+        let class = &self.classes[s.class as usize];
+        let got = (class.v_at(now.max(self.clock)) - s.arrival).max(0.0);
+        Some(s.bytes - s.seg + (got as u64).min(s.seg))
+    }
+
     fn next_tag(&self) -> Option<u64> {
         if let Some(h) = self.held.first() {
             return Some(h.tag);

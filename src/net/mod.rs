@@ -159,6 +159,22 @@ pub trait FlowNetwork {
     /// Whether `flow` is paused.
     fn is_paused(&self, flow: FlowId) -> bool;
 
+    /// Ends an active or paused flow at `now` before it completes (a serving peer
+    /// switched off, and the requester looks for its remaining bytes elsewhere):
+    /// its share goes to the others, its links keep the whole bytes it received,
+    /// no completion is ever reported for it and its id is free at once. Returns
+    /// those bytes; `None` when the flow is neither active nor paused at `now`
+    /// (a completion due by then is held and reported by the next
+    /// [`advance`](Self::advance), as in [`pause_flow`](Self::pause_flow)).
+    fn cancel_flow(&mut self, now: SimTime, flow: FlowId) -> Option<u64>;
+
+    /// Whole bytes an active or paused flow has received by `now` (its size minus
+    /// what it still lacks), without moving the clock: `now` must not be before
+    /// the clock nor past [`next_completion`](Self::next_completion). BranchCache
+    /// reads how far a peer's download has come, because the blocks it has are
+    /// blocks it can serve. `None` for a completed or unknown flow.
+    fn flow_received(&self, now: SimTime, flow: FlowId) -> Option<u64>;
+
     /// The tag of a flow the next [`advance`](Self::advance) will report, when the
     /// model knows it cheaply: a hint only (the simulator prefetches that client's
     /// state, because the completing client is otherwise a cache miss at scale).

@@ -267,6 +267,41 @@ impl FlowNetwork for ReferenceNet {
         self.flows.get(flow as usize).is_some_and(|f| f.paused)
     }
 
+    fn cancel_flow(&mut self, now: SimTime, flow: FlowId) -> Option<u64> {
+        self.move_clock(now);
+        if !self.is_paused(flow) {
+            if !self.stop(flow) {
+                return None;
+            }
+            self.recompute();
+        }
+        let f = self.flows.get_mut(flow as usize)?;
+        f.paused = false;
+        f.live = false;
+        f.finish = None;
+        let got = f.bytes - f.seg;
+        self.free.push(flow);
+        Some(got)
+    }
+
+    fn flow_received(&self, now: SimTime, flow: FlowId) -> Option<u64> {
+        let f = self.flows.get(flow as usize)?;
+        if f.paused {
+            return Some(f.bytes - f.seg);
+        }
+        if !f.live {
+            return None;
+        }
+        let dt = now.saturating_sub(self.clock) as f64;
+        let remaining = if f.rate.is_infinite() {
+            0.0
+        } else {
+            (f.remaining - f.rate * dt / BIT_US).max(0.0)
+        };
+        let got = (f.seg_left - remaining).clamp(0.0, f.seg as f64) as u64;
+        Some(f.bytes - f.seg + got)
+    }
+
     fn add_link(&mut self, capacity_bps: u64) -> LinkId {
         let link = RefLink {
             capacity: capacity_bps as f64,

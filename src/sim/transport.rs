@@ -125,6 +125,18 @@ pub trait Transport {
     fn relink(&mut self, _now: SimTime, _handle: u32, _cap_bps: u64, _links: &[LinkId]) -> bool {
         false
     }
+    /// Ends a running or paused attempt before it completes, returning the bytes
+    /// it received (a serving peer switched off); no completion is reported for
+    /// it. `None` when it is not running or paused, or the transport cannot (a
+    /// real-HTTP load test has no peers).
+    fn cancel(&mut self, _now: SimTime, _handle: u32) -> Option<u64> {
+        None
+    }
+    /// Bytes a running or paused attempt has received by `now` (BranchCache: the
+    /// blocks a peer's download in progress can serve); `None` when unknown.
+    fn received(&self, _now: SimTime, _handle: u32) -> Option<u64> {
+        None
+    }
     /// Current aggregate rate through a link, bits/s, when the transport knows it
     /// (the fluid model does; a real-time transport does not): `sim::sites` integrates
     /// the time a WAN link runs full from it.
@@ -164,6 +176,14 @@ impl<N: FlowNetwork> Transport for N {
 
     fn relink(&mut self, now: SimTime, handle: u32, cap_bps: u64, links: &[LinkId]) -> bool {
         self.set_flow_links(now, handle, cap_bps, links)
+    }
+
+    fn cancel(&mut self, now: SimTime, handle: u32) -> Option<u64> {
+        self.cancel_flow(now, handle)
+    }
+
+    fn received(&self, now: SimTime, handle: u32) -> Option<u64> {
+        self.flow_received(now, handle)
     }
 
     fn next_completion(&self) -> Option<SimTime> {
