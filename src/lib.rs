@@ -37,6 +37,7 @@ pub mod input;
 pub mod load;
 pub mod net;
 pub mod output;
+pub mod peer;
 pub mod report;
 pub mod scenario;
 pub mod setup;

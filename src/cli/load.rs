@@ -154,6 +154,13 @@ pub fn progress_thread(live: Arc<Live>, done: Arc<AtomicBool>) -> std::thread::J
 /// Runs the command; returns the exit code.
 pub fn run(a: &LoadArgs) -> anyhow::Result<i32> {
     let s = a.scenario.load()?;
+    if crate::sim::peers::used(&s) {
+        // Peers are machines of the fleet, not servers a load test can reach.
+        common::note(
+            "warning: peer content (branchcache, peer_cache) is simulated by `run` only: \
+             this load test fetches every download from the distribution points",
+        );
+    }
     let chunk = match &a.chunk_size {
         Some(v) => {
             let b = units::parse_str(Quantity::Size, v)

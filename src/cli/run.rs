@@ -96,7 +96,7 @@ pub fn run(a: &RunArgs) -> anyhow::Result<i32> {
     let mut s = a.scenario.load()?;
     resolve_targets(&mut s, &a.target)?;
     if !a.quiet {
-        for n in s.notes.iter().chain(&crate::scenario::not_simulated(&s)) {
+        for n in &s.notes {
             common::note(&format!("warning: {n}"));
         }
     }

@@ -222,6 +222,9 @@ impl Exporter for ClientsCsv {
             "utc_offset",
             "ts_start_s",
             "precache_end_s",
+            "subnet",
+            "peer_cache_source",
+            "bytes_from_peers",
         ])
         .map_err(csv_err)?;
         let t = |x: Option<u64>| x.map(fmt_secs).unwrap_or_default();
@@ -260,6 +263,9 @@ impl Exporter for ClientsCsv {
                 crate::calendar::parse::fmt_offset(c.utc_offset).as_str(),
                 t(c.ts_start).as_str(),
                 t(c.precache_end).as_str(),
+                c.subnet.to_string().as_str(),
+                if c.peer_cache_source { "true" } else { "false" },
+                c.bytes_from_peers.to_string().as_str(),
             ])
             .map_err(csv_err)?;
         }

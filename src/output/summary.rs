@@ -103,6 +103,21 @@ pub struct BytesJson {
     pub precache: u64,
     /// By the running task sequence.
     pub on_demand: u64,
+    /// By source: distribution points, peer cache sources, BranchCache peers
+    /// (CONTRACT section 6); absent from summaries written before it (read as 0).
+    #[serde(default)]
+    pub by_source: BySourceJson,
+}
+
+/// `bytes.by_source`: where the bytes came from; `total` is their sum.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BySourceJson {
+    /// From distribution points (BranchCache content information included).
+    pub dp: u64,
+    /// From ConfigMgr peer cache sources.
+    pub peer_cache: u64,
+    /// From BranchCache peers of the client's subnet.
+    pub branchcache: u64,
 }
 
 /// Peak of one DP.
@@ -351,6 +366,11 @@ impl Summary {
                 by_kind,
                 precache: r.bytes.precache,
                 on_demand: r.bytes.on_demand,
+                by_source: BySourceJson {
+                    dp: r.bytes.by_source.dp,
+                    peer_cache: r.bytes.by_source.peer_cache,
+                    branchcache: r.bytes.by_source.branchcache,
+                },
             },
             peak: PeakByDp {
                 by_dp: r

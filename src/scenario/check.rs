@@ -25,20 +25,6 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
     out
 }
 
-/// Keys the scenario sets that this version reads and checks but does not simulate
-/// yet: `run` prints these too (not only `validate`), so nobody takes a run's figures
-/// for a model of something it left out.
-pub fn not_simulated(s: &Scenario) -> Option<String> {
-    s.sites
-        .iter()
-        .any(|x| x.branchcache || (x.peer_cache.is_some() && x.share > 0.0))
-        .then(|| {
-            "peer content (branchcache, peer_cache) is read and checked but not simulated in \
-             this version: every download still comes from a distribution point"
-                .to_string()
-        })
-}
-
 /// A peer cache source serves only content it holds whole in its client cache, so
 /// content larger than `client.cache_size` is never served by one
 /// (<https://learn.microsoft.com/en-us/mem/configmgr/core/plan-design/hierarchy/client-peer-cache>:
@@ -53,7 +39,6 @@ fn peer_notes(s: &Scenario, out: &mut Vec<String>) {
     if sites.is_empty() && !s.sites.iter().any(|x| x.branchcache) {
         return;
     }
-    out.extend(not_simulated(s));
     let mib = s.client.cache_size / (1024 * 1024);
     for c in s.content.iter().filter(|c| c.size > s.client.cache_size) {
         out.push(format!(

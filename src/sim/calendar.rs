@@ -409,7 +409,12 @@ impl<T: Transport> World<'_, T> {
                 if allowed {
                     let cap = self.background_cap(c);
                     self.net.set_cap(self.now, job.flow, cap);
-                } else if self.net.pause(self.now, job.flow) {
+                } else if self.peers.is_some() && self.leg(c).by_peer() {
+                    // A peer transfer is not paused: the client keeps what it
+                    // has and locates the rest when it is back on.
+                    self.stop_serving(c);
+                    self.cut_leg(c);
+                } else if self.pause_own(c, job.flow) {
                     if let Some(j) = self.bg.get_mut(c) {
                         j.paused = true;
                     }

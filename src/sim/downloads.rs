@@ -269,6 +269,9 @@ impl<T: Transport> World<'_, T> {
         st.dl_content = content;
         st.since = self.now;
         st.attempt = 0;
+        if self.peers.is_some() {
+            self.peer_new_item(c);
+        }
         self.request_download(c);
     }
 
@@ -320,6 +323,10 @@ impl<T: Transport> World<'_, T> {
                 self.schedule_edge(c);
                 return;
             }
+        }
+        // Peers first (peer cache sources, BranchCache segments), then DPs.
+        if self.peers.is_some() && self.peer_locate(c) {
+            return;
         }
         let a = self.attrs[c as usize];
         let dp = if a.dp != u16::MAX {
@@ -398,6 +405,8 @@ impl<T: Transport> World<'_, T> {
             }
         }
         links.push(d.link);
+        // A serving peer's own download shares its link (`sim::peers`).
+        links.extend(self.own_link(c));
         if !self.bg.is_empty() && self.resume_paused(c, &links) {
             return true;
         }
@@ -405,18 +414,33 @@ impl<T: Transport> World<'_, T> {
         let size = self.s.content[st.dl_content as usize].size;
         // BITS resumes a background job where its last attempt stopped.
         let background = st.activity.precaching();
-        let received = if background && !self.bg.is_empty() {
+        let mut received = if background && !self.bg.is_empty() {
             self.bg.get(c).map_or(0, |j| j.received.min(size))
         } else {
             0
         };
-        let left = size - received;
+        let mut left = size - received;
+        // With peers: the content information, or the rest of what peers gave.
+        let mut info = false;
+        if self.peers.is_some()
+            && let Some((start, bytes)) = self.peer_dp_bytes(c, received)
+        {
+            info = self.leg(c) == super::peers::Leg::ContentInfo;
+            if !info && background && !self.bg.is_empty() {
+                self.bg.job(c).received = start;
+                received = start;
+            }
+            left = bytes;
+        }
+        let _ = received;
+        let st = &mut self.st[c as usize];
         let key = (st.pc << 8)
             ^ (st.dl_content << 20)
             ^ (st.attempt as u32)
             ^ (st.activity.owner_key() << 30);
         let p_fail = self.s.client.transient_failure.for_net(a.network);
         let fails = p_fail > 0.0
+            && !info
             && rng::uniform01(seed, c as u64, rng::purpose(purpose::DL_FAIL, key)) < p_fail;
         let bytes = if fails {
             let f = rng::uniform01(seed, c as u64, rng::purpose(purpose::DL_FAIL_AT, key));
@@ -450,6 +474,12 @@ impl<T: Transport> World<'_, T> {
             job.fails = fails;
             job.paused = false;
             self.schedule_edge(c);
+            if self.peers.is_some() {
+                self.set_flow(c, handle.unwrap_or(u32::MAX));
+            }
+        } else if self.peers.is_some() {
+            let handle = self.net.start_pausable(self.now, &req);
+            self.set_flow(c, handle.unwrap_or(u32::MAX));
         } else {
             self.net.start(self.now, &req);
         }
@@ -499,6 +529,9 @@ impl<T: Transport> World<'_, T> {
     /// A flow ended: free the DP slot, account bytes, admit the next queued client,
     /// then continue the client.
     pub(crate) fn on_flow_done(&mut self, done: FlowDone) {
+        if self.peers.is_some() && self.peer_leg_done(&done) {
+            return;
+        }
         let c = (done.tag & 0xFFFF_FFFF) as u32;
         let epoch = (done.tag >> 32) as u32;
         let st = self.st[c as usize];
@@ -510,8 +543,24 @@ impl<T: Transport> World<'_, T> {
         }
         self.count_bytes(&done);
         self.admit_next(dp);
+        let info = self.peers.is_some() && self.leg(c) == super::peers::Leg::ContentInfo;
+        if self.peers.is_some() {
+            let failed = epoch == st.epoch
+                && (st.activity.link() == Some(Link::Transferring { fails: true })
+                    || done.error.is_some());
+            if !info {
+                self.peer_dp_done(c, failed && !st.activity.precaching());
+            }
+        }
         if epoch != st.epoch {
+            if info {
+                self.peer_dp_done(c, false);
+            }
             return; // the client gave up on this download (timeout)
+        }
+        if info {
+            self.content_info_done(c);
+            return;
         }
         if let Some(class) = done.error {
             *self.stats.transfer_errors.entry(class).or_insert(0) += 1;
@@ -542,15 +591,25 @@ impl<T: Transport> World<'_, T> {
             }
             return;
         }
-        // Success. Streamed content (access from DP) leaves no local copy.
+        self.download_succeeded(c);
+    }
+
+    /// The item in progress is complete: cache it (unless streamed), count the
+    /// download's latency and go on with what the client downloads for.
+    pub(crate) fn download_succeeded(&mut self, c: u32) {
+        // Streamed content (access from DP) leaves no local copy.
         if !self.bg.is_empty() {
             self.bg.remove(c);
         }
+        let st = self.st[c as usize];
         let size = self.s.content[st.dl_content as usize].size;
         let stm = &mut self.st[c as usize];
         if !st.activity.streaming() {
             stm.cache_used = stm.cache_used.saturating_add(size);
             self.cache.insert(c, st.dl_content);
+        }
+        if self.peers.is_some() {
+            self.peer_item_done(c, st.dl_content, !st.activity.streaming());
         }
         let stm = &mut self.st[c as usize];
         stm.item += 1;

@@ -105,6 +105,7 @@ mod chain;
 mod downloads;
 mod interp;
 mod kinds;
+pub mod peers;
 mod precache;
 pub mod program;
 pub mod result;

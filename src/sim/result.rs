@@ -211,6 +211,12 @@ pub struct ClientRow {
     pub ts_start: Option<SimTime>,
     /// Pre-cache finished (every item downloaded or given up).
     pub precache_end: Option<SimTime>,
+    /// Subnet within its site (`[[sites]] subnets`; 0 with one subnet).
+    pub subnet: u32,
+    /// A ConfigMgr peer cache source of its site.
+    pub peer_cache_source: bool,
+    /// Bytes received from peers (peer cache and BranchCache), within `bytes`.
+    pub bytes_from_peers: u64,
 }
 
 /// Content that pre-cache could not take for some clients because it does not fit
@@ -258,6 +264,8 @@ pub struct Bytes {
     pub precache: u64,
     /// Downloaded while the task sequence ran.
     pub on_demand: u64,
+    /// By source: DPs, peer cache sources, BranchCache peers (`total` is their sum).
+    pub by_source: super::peers::BySource,
 }
 
 /// A site's WAN link over the run.

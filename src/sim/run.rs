@@ -419,6 +419,10 @@ fn assemble<T: Transport>(
     let (shard_i, shard_n) = w.shard;
     let shard_clients = w.in_shard_count();
     let clients_rows = opts.per_client.then(|| {
+        // Where each client stands (subnets, peer cache sources): cheap to place
+        // again, and a run without peers keeps no per-client peer state.
+        let site_of: Vec<u16> = w.attrs.iter().map(|a| a.site).collect();
+        let layout = crate::peer::Layout::new(&site_of, &s.sites);
         (0..w.st.len() as u32)
             .filter(|&c| c as u64 % shard_n == shard_i)
             .map(|c| {
@@ -491,6 +495,15 @@ fn assemble<T: Transport>(
                         .unwrap_or(0),
                     ts_start: t(st.ts_start),
                     precache_end: w.precache_end.get(c as usize).copied().and_then(t),
+                    subnet: layout.subnet.get(c as usize).map_or(0, |&g| {
+                        g - layout
+                            .first_subnet
+                            .get(a.site as usize)
+                            .copied()
+                            .unwrap_or(g)
+                    }),
+                    peer_cache_source: layout.source.get(c as usize).copied().unwrap_or(false),
+                    bytes_from_peers: w.bytes_from_peers(c),
                 }
             })
             .collect()
@@ -500,7 +513,8 @@ fn assemble<T: Transport>(
     let precache_shortfall =
         super::precache::precache_shortfall(s, &w.prog.referenced, &w.attrs, in_shard);
     let by_dp = w.stats.by_dp.clone();
-    let total = by_dp.iter().sum();
+    let by_source = w.by_source();
+    let total = by_source.dp + by_source.peer_cache + by_source.branchcache;
     let mut completions = w.stats.completions;
     completions.sort();
     let wall = started.elapsed().as_secs_f64();
@@ -517,6 +531,7 @@ fn assemble<T: Transport>(
             by_kind: w.stats.by_kind,
             precache: w.stats.precache,
             on_demand: w.stats.on_demand,
+            by_source,
         },
         dp_names: s
             .distribution_points

@@ -122,7 +122,11 @@ pub(crate) fn assemble<T: Transport>(
             outcomes: Outcomes::default(),
             bytes: 0,
             over_wan: w.site_wan_bytes.get(j).copied().unwrap_or(0),
-            from_peers: 0,
+            from_peers: w
+                .peers
+                .as_ref()
+                .and_then(|x| x.site_from_peers.get(j).copied())
+                .unwrap_or(0),
             successes: Vec::new(),
             wan: None,
         })

@@ -68,10 +68,14 @@ pub(crate) enum EvKind {
     /// throttling window opens or closes, a maintenance window long enough for the
     /// task sequence starts (`sim::calendar`).
     Calendar,
+    /// A serving peer's schedule switches it off (`sim::peers`): it stops serving.
+    /// Not tied to the peer's epoch: its task sequence moving on does not stop it
+    /// serving.
+    PeerOff,
 }
 
 impl EvKind {
-    const ALL: [EvKind; 9] = [
+    const ALL: [EvKind; 10] = [
         EvKind::Policy,
         EvKind::Available,
         EvKind::Install,
@@ -81,6 +85,7 @@ impl EvKind {
         EvKind::Fallback,
         EvKind::Timeout,
         EvKind::Calendar,
+        EvKind::PeerOff,
     ];
 }
 
@@ -242,6 +247,9 @@ pub(crate) struct World<'s, T: Transport> {
     pub(crate) precache_end: Vec<SimTime>,
     /// Bytes that crossed each site's WAN link (`sim::sites`), by site.
     pub(crate) site_wan_bytes: Vec<u64>,
+    /// Peer content (`sim::peers`); `None` when the scenario has none, or the
+    /// transport is real HTTP (a load test fetches everything from the DPs).
+    pub(crate) peers: Option<Box<super::peers::Peers>>,
 }
 
 impl<'s, T: Transport> World<'s, T> {
@@ -277,6 +285,10 @@ impl<'s, T: Transport> World<'s, T> {
             .filter(|&i| s.content[i as usize].kind == ContentKind::SoftwareUpdate)
             .collect();
         let vars = VarStore::new(n, &prog.vars);
+        let peers = (super::peers::used(s) && !net.realtime()).then(|| {
+            let site_of: Vec<u16> = attrs.iter().map(|a| a.site).collect();
+            Box::new(super::peers::Peers::new(s, &site_of))
+        });
         World {
             s,
             cache: CacheBits::new(n, s.content.len()),
@@ -315,6 +327,7 @@ impl<'s, T: Transport> World<'s, T> {
             ),
             precache_end: Vec::new(),
             site_wan_bytes: vec![0; s.sites.len()],
+            peers,
         }
     }
 
@@ -358,6 +371,10 @@ impl<'s, T: Transport> World<'s, T> {
     /// Handles one queued event.
     pub(crate) fn handle(&mut self, ev: Event) {
         let c = ev.client;
+        if ev.kind() == EvKind::PeerOff {
+            self.on_peer_off(c);
+            return;
+        }
         if self.st[c as usize].epoch != ev.epoch() {
             return;
         }
@@ -384,6 +401,7 @@ impl<'s, T: Transport> World<'s, T> {
                 }
             }
             EvKind::Calendar => self.on_calendar(c),
+            EvKind::PeerOff => {}
         }
     }
 

@@ -382,6 +382,15 @@ impl Acc {
         add(&mut m.bytes.total, s.bytes.total);
         add(&mut m.bytes.precache, s.bytes.precache);
         add(&mut m.bytes.on_demand, s.bytes.on_demand);
+        add(&mut m.bytes.by_source.dp, s.bytes.by_source.dp);
+        add(
+            &mut m.bytes.by_source.peer_cache,
+            s.bytes.by_source.peer_cache,
+        );
+        add(
+            &mut m.bytes.by_source.branchcache,
+            s.bytes.by_source.branchcache,
+        );
         for (k, v) in &s.bytes.by_dp {
             add(m.bytes.by_dp.entry(k.clone()).or_insert(0), *v);
         }

@@ -207,6 +207,10 @@ pub fn one_rollout(merged: &mut Summary, runs: &[Summary]) {
     );
     merged.failures_by_code.values_mut().for_each(m);
     let b = &mut merged.bytes;
+    let src = &mut b.by_source;
+    for x in [&mut src.dp, &mut src.peer_cache, &mut src.branchcache] {
+        m(x);
+    }
     for x in [&mut b.total, &mut b.precache, &mut b.on_demand] {
         m(x);
     }

@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     // Reading files, TOML values, units and distributions.
     &["input"],
     // The domain models.
-    &["fleet", "setup", "tasksequence"],
+    &["fleet", "setup", "tasksequence", "peer"],
     // The scenario reader, which composes them.
     &["scenario"],
     // The rollout simulation.

@@ -1,5 +1,6 @@
 //! Peer content (issue 18): the `[[sites]]` keys `subnets`, `branchcache` and
-//! `peer_cache`, and what `validate` says about them.
+//! `peer_cache`, what `validate` says about them, and what peers do in a run,
+//! checked against hand-computed figures.
 
 use crate::common::*;
 
@@ -112,17 +113,250 @@ fn delivery_optimization_and_connected_cache_are_told_they_do_not_apply() {
     }
 }
 
-/// Until peers are simulated, `run` says so too (not only `validate`), and says
-/// nothing when no site asks for peers.
-#[test]
-fn run_says_peers_are_not_simulated_yet() {
-    let warning = "read and checked but not simulated";
-    for (extra, told) in [("branchcache = true", true), ("", false)] {
-        let (dir, p) = scenario(&branch(10, extra, "10MB"));
-        let out = dir.path().join("out");
-        let o = fleetsim(&["run", p.to_str().unwrap(), "--out", out.to_str().unwrap()]);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(0), "{err}");
-        assert_eq!(err.contains(warning), told, "{extra:?}: {err}");
+/// 1 GB: 30 BranchCache segments and 15,259 blocks, so its content information is
+/// 18 + 30 * 84 + 15,259 * 32 bytes ([MS-PCCRC] 2.3, `peer::content_info_bytes`).
+const GB: u64 = 1_000_000_000;
+const INFO_1GB: u64 = 18 + 30 * 84 + 15_259 * 32;
+
+/// The branch of [`branch`] with `clients` clients of a 1 GB package whose policy
+/// arrives after `poll` (a duration or a distribution).
+fn branch_run(
+    clients: u64,
+    extra: &str,
+    poll: &str,
+    args: &[&str],
+) -> (tempfile::TempDir, std::path::PathBuf) {
+    let text = branch(clients, extra, "1GB")
+        .replace("policy_poll = \"0s\"", &format!("policy_poll = {poll}"));
+    run_scenario(&text, args)
+}
+
+fn bytes(s: &serde_json::Value, path: &[&str]) -> u64 {
+    let mut v = s;
+    for k in path {
+        v = &v[*k];
     }
+    v.as_u64().unwrap_or_else(|| panic!("{path:?} in {s}"))
+}
+
+/// Requests hours apart in one subnet: the first client takes the package over the
+/// WAN, every later one from a peer, so the WAN carries one copy plus each
+/// client's content information; and the WAN never carries a peer's byte.
+#[test]
+fn branchcache_requests_hours_apart_cross_the_wan_once() {
+    let poll = r#"{ dist = "uniform", min = "0s", max = "20h" }"#;
+    let (_d, out) = branch_run(20, "branchcache = true", poll, &[]);
+    let s = summary(&out);
+    assert_eq!(
+        bytes(&s, &["bytes", "by_source", "dp"]),
+        GB + 20 * INFO_1GB,
+        "{s}"
+    );
+    assert_eq!(bytes(&s, &["bytes", "by_source", "branchcache"]), 19 * GB);
+    assert_eq!(bytes(&s, &["bytes", "by_source", "peer_cache"]), 0);
+    assert_eq!(bytes(&s, &["bytes", "total"]), 20 * GB + 20 * INFO_1GB);
+    let site = &s["sites"]["Branch"]["bytes"];
+    assert_eq!(bytes(site, &["over_wan"]), GB + 20 * INFO_1GB);
+    assert_eq!(bytes(site, &["from_peers"]), 19 * GB);
+    let rows = csv_rows(&out.join("clients.csv"));
+    let from_peers: Vec<u64> = rows
+        .iter()
+        .map(|r| r["bytes_from_peers"].parse().unwrap())
+        .collect();
+    assert_eq!(
+        from_peers.iter().filter(|&&b| b == GB).count(),
+        19,
+        "{from_peers:?}"
+    );
+    assert_eq!(from_peers.iter().filter(|&&b| b == 0).count(), 1);
+}
+
+/// All at once: nobody holds a segment the others lack, so each client takes its
+/// own copy over the WAN (BranchCache saves nothing and adds its content
+/// information).
+#[test]
+fn branchcache_requests_all_at_once_cross_the_wan_once_per_client() {
+    let (_d, out) = branch_run(20, "branchcache = true", "\"0s\"", &[]);
+    let s = summary(&out);
+    assert_eq!(
+        bytes(&s, &["bytes", "by_source", "dp"]),
+        20 * (GB + INFO_1GB),
+        "{s}"
+    );
+    assert_eq!(bytes(&s, &["bytes", "by_source", "branchcache"]), 0);
+    assert_eq!(
+        bytes(&s["sites"]["Branch"]["bytes"], &["over_wan"]),
+        20 * (GB + INFO_1GB)
+    );
+}
+
+/// BranchCache shares within a subnet only: with 2 subnets, each takes one copy
+/// over the WAN; clients stand in subnet `k mod 2`.
+#[test]
+fn branchcache_does_not_cross_subnets() {
+    let poll = r#"{ dist = "uniform", min = "0s", max = "20h" }"#;
+    let (_d, out) = branch_run(20, "branchcache = true\nsubnets = 2", poll, &[]);
+    let s = summary(&out);
+    assert_eq!(
+        bytes(&s, &["bytes", "by_source", "dp"]),
+        2 * GB + 20 * INFO_1GB,
+        "{s}"
+    );
+    assert_eq!(bytes(&s, &["bytes", "by_source", "branchcache"]), 18 * GB);
+    let rows = csv_rows(&out.join("clients.csv"));
+    for r in &rows {
+        let k: u64 = r["client"].parse().unwrap();
+        assert_eq!(r["subnet"], (k % 2).to_string(), "{r:?}");
+    }
+}
+
+/// Two power schedules: `early` machines are on 00:00-`early_end`, `late` ones
+/// 05:00-12:00, so late machines ask for the package at 05:00, when the early ones
+/// (done since about 00:07) may still be on. The branch has one peer cache source,
+/// chosen by `pick` among the early clients of a first run without peers.
+fn source_scenario(
+    early_end: &str,
+    power: &str,
+    pick_late: bool,
+) -> (tempfile::TempDir, std::path::PathBuf, Vec<u64>) {
+    let calendar = format!(
+        r#"
+[[power_schedules]]
+name = "early"
+on = "daily 00:00-{early_end}"
+[[power_schedules]]
+name = "late"
+on = "daily 05:00-12:00"
+"#
+    );
+    let text = |extra: &str| {
+        branch(10, extra, "1GB")
+            .replace("exact_shares = true", &format!("exact_shares = true\npower = {power}\npower_schedule = {{ early = 0.5, late = 0.5 }}"))
+            + &calendar
+    };
+    let (_d0, out0) = run_scenario(&text(""), &[]);
+    let rows = csv_rows(&out0.join("clients.csv"));
+    let of = |name: &str| -> Vec<u64> {
+        rows.iter()
+            .filter(|r| r["power_schedule"] == name)
+            .map(|r| r["client"].parse().unwrap())
+            .collect()
+    };
+    let (early, late) = (of("early"), of("late"));
+    assert_eq!((early.len(), late.len()), (5, 5), "{rows:?}");
+    let source = if pick_late { late[0] } else { early[0] };
+    let (d, out) = run_scenario(
+        &text(&format!("peer_cache = {{ sources = [{source}] }}")),
+        &[],
+    );
+    (d, out, late)
+}
+
+/// The source is on until 05:05: the five late clients share its 100 Mbps link
+/// fairly (20 Mbps each) for 300 s, then it switches off and stops serving; each
+/// keeps 750 MB and fetches the other 250 MB from the DP over the WAN.
+#[test]
+fn a_peer_cache_source_serves_fairly_until_it_switches_off() {
+    let (_d, out, late) = source_scenario("05:05", "{ ac = 1.0 }", false);
+    let s = summary(&out);
+    // 100 Mbps for 300 s.
+    let served = 100_000_000 / 8 * 300;
+    assert_eq!(served, 3_750_000_000);
+    assert_eq!(
+        bytes(&s, &["bytes", "by_source", "peer_cache"]),
+        served,
+        "{s}"
+    );
+    assert_eq!(bytes(&s, &["bytes", "by_source", "dp"]), 10 * GB - served);
+    assert_eq!(
+        bytes(&s["sites"]["Branch"]["bytes"], &["over_wan"]),
+        10 * GB - served
+    );
+    assert_eq!(s["outcomes"]["succeeded"], 10);
+    let rows = csv_rows(&out.join("clients.csv"));
+    for r in &rows {
+        let c: u64 = r["client"].parse().unwrap();
+        let want = if late.contains(&c) { served / 5 } else { 0 };
+        assert_eq!(r["bytes_from_peers"], want.to_string(), "{r:?}");
+        assert_eq!(r["bytes_downloaded"], GB.to_string(), "{r:?}");
+    }
+    let sources: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["peer_cache_source"] == "true")
+        .map(|r| r["client"].as_str())
+        .collect();
+    assert_eq!(sources.len(), 1);
+}
+
+/// A source that is off (its schedule ended at 04:00), or on battery, serves
+/// nothing: every byte crosses the WAN.
+#[test]
+fn a_peer_cache_source_that_is_off_or_on_battery_serves_nothing() {
+    for (end, power) in [("04:00", "{ ac = 1.0 }"), ("05:05", "{ battery = 1.0 }")] {
+        let (_d, out, _) = source_scenario(end, power, false);
+        let s = summary(&out);
+        assert_eq!(
+            bytes(&s, &["bytes", "by_source", "peer_cache"]),
+            0,
+            "{end} {power}: {s}"
+        );
+        assert_eq!(bytes(&s, &["bytes", "by_source", "dp"]), 10 * GB);
+    }
+}
+
+/// A source among the late clients asks at the same moment as the others, so it
+/// holds nothing yet when they ask: all at once, peer cache saves nothing either.
+#[test]
+fn a_peer_cache_source_serves_only_what_it_holds_whole() {
+    let (_d, out, _) = source_scenario("05:05", "{ ac = 1.0 }", true);
+    let s = summary(&out);
+    assert_eq!(bytes(&s, &["bytes", "by_source", "peer_cache"]), 0, "{s}");
+}
+
+/// Same scenario and seed, same outputs whatever the thread count (the plots
+/// are drawn on threads; the simulation is not, and must not depend on them).
+#[test]
+fn peer_runs_are_identical_across_thread_counts() {
+    let poll = r#"{ dist = "uniform", min = "0s", max = "3h" }"#;
+    let extra =
+        "branchcache = true\nsubnets = 3\npeer_cache = { sources = 0.1, max_connections = 2 }";
+    let text =
+        branch(60, extra, "1GB").replace("policy_poll = \"0s\"", &format!("policy_poll = {poll}"));
+    let (dir, sc) = scenario(&text);
+    let mut outs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("t{threads}"));
+        let o = std::process::Command::new(bin())
+            .args([
+                "run",
+                sc.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--per-client",
+                "--quiet",
+            ])
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        outs.push(out);
+    }
+    for f in ["clients.csv", "steps.csv", "failures.csv", "bandwidth.csv"] {
+        let x = std::fs::read(outs[0].join(f)).unwrap();
+        let y = std::fs::read(outs[1].join(f)).unwrap();
+        assert!(x == y, "{f} differs");
+    }
+    let (mut x, mut y) = (summary(&outs[0]), summary(&outs[1]));
+    x.as_object_mut().unwrap().remove("run");
+    y.as_object_mut().unwrap().remove("run");
+    assert_eq!(x, y);
+    let s = &x["bytes"]["by_source"];
+    assert!(
+        bytes(s, &["branchcache"]) > 0 && bytes(s, &["peer_cache"]) > 0,
+        "{s}"
+    );
+    assert_eq!(
+        bytes(&x, &["bytes", "total"]),
+        bytes(s, &["dp"]) + bytes(s, &["branchcache"]) + bytes(s, &["peer_cache"])
+    );
 }

@@ -1,0 +1,709 @@
+//! Peer content in the rollout: a download first looks for a peer cache source of
+//! the client's boundary group, then goes to its DP, where BranchCache takes the
+//! segments the client's subnet already holds from a peer (`crate::peer` keeps the
+//! registries and states the approximation).
+//!
+//! Location order. ConfigMgr tries peer cache sources before distribution points
+//! ("the client [...] tries to download content from a peer cache source first",
+//! and a source that rejects the request sends the client on down its list of
+//! locations: <https://learn.microsoft.com/en-us/mem/configmgr/core/plan-design/hierarchy/client-peer-cache>),
+//! then the DPs of its boundary group, then those of the fallback groups
+//! (`downloads::request_download`). BranchCache works under the DP download: the
+//! client fetches the content information from the DP, asks its subnet for each
+//! segment, and takes from the DP only what no peer holds.
+//!
+//! A download is thus a sequence of *legs*, each one transfer from one source:
+//! a peer cache leg (the rest of the item from a source), a content-information leg
+//! and a DP leg (from the DP, through its connection limit, queue and WAN link, as
+//! before), and BranchCache legs (`[pos, end)` from the subnet peer that holds it).
+//! `pos`, the bytes of the item the client has, moves at the end of each leg.
+//!
+//! Serving. A peer that serves gets a link of its own network cap, created with its
+//! first upload and removed after its last; its uploads and its own download (moved
+//! onto that link while it serves) share it max-min fairly, and no peer leg crosses
+//! a WAN or DP link. A peer serves only while it is on: a serving peer gets one
+//! event, at the next time its schedule switches it off, which cuts its uploads
+//! (their requesters locate the rest again); a peer that serves nothing has no
+//! event, so the cost of an event does not depend on the idle peers.
+//!
+//! Peer legs do not fail (transient failures are drawn for DP transfers only) and
+//! are not paused: a requester whose machine switches off during one keeps the bytes
+//! it has and locates the rest when it is back on.
+
+use std::collections::HashMap;
+
+use smallvec::SmallVec;
+
+use super::state::Link;
+use super::transport::{FlowDone, FlowReq, Transport};
+use super::world::{EvKind, World};
+use crate::domain::Power;
+use crate::engine::time::SimTime;
+use crate::peer::{Layout, SourceIndex, SubnetBlocks, Want, content_info_bytes};
+use crate::scenario::model::Scenario;
+
+/// No flow, link or server.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// What the client's current transfer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Leg {
+    /// None in flight (or a plain DP download of a client without peers).
+    #[default]
+    Idle,
+    /// The rest of the item from a DP.
+    Dp,
+    /// BranchCache content information from the DP, before the segments.
+    ContentInfo,
+    /// The rest of the item from a peer cache source.
+    PeerCache,
+    /// `[pos, end)` of the item from a BranchCache peer of the subnet.
+    BranchCache,
+}
+
+impl Leg {
+    /// Whether a peer serves the leg.
+    pub(crate) fn by_peer(self) -> bool {
+        matches!(self, Leg::PeerCache | Leg::BranchCache)
+    }
+}
+
+/// A client's peer state (only kept in runs with peer content).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PeerClient {
+    /// Global subnet (`peer::Layout`).
+    pub(crate) subnet: u32,
+    /// Transport handle of the current leg's flow.
+    pub(crate) flow: u32,
+    /// The peer serving the current leg.
+    pub(crate) server: u32,
+    /// Its own link while it serves.
+    pub(crate) link: u32,
+    /// Bytes of the current item it has.
+    pub(crate) pos: u64,
+    /// End offset of the current leg.
+    pub(crate) end: u64,
+    /// Bytes received from peers over the run.
+    pub(crate) from_peers: u64,
+    /// Time of its queued switch-off event while it serves.
+    pub(crate) off_at: SimTime,
+    /// The current leg.
+    pub(crate) leg: Leg,
+    /// A peer cache source.
+    pub(crate) source: bool,
+    /// Has the content information of the current item.
+    pub(crate) info: bool,
+}
+
+impl Default for PeerClient {
+    fn default() -> Self {
+        PeerClient {
+            subnet: NONE,
+            flow: NONE,
+            server: NONE,
+            link: NONE,
+            pos: 0,
+            end: 0,
+            from_peers: 0,
+            off_at: SimTime::MAX,
+            leg: Leg::Idle,
+            source: false,
+            info: false,
+        }
+    }
+}
+
+/// Bytes by source, as `summary.json` `bytes.by_source` has them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BySource {
+    /// From distribution points (content information included).
+    pub dp: u64,
+    /// From peer cache sources.
+    pub peer_cache: u64,
+    /// From BranchCache peers.
+    pub branchcache: u64,
+}
+
+/// The peer content of a run.
+pub(crate) struct Peers {
+    /// Per client.
+    pub(crate) pc: Vec<PeerClient>,
+    /// Peer cache sources holding each item, per site.
+    pub(crate) sources: SourceIndex,
+    /// BranchCache holders, per subnet.
+    pub(crate) blocks: SubnetBlocks,
+    /// The requesters each serving peer serves now (looked up, never iterated as
+    /// a whole, so its order cannot leak into results).
+    pub(crate) serving: HashMap<u32, SmallVec<[u32; 4]>>,
+    /// Peer bytes received by each site's clients.
+    pub(crate) site_from_peers: Vec<u64>,
+    /// Peer bytes by mechanism: peer cache, BranchCache.
+    pub(crate) peer_cache: u64,
+    /// See `peer_cache`.
+    pub(crate) branchcache: u64,
+}
+
+/// Whether a scenario has peer content at all.
+pub fn used(s: &Scenario) -> bool {
+    s.sites
+        .iter()
+        .any(|x| x.branchcache || x.peer_cache.is_some())
+}
+
+impl Peers {
+    /// The peers of a fleet whose client `c` stands in site `site_of[c]`.
+    pub(crate) fn new(s: &Scenario, site_of: &[u16]) -> Peers {
+        let layout = Layout::new(site_of, &s.sites);
+        let pc = layout
+            .subnet
+            .iter()
+            .zip(&layout.source)
+            .map(|(&subnet, &source)| PeerClient {
+                subnet,
+                source,
+                ..PeerClient::default()
+            })
+            .collect();
+        Peers {
+            pc,
+            sources: SourceIndex::default(),
+            blocks: SubnetBlocks::default(),
+            serving: HashMap::new(),
+            site_from_peers: vec![0; s.sites.len()],
+            peer_cache: 0,
+            branchcache: 0,
+        }
+    }
+}
+
+impl<T: Transport> World<'_, T> {
+    /// Client `c`'s peer state, if the run has peers.
+    fn pcl(&self, c: u32) -> Option<&PeerClient> {
+        self.peers.as_ref()?.pc.get(c as usize)
+    }
+
+    fn pcl_mut(&mut self, c: u32) -> Option<&mut PeerClient> {
+        self.peers.as_mut()?.pc.get_mut(c as usize)
+    }
+
+    /// The current leg of client `c` (`Idle` without peers).
+    pub(crate) fn leg(&self, c: u32) -> Leg {
+        self.pcl(c).map_or(Leg::Idle, |p| p.leg)
+    }
+
+    /// A new item starts: nothing of it yet, no content information.
+    pub(crate) fn peer_new_item(&mut self, c: u32) {
+        if let Some(p) = self.pcl_mut(c) {
+            p.pos = 0;
+            p.info = false;
+            p.leg = Leg::Idle;
+        }
+    }
+
+    /// Whether peer `s` is on now: its schedule says so, or a running task sequence
+    /// keeps it on.
+    fn peer_on(&self, s: u32) -> bool {
+        self.machine_on(s, self.now) || self.st[s as usize].activity.running()
+    }
+
+    /// Looks for the client's next bytes among its peers. True when a peer leg
+    /// started; false when the DP path goes on, with the leg it is for set
+    /// (content information, or the rest from the DP).
+    pub(crate) fn peer_locate(&mut self, c: u32) -> bool {
+        let Some(p) = self.pcl(c).copied() else {
+            return false;
+        };
+        // A paused background transfer resumes on its DP (BITS resumes its job).
+        if self.bg.get(c).is_some_and(|j| j.paused && j.flow != NONE) {
+            return false;
+        }
+        let a = self.attrs[c as usize];
+        let site = &self.s.sites[a.site as usize];
+        let item = self.st[c as usize].dl_content;
+        let size = self.s.content[item as usize].size;
+        let pos = p.pos.max(self.bg.get(c).map_or(0, |j| j.received));
+        // The registries are taken out while the world is read to judge peers.
+        let Some(mut x) = self.peers.take() else {
+            return false;
+        };
+        let now = self.now;
+        let on = |w: &Self, s: u32| w.peer_on(s);
+        let mut found: Option<(u32, Leg, u64)> = None;
+        if let Some(pcache) = &site.peer_cache {
+            let max = pcache.max_connections as usize;
+            let serving = &x.serving;
+            let usable = |s: u32| {
+                s != c
+                    && serving.get(&s).is_none_or(|l| l.len() < max)
+                    && self.attrs[s as usize].power == Power::Ac
+                    && on(self, s)
+            };
+            if let Some(s) = x.sources.pick(a.site, item, usable) {
+                found = Some((s, Leg::PeerCache, size));
+            }
+        }
+        if found.is_none() && site.branchcache && p.info {
+            let pc = &x.pc;
+            let net = &self.net;
+            let prefix = |d: u32| {
+                let q = pc.get(d as usize)?;
+                if q.flow == NONE || q.leg != Leg::Dp || !on(self, d) {
+                    return None;
+                }
+                net.received(now, q.flow).map(|r| q.pos + r)
+            };
+            let want = Want {
+                subnet: p.subnet,
+                item,
+                client: c,
+                pos,
+                size,
+            };
+            if let Some(f) = x.blocks.find(want, |s| on(self, s), prefix) {
+                found = Some((f.peer, Leg::BranchCache, f.end));
+            }
+        }
+        self.peers = Some(x);
+        if let Some((server, leg, end)) = found {
+            self.start_peer_leg(c, server, leg, pos, end);
+            return true;
+        }
+        if site.branchcache && !p.info {
+            self.set_leg(c, Leg::ContentInfo, pos);
+            return false;
+        }
+        self.set_leg(c, Leg::Dp, pos);
+        false
+    }
+
+    fn set_leg(&mut self, c: u32, leg: Leg, pos: u64) {
+        if let Some(p) = self.pcl_mut(c) {
+            p.leg = leg;
+            p.pos = pos;
+        }
+    }
+
+    /// Starts the leg `[pos, end)` of client `c`'s item from peer `server`.
+    fn start_peer_leg(&mut self, c: u32, server: u32, leg: Leg, pos: u64, end: u64) {
+        let link = self.serve(server, c);
+        let mut links: SmallVec<[u32; 2]> = SmallVec::new();
+        links.push(link);
+        if let Some(own) = self.pcl(c).map(|p| p.link).filter(|&l| l != NONE) {
+            links.push(own);
+        }
+        let tracked = self.tracked(c);
+        let cap = if tracked {
+            self.background_cap(c)
+        } else {
+            self.s.network.cap(self.attrs[c as usize].network)
+        };
+        let st = &mut self.st[c as usize];
+        st.activity.set_link(Link::Transferring { fails: false });
+        let tag = (c as u64) | ((st.epoch as u64) << 32);
+        let item = st.dl_content;
+        let req = FlowReq {
+            client: c,
+            content: item,
+            dp: u16::MAX,
+            attempt: st.attempt,
+            bytes: end - pos,
+            size: self.s.content[item as usize].size,
+            cap_bps: cap,
+            links: &links,
+            tag,
+        };
+        let flow = self.net.start_pausable(self.now, &req).unwrap_or(NONE);
+        if tracked {
+            let job = self.bg.job(c);
+            job.flow = flow;
+            job.fails = false;
+            job.paused = false;
+            self.schedule_edge(c);
+        }
+        if let Some(p) = self.pcl_mut(c) {
+            p.leg = leg;
+            p.pos = pos;
+            p.end = end;
+            p.server = server;
+            p.flow = flow;
+        }
+    }
+
+    /// The links client `c`'s own transfer crosses, without its own serving link.
+    fn base_links(&self, c: u32) -> SmallVec<[u32; 2]> {
+        let mut links = SmallVec::new();
+        let Some(p) = self.pcl(c) else { return links };
+        match p.leg {
+            Leg::Idle => {}
+            Leg::PeerCache | Leg::BranchCache => {
+                if let Some(l) = self.pcl(p.server).map(|s| s.link).filter(|&l| l != NONE) {
+                    links.push(l);
+                }
+            }
+            Leg::Dp | Leg::ContentInfo => {
+                let a = self.attrs[c as usize];
+                let d = &self.dps[self.st[c as usize].dp as usize];
+                if d.site != a.site
+                    && let Some(w) = self.sites[a.site as usize].wan
+                {
+                    links.push(w);
+                }
+                links.push(d.link);
+            }
+        }
+        links
+    }
+
+    /// Moves client `c`'s own transfer onto its links now (its serving link
+    /// added or gone); nothing when it has none running.
+    fn relink_own(&mut self, c: u32) {
+        let Some(p) = self.pcl(c).copied() else {
+            return;
+        };
+        if p.leg == Leg::Idle || p.flow == NONE {
+            return;
+        }
+        let mut links = self.base_links(c);
+        if p.link != NONE {
+            links.push(p.link);
+        }
+        let cap = if self.tracked(c) {
+            self.background_cap(c)
+        } else {
+            self.s.network.cap(self.attrs[c as usize].network)
+        };
+        self.net.relink(self.now, p.flow, cap, &links);
+    }
+
+    /// Peer `s` takes requester `r`: its link (created with its first upload, at its
+    /// own network cap, its own download moved onto it), and its switch-off event.
+    fn serve(&mut self, s: u32, r: u32) -> u32 {
+        let mut link = self.pcl(s).map_or(NONE, |p| p.link);
+        if link == NONE {
+            let cap = self.s.network.cap(self.attrs[s as usize].network);
+            link = self.net.add_link(cap);
+            if let Some(p) = self.pcl_mut(s) {
+                p.link = link;
+            }
+            self.relink_own(s);
+            self.schedule_peer_off(s);
+        }
+        if let Some(x) = self.peers.as_mut() {
+            x.serving.entry(s).or_default().push(r);
+        }
+        link
+    }
+
+    /// Queues the event at which serving peer `s` next switches off, if it does.
+    fn schedule_peer_off(&mut self, s: u32) {
+        if !self.cal.power {
+            return;
+        }
+        let Some(t) = self.next_off(s, self.now) else {
+            return;
+        };
+        if let Some(p) = self.pcl_mut(s) {
+            p.off_at = t;
+        }
+        self.schedule(t, s, EvKind::PeerOff);
+    }
+
+    /// Requester `r` no longer uses peer `s`: the link goes with the last upload.
+    fn unserve(&mut self, s: u32, r: u32) {
+        let Some(x) = self.peers.as_mut() else { return };
+        let Some(list) = x.serving.get_mut(&s) else {
+            return;
+        };
+        if let Some(i) = list.iter().position(|&q| q == r) {
+            list.remove(i);
+        }
+        if list.is_empty() {
+            x.serving.remove(&s);
+            self.drop_link(s);
+        }
+    }
+
+    /// Peer `s` serves nobody: its own download leaves its link, which goes.
+    fn drop_link(&mut self, s: u32) {
+        let Some(link) = self.pcl(s).map(|p| p.link).filter(|&l| l != NONE) else {
+            return;
+        };
+        if let Some(p) = self.pcl_mut(s) {
+            p.link = NONE;
+            p.off_at = SimTime::MAX;
+        }
+        self.relink_own(s);
+        if !self.net.remove_link(link)
+            && let Some(p) = self.pcl_mut(s)
+        {
+            // A paused transfer still crosses it: keep it for the next uploads.
+            p.link = link;
+        }
+    }
+
+    /// The switch-off event of a serving peer: unless a running task sequence keeps
+    /// it on (then the next switch-off), it stops serving, and each requester keeps
+    /// what it received and locates the rest again.
+    pub(crate) fn on_peer_off(&mut self, s: u32) {
+        if self.pcl(s).is_none_or(|p| p.off_at != self.now) {
+            return;
+        }
+        if self.st[s as usize].activity.running() {
+            self.schedule_peer_off(s);
+            return;
+        }
+        self.stop_serving(s);
+    }
+
+    /// Cuts every upload of peer `s`; their requesters locate the rest again.
+    pub(crate) fn stop_serving(&mut self, s: u32) {
+        let Some(list) = self.peers.as_mut().and_then(|x| x.serving.remove(&s)) else {
+            return;
+        };
+        for r in list {
+            self.cut_leg(r);
+        }
+        self.drop_link(s);
+    }
+
+    /// Ends client `r`'s peer leg now: the bytes it received count, and it locates
+    /// the rest again (at once, or when its machine is back on).
+    pub(crate) fn cut_leg(&mut self, r: u32) {
+        let Some(p) = self.pcl(r).copied().filter(|p| p.leg.by_peer()) else {
+            return;
+        };
+        let Some(got) = self.net.cancel(self.now, p.flow) else {
+            // It completed at this µs: its completion is on its way.
+            return;
+        };
+        self.count_peer_bytes(r, got);
+        if let Some(q) = self.pcl_mut(r) {
+            q.pos += got;
+            q.leg = Leg::Idle;
+            q.flow = NONE;
+            q.server = NONE;
+        }
+        if let Some(x) = self.peers.as_mut()
+            && let Some(l) = x.serving.get_mut(&p.server)
+        {
+            l.retain(|q| *q != r);
+        }
+        self.st[r as usize].activity.set_link(Link::Idle);
+        if let Some(j) = self.bg.get_mut(r) {
+            j.flow = NONE;
+        }
+        if self.tracked(r) && !self.background_allowed(r) {
+            self.bg.job(r).deferred = true;
+            self.schedule_edge(r);
+        } else {
+            self.request_download(r);
+        }
+    }
+
+    /// Pauses client `c`'s own transfer `flow` (its machine switches off): a
+    /// serving machine stops serving first, so that the paused transfer does not
+    /// hold its serving link. False when the transfer is not running.
+    pub(crate) fn pause_own(&mut self, c: u32, flow: u32) -> bool {
+        if self.peers.is_some() {
+            self.stop_serving(c);
+        }
+        self.net.pause(self.now, flow)
+    }
+
+    /// Counts `bytes` client `c` received from a peer on its current leg.
+    fn count_peer_bytes(&mut self, c: u32, bytes: u64) {
+        let st = self.st[c as usize];
+        let kind = self.s.content[st.dl_content as usize].kind;
+        self.stats.by_kind[kind as usize] += bytes;
+        if st.activity.precaching() {
+            self.stats.precache += bytes;
+        } else {
+            self.stats.on_demand += bytes;
+        }
+        self.st[c as usize].bytes += bytes;
+        let site = self.attrs[c as usize].site as usize;
+        let leg = self.leg(c);
+        if let Some(x) = self.peers.as_mut() {
+            if let Some(p) = x.pc.get_mut(c as usize) {
+                p.from_peers += bytes;
+            }
+            if let Some(v) = x.site_from_peers.get_mut(site) {
+                *v += bytes;
+            }
+            match leg {
+                Leg::PeerCache => x.peer_cache += bytes,
+                _ => x.branchcache += bytes,
+            }
+        }
+    }
+
+    /// A peer leg of client `c` completed: count it, free its server, and go on
+    /// with the rest of the item (or finish it). True when handled (the flow was a
+    /// peer leg).
+    pub(crate) fn peer_leg_done(&mut self, done: &FlowDone) -> bool {
+        let c = (done.tag & 0xFFFF_FFFF) as u32;
+        let Some(p) = self.pcl(c).copied().filter(|p| p.leg.by_peer()) else {
+            return false;
+        };
+        self.count_peer_bytes(c, done.bytes);
+        if let Some(q) = self.pcl_mut(c) {
+            q.pos = p.end;
+            q.leg = Leg::Idle;
+            q.flow = NONE;
+            q.server = NONE;
+        }
+        self.unserve(p.server, c);
+        let epoch = (done.tag >> 32) as u32;
+        if epoch != self.st[c as usize].epoch {
+            return true; // the client gave up on this download (timeout)
+        }
+        self.st[c as usize].activity.set_link(Link::Idle);
+        if let Some(j) = self.bg.get_mut(c) {
+            j.flow = NONE;
+            j.received = j.received.max(p.end);
+        }
+        let size = self.s.content[self.st[c as usize].dl_content as usize].size;
+        if p.end >= size {
+            self.download_succeeded(c);
+        } else {
+            self.request_download(c);
+        }
+        true
+    }
+
+    /// The content information came (a DP leg of its own): locate the segments.
+    pub(crate) fn content_info_done(&mut self, c: u32) {
+        if let Some(p) = self.pcl_mut(c) {
+            p.info = true;
+            p.leg = Leg::Idle;
+            p.flow = NONE;
+        }
+        if let Some(j) = self.bg.get_mut(c) {
+            j.flow = NONE;
+        }
+        self.st[c as usize].activity.set_link(Link::Idle);
+        self.request_download(c);
+    }
+
+    /// The DP path starts client `c`'s transfer: the bytes it moves (the content
+    /// information, or the item from `start`), and whether it registers as a
+    /// BranchCache holder in progress. Returns `(start, bytes)`; `None` without
+    /// peers (the caller's own rule applies).
+    pub(crate) fn peer_dp_bytes(&mut self, c: u32, received: u64) -> Option<(u64, u64)> {
+        let p = *self.pcl(c)?;
+        let item = self.st[c as usize].dl_content;
+        let size = self.s.content[item as usize].size;
+        if p.leg == Leg::ContentInfo {
+            return Some((p.pos, content_info_bytes(size)));
+        }
+        let start = p.pos.max(received).min(size);
+        let site = self.attrs[c as usize].site as usize;
+        if let Some(q) = self.pcl_mut(c) {
+            q.leg = Leg::Dp;
+            q.pos = start;
+        }
+        if self.s.sites[site].branchcache
+            && let Some(x) = self.peers.as_mut()
+        {
+            x.blocks.start_download(p.subnet, item, c);
+        }
+        Some((start, size - start))
+    }
+
+    /// Client `c`'s own serving link, to add to a DP transfer's links.
+    pub(crate) fn own_link(&self, c: u32) -> Option<u32> {
+        self.pcl(c).map(|p| p.link).filter(|&l| l != NONE)
+    }
+
+    /// Records the handle of client `c`'s DP transfer.
+    pub(crate) fn set_flow(&mut self, c: u32, flow: u32) {
+        if let Some(p) = self.pcl_mut(c) {
+            p.flow = flow;
+        }
+    }
+
+    /// Client `c`'s DP transfer ended (done, failed, or given up): it no longer
+    /// holds a growing prefix. `failed_ts`: a task-sequence attempt failed, and its
+    /// retry starts the item again.
+    pub(crate) fn peer_dp_done(&mut self, c: u32, failed_ts: bool) {
+        let Some(p) = self.pcl(c).copied() else {
+            return;
+        };
+        let item = self.st[c as usize].dl_content;
+        let site = self.attrs[c as usize].site as usize;
+        if p.leg == Leg::Dp
+            && self.s.sites[site].branchcache
+            && let Some(x) = self.peers.as_mut()
+        {
+            x.blocks.end_download(p.subnet, item, c);
+        }
+        if let Some(q) = self.pcl_mut(c) {
+            q.leg = Leg::Idle;
+            q.flow = NONE;
+            if failed_ts {
+                q.pos = 0;
+            }
+        }
+    }
+
+    /// Client `c` holds item `item` whole now: a BranchCache holder of its subnet,
+    /// and, for a peer cache source whose cache holds it, a source of its site.
+    pub(crate) fn peer_item_done(&mut self, c: u32, item: u32, cached: bool) {
+        let Some(p) = self.pcl(c).copied() else {
+            return;
+        };
+        let site = self.attrs[c as usize].site;
+        let s = &self.s.sites[site as usize];
+        let fits = self.s.content[item as usize].size <= self.s.client.cache_size;
+        let (bc, source) = (s.branchcache, p.source && cached && fits);
+        if let Some(x) = self.peers.as_mut() {
+            if bc {
+                x.blocks.add_whole(p.subnet, item, c);
+            }
+            if source {
+                x.sources.add(site, item, c);
+            }
+        }
+        if let Some(q) = self.pcl_mut(c) {
+            q.pos = 0;
+            q.leg = Leg::Idle;
+            q.flow = NONE;
+        }
+    }
+
+    /// The first time after `t` at which client `c`'s schedule switches it off.
+    fn next_off(&self, c: u32, t: SimTime) -> Option<SimTime> {
+        let p = self.power(c);
+        if p.always_on {
+            return None;
+        }
+        let k = self.s.calendar.clock_of(&p)?;
+        let n = k.next_switch(t)?;
+        if k.is_on(t) {
+            Some(n)
+        } else {
+            k.next_switch(n)
+        }
+    }
+
+    /// Bytes client `c` received from peers.
+    pub(crate) fn bytes_from_peers(&self, c: u32) -> u64 {
+        self.pcl(c).map_or(0, |p| p.from_peers)
+    }
+
+    /// Bytes by source for `summary.json`.
+    pub(crate) fn by_source(&self) -> BySource {
+        let dp = self.stats.by_dp.iter().sum();
+        match self.peers.as_ref() {
+            Some(x) => BySource {
+                dp,
+                peer_cache: x.peer_cache,
+                branchcache: x.branchcache,
+            },
+            None => BySource {
+                dp,
+                ..BySource::default()
+            },
+        }
+    }
+}
