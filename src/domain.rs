@@ -223,6 +223,9 @@ pub struct Inventory {
     pub models: Vec<String>,
     /// Distinct LCIDs in first-seen order (`InventoryRow::language` indexes it).
     pub languages: Vec<u32>,
+    /// Distinct subnets as written, in first-seen order (`InventoryRow::subnet`
+    /// indexes it): BranchCache shares within a subnet.
+    pub subnets: Vec<String>,
 }
 
 impl Inventory {
@@ -252,6 +255,8 @@ impl Inventory {
 pub struct InventoryRow {
     /// Index into `Scenario::sites`.
     pub site: Option<u16>,
+    /// Index into [`Inventory::subnets`].
+    pub subnet: Option<u32>,
     /// Architecture.
     pub arch: Option<Arch>,
     /// Index into [`Inventory::languages`].

@@ -102,6 +102,7 @@ pub fn read_from<R: Read>(
         seen: HashMap::new(),
         collided: HashMap::new(),
         model_ix: HashMap::new(),
+        subnet_ix: HashMap::new(),
         columns: Vec::new(),
     };
     r.run(reader);
@@ -123,6 +124,7 @@ struct Reader<'a> {
     /// (compared by name; empty in practice).
     collided: HashMap<u64, Vec<u32>>,
     model_ix: HashMap<String, u16>,
+    subnet_ix: HashMap<String, u32>,
     /// The header's columns, by position (index into [`COLUMNS`]).
     columns: Vec<usize>,
 }
@@ -419,7 +421,15 @@ impl Reader<'_> {
                     })?;
                 row.site = Some(i as u16);
             }
-            "subnet" => subnet(v)?,
+            "subnet" => {
+                subnet(v)?;
+                let next = self.inv.subnets.len() as u32;
+                let i = *self.subnet_ix.entry(v.to_string()).or_insert(next);
+                if i == next {
+                    self.inv.subnets.push(v.to_string());
+                }
+                row.subnet = Some(i);
+            }
             "architecture" => {
                 row.arch = Some(match l {
                     "x64" | "64-bit" | "64 bits" | "amd64" | "x86_64" | "64" => Arch::X64,

@@ -263,7 +263,7 @@ impl Exporter for ClientsCsv {
                 crate::calendar::parse::fmt_offset(c.utc_offset).as_str(),
                 t(c.ts_start).as_str(),
                 t(c.precache_end).as_str(),
-                c.subnet.to_string().as_str(),
+                c.subnet.as_str(),
                 if c.peer_cache_source { "true" } else { "false" },
                 c.bytes_from_peers.to_string().as_str(),
             ])

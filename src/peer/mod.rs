@@ -89,12 +89,19 @@ pub struct Layout {
 
 impl Layout {
     /// Places the clients, given the site of each (in client order; the client id
-    /// is its position). The `k`-th client of a site (in client order) stands in
-    /// subnet `k mod subnets` of the site; with `peer_cache.sources = share`, the
+    /// is its position). A client whose inventory row names a subnet
+    /// (`inventory_subnet(c)`, an index into the inventory's distinct subnets)
+    /// stands in that subnet, numbered after every site's counted ones; otherwise
+    /// the `k`-th client of a site (in client order) stands in subnet
+    /// `k mod subnets` of the site; with `peer_cache.sources = share`, the
     /// site's `round(share * n)` sources are the clients at positions
     /// `floor(j * n / m)`, `j = 0..m` (evenly spread over the site, hence over its
     /// subnets); with a list of ids, those ids that belong to the site.
-    pub fn new(site_of: &[u16], sites: &[Site]) -> Layout {
+    pub fn new(
+        site_of: &[u16],
+        sites: &[Site],
+        inventory_subnet: impl Fn(usize) -> Option<u32>,
+    ) -> Layout {
         let mut first_subnet = Vec::with_capacity(sites.len());
         let mut next = 0u32;
         for s in sites {
@@ -128,7 +135,10 @@ impl Layout {
             let n = count.get(j).copied().unwrap_or(0);
             let m = quota.get(j).copied().unwrap_or(0);
             let base = first_subnet.get(j).copied().unwrap_or(0);
-            subnet.push(base + (*k % u64::from(s.subnets.max(1))) as u32);
+            subnet.push(match inventory_subnet(c) {
+                Some(i) => next.saturating_add(i),
+                None => base + (*k % u64::from(s.subnets.max(1))) as u32,
+            });
             source.push(match s.peer_cache.as_ref().map(|p| &p.sources) {
                 Some(PeerSources::Share(_)) => on_grid(*k, n, m),
                 Some(PeerSources::Clients(ids)) => ids.contains(&(c as u64)),

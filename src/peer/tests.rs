@@ -33,16 +33,31 @@ fn content_information_of_one_segment_and_of_a_6_gb_package() {
 #[test]
 fn subnets_round_robin_within_each_site_and_numbered_over_the_fleet() {
     let sites = [site(3, None), site(2, None)];
-    let l = Layout::new(&[0, 0, 1, 0, 1, 0, 1], &sites);
+    let l = Layout::new(&[0, 0, 1, 0, 1, 0, 1], &sites, |_| None);
     assert_eq!(l.first_subnet, vec![0, 3]);
     // Site 0's clients are 0, 1, 3, 5 (k = 0..3), site 1's are 2, 4, 6.
     assert_eq!(l.subnet, vec![0, 1, 3, 2, 4, 0, 3]);
 }
 
 #[test]
+fn an_inventory_subnet_places_its_devices_after_the_counted_subnets() {
+    let sites = [site(3, None), site(2, None)];
+    // Devices 1 and 4 name inventory subnet 0, device 2 subnet 1.
+    let inv = |c: usize| match c {
+        1 | 4 => Some(0),
+        2 => Some(1),
+        _ => None,
+    };
+    let l = Layout::new(&[0, 0, 1, 0, 1], &sites, inv);
+    // Counted subnets: 0..3 for site 0, 3..5 for site 1; inventory ones from 5.
+    // Site 0's devices 0, 1, 3 have k = 0, 1, 2 (device 1's k is used up too).
+    assert_eq!(l.subnet, vec![0, 5, 6, 2, 5]);
+}
+
+#[test]
 fn a_share_of_sources_is_spread_evenly_and_ids_must_belong_to_the_site() {
     let sites = [site(1, Some(PeerSources::Share(0.25)))];
-    let l = Layout::new(&[0; 10], &sites);
+    let l = Layout::new(&[0; 10], &sites, |_| None);
     // round(2.5) = 3 sources at floor(j * 10 / 3) = 0, 3, 6.
     let got: Vec<usize> = (0..10).filter(|&c| l.source[c]).collect();
     assert_eq!(got, vec![0, 3, 6]);
@@ -50,7 +65,7 @@ fn a_share_of_sources_is_spread_evenly_and_ids_must_belong_to_the_site() {
         site(1, Some(PeerSources::Clients(vec![1, 2]))),
         site(1, None),
     ];
-    let l = Layout::new(&[0, 0, 1], &sites);
+    let l = Layout::new(&[0, 0, 1], &sites, |_| None);
     assert_eq!(l.source, vec![false, true, false]);
     for (n, m) in [(7u64, 7u64), (1000, 50), (13, 1), (5, 0)] {
         let count = (0..n).filter(|&k| on_grid(k, n, m)).count() as u64;

@@ -143,6 +143,12 @@ pub(crate) struct Peers {
     pub(crate) branchcache: u64,
 }
 
+/// The subnet client `c`'s inventory row names, if any (an index into
+/// `Inventory::subnets`).
+pub(crate) fn inventory_subnet(s: &Scenario, c: usize) -> Option<u32> {
+    s.fleet.inventory.as_ref()?.rows.get(c)?.subnet
+}
+
 /// Whether a scenario has peer content at all.
 pub fn used(s: &Scenario) -> bool {
     s.sites
@@ -153,7 +159,7 @@ pub fn used(s: &Scenario) -> bool {
 impl Peers {
     /// The peers of a fleet whose client `c` stands in site `site_of[c]`.
     pub(crate) fn new(s: &Scenario, site_of: &[u16]) -> Peers {
-        let layout = Layout::new(site_of, &s.sites);
+        let layout = Layout::new(site_of, &s.sites, |c| inventory_subnet(s, c));
         let pc = layout
             .subnet
             .iter()

@@ -211,8 +211,9 @@ pub struct ClientRow {
     pub ts_start: Option<SimTime>,
     /// Pre-cache finished (every item downloaded or given up).
     pub precache_end: Option<SimTime>,
-    /// Subnet within its site (`[[sites]] subnets`; 0 with one subnet).
-    pub subnet: u32,
+    /// Subnet: as the inventory names it, else its number within its site
+    /// (`[[sites]] subnets`; 0 with one subnet).
+    pub subnet: String,
     /// A ConfigMgr peer cache source of its site.
     pub peer_cache_source: bool,
     /// Bytes received from peers (peer cache and BranchCache), within `bytes`.

@@ -422,7 +422,8 @@ fn assemble<T: Transport>(
         // Where each client stands (subnets, peer cache sources): cheap to place
         // again, and a run without peers keeps no per-client peer state.
         let site_of: Vec<u16> = w.attrs.iter().map(|a| a.site).collect();
-        let layout = crate::peer::Layout::new(&site_of, &s.sites);
+        let layout =
+            crate::peer::Layout::new(&site_of, &s.sites, |c| super::peers::inventory_subnet(s, c));
         (0..w.st.len() as u32)
             .filter(|&c| c as u64 % shard_n == shard_i)
             .map(|c| {
@@ -495,13 +496,26 @@ fn assemble<T: Transport>(
                         .unwrap_or(0),
                     ts_start: t(st.ts_start),
                     precache_end: w.precache_end.get(c as usize).copied().and_then(t),
-                    subnet: layout.subnet.get(c as usize).map_or(0, |&g| {
-                        g - layout
-                            .first_subnet
-                            .get(a.site as usize)
-                            .copied()
-                            .unwrap_or(g)
-                    }),
+                    subnet: match super::peers::inventory_subnet(s, c as usize) {
+                        Some(i) => s
+                            .fleet
+                            .inventory
+                            .as_ref()
+                            .and_then(|inv| inv.subnets.get(i as usize))
+                            .cloned()
+                            .unwrap_or_default(),
+                        None => layout
+                            .subnet
+                            .get(c as usize)
+                            .map_or(0, |&g| {
+                                g - layout
+                                    .first_subnet
+                                    .get(a.site as usize)
+                                    .copied()
+                                    .unwrap_or(g)
+                            })
+                            .to_string(),
+                    },
                     peer_cache_source: layout.source.get(c as usize).copied().unwrap_or(false),
                     bytes_from_peers: w.bytes_from_peers(c),
                 }

@@ -360,3 +360,35 @@ fn peer_runs_are_identical_across_thread_counts() {
         bytes(s, &["dp"]) + bytes(s, &["branchcache"]) + bytes(s, &["peer_cache"])
     );
 }
+
+/// An inventory's `subnet` column places its devices: six devices of the branch in
+/// two subnets of three (the site's `subnets` key is not used for them), so
+/// BranchCache takes one copy per subnet over the WAN, and `clients.csv` names the
+/// subnets as the inventory does.
+#[test]
+fn an_inventory_subnet_column_sets_the_branchcache_subnets() {
+    let poll = r#"{ dist = "uniform", min = "0s", max = "20h" }"#;
+    let text = branch(6, "branchcache = true\nsubnets = 6", "1GB")
+        .replace("policy_poll = \"0s\"", &format!("policy_poll = {poll}"))
+        .replace("clients = 6\n", "inventory = \"devices.csv\"\n");
+    let (dir, sc) = scenario(&text);
+    let mut csv = String::from("name,site,subnet\n");
+    for i in 0..6 {
+        csv.push_str(&format!("PC{i},Branch,10.2.{}.0/24\n", i % 2));
+    }
+    std::fs::write(dir.path().join("devices.csv"), csv).unwrap();
+    let out = dir.path().join("out");
+    run_file(&sc, &out, &["--per-client"]);
+    let s = summary(&out);
+    assert_eq!(
+        bytes(&s, &["bytes", "by_source", "dp"]),
+        2 * GB + 6 * INFO_1GB,
+        "{s}"
+    );
+    assert_eq!(bytes(&s, &["bytes", "by_source", "branchcache"]), 4 * GB);
+    let rows = csv_rows(&out.join("clients.csv"));
+    for r in &rows {
+        let k: u64 = r["client"].parse().unwrap();
+        assert_eq!(r["subnet"], format!("10.2.{}.0/24", k % 2), "{r:?}");
+    }
+}

@@ -191,8 +191,9 @@ pub(super) fn boolean(v: &str) -> Result<bool, String> {
     }
 }
 
-/// An IPv4 subnet (`10.1.2.0/24`) or address: checked, kept for the reader's eyes
-/// only (placement uses `site`, the boundary group the query resolves).
+/// An IPv4 subnet (`10.1.2.0/24`) or address: checked; devices with the same text
+/// stand in the same subnet (BranchCache shares within it), while placement in a
+/// site uses `site`, the boundary group the query resolves.
 pub(super) fn subnet(v: &str) -> Result<(), String> {
     let (addr, bits) = match v.split_once('/') {
         Some((a, b)) => (a, Some(b)),
