@@ -669,7 +669,10 @@ impl FlowNetwork for FairShareNet {
             // `v_at` does not move at an infinite rate, but the flow has it all.
             s.left
         } else {
-            (class.v_at(now.max(self.clock)) - s.arrival).max(0.0)
+            // At most the segment's exact remainder, as in the reference: at the
+            // completion µs, past the fluid end, `V` has run a fraction of a µs
+            // further, which after a pause's dropped fraction reached the next byte.
+            (class.v_at(now.max(self.clock)) - s.arrival).clamp(0.0, s.left)
         };
         let lacked = s.seg + u64::from(s.over);
         Some(s.received() + (got as u64).min(lacked))
