@@ -116,6 +116,20 @@ struct FlowSlot {
     /// the old entry in its class's heap, where it is recognised as stale and
     /// skipped (removing from the middle of a binary heap is not possible).
     generation: u32,
+    /// Bytes the links were credited at the flow's stops beyond the whole bytes
+    /// it received (a stop must not make a class's count dip, and that count may
+    /// run a hair ahead of the exact progress: see `Class::floor`). The flow has
+    /// received `bytes - seg - over`, which `cancel_flow` and `flow_received`
+    /// report. A few bytes per stop at most (one µs of service), so a u32, which
+    /// fits in the slot's padding, saturating.
+    over: u32,
+}
+
+impl FlowSlot {
+    /// Whole bytes received in the segments before the current one.
+    fn received(&self) -> u64 {
+        self.bytes - self.seg - u64::from(self.over)
+    }
 }
 
 /// Reused per-event buffers.
@@ -405,6 +419,10 @@ impl FairShareNet {
         }
         self.active -= 1;
         let s = &mut self.flows[flow as usize];
+        // The flow's own whole bytes grow by `exact`, within what it lacked.
+        let lacked = s.seg + u64::from(s.over);
+        let own = exact.min(lacked);
+        s.over = u32::try_from((lacked - own) - (s.seg - served)).unwrap_or(u32::MAX);
         s.live = false;
         s.seg -= served;
         s.left = (s.left - got).max(0.0);
@@ -532,6 +550,7 @@ impl FlowNetwork for FairShareNet {
             live: false,
             paused: false,
             generation: 0,
+            over: 0,
         };
         if bytes == 0 {
             let flow = self.alloc_flow(slot);
@@ -631,7 +650,7 @@ impl FlowNetwork for FairShareNet {
         s.paused = false;
         s.live = false;
         s.generation = s.generation.wrapping_add(1);
-        let got = s.bytes - s.seg;
+        let got = s.received();
         self.free.push(flow);
         Some(got)
     }
@@ -639,14 +658,24 @@ impl FlowNetwork for FairShareNet {
     fn flow_received(&self, now: SimTime, flow: FlowId) -> Option<u64> {
         let s = self.flows.get(flow as usize)?;
         if s.paused {
-            return Some(s.bytes - s.seg);
+            return Some(s.received());
         }
         if !s.live {
             return None;
         }
         let class = &self.classes[s.class as usize];
-        let got = (class.v_at(now.max(self.clock)) - s.arrival).max(0.0);
-        Some(s.bytes - s.seg + (got as u64).min(s.seg))
+        let got = if class.rate.is_infinite() {
+            // Due at the clock (an uncapped flow on no link), not yet reported:
+            // `v_at` does not move at an infinite rate, but the flow has it all.
+            s.left
+        } else {
+            // At most the segment's exact remainder, as in the reference: at the
+            // completion µs, past the fluid end, `V` has run a fraction of a µs
+            // further, which after a pause's dropped fraction reached the next byte.
+            (class.v_at(now.max(self.clock)) - s.arrival).clamp(0.0, s.left)
+        };
+        let lacked = s.seg + u64::from(s.over);
+        Some(s.received() + (got as u64).min(lacked))
     }
 
     fn next_tag(&self) -> Option<u64> {

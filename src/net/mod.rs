@@ -32,6 +32,8 @@ mod tests;
 #[cfg(test)]
 mod tests_lockstep;
 #[cfg(test)]
+mod tests_maxmin;
+#[cfg(test)]
 mod tests_peer;
 #[cfg(test)]
 mod tests_workload;

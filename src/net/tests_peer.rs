@@ -1,5 +1,6 @@
 //! Peer links: exact hand-computed cases both models must give, link removal and
-//! id reuse, and the fast model's memory bound under peer-link churn.
+//! id reuse, cancelled flows and the bytes a flow has received, and the fast
+//! model's memory bound under peer-link churn.
 
 use super::tests::{drain, each_model};
 use super::*;
@@ -220,4 +221,255 @@ fn memory_is_bounded_by_the_links_alive() {
     assert_eq!(peak, (3, 3, 3, 6), "links, classes, keys, memberships");
     assert_eq!(net.table_sizes(), (3, 3, 1, 2));
     assert_eq!(net.active_flows(), 1);
+}
+
+/// Two 100 MB flows share a 100 Mbps link at 50 Mbps (6.25 MB/s) each.
+fn two_halves(net: &mut dyn FlowNetwork) -> (LinkId, FlowId, FlowId) {
+    let peer = net.add_link(100 * MBPS);
+    let a = net.start_flow(0, 100 * MB, GBPS, &[peer], 1);
+    let b = net.start_flow(0, 100 * MB, GBPS, &[peer], 2);
+    (peer, a, b)
+}
+
+#[test]
+fn a_cancelled_flow_keeps_its_bytes_and_the_other_gets_the_whole_link() {
+    each_model(|net| {
+        let (peer, a, b) = two_halves(net);
+        // 4 s at 6.25 MB/s.
+        assert_eq!(net.cancel_flow(4 * S, a), Some(25 * MB));
+        assert_eq!(net.now(), 4 * S);
+        assert_eq!(net.flow_rate_bps(a), 0.0);
+        assert_eq!(net.flow_rate_bps(b), 100e6);
+        assert_eq!(net.link_rate_bps(peer), 100e6);
+        assert_eq!(net.link_active(peer), 1);
+        assert_eq!(net.active_flows(), 1);
+        assert_eq!(net.link_bytes(peer), 50 * MB);
+        assert!(!net.is_paused(a));
+        assert_eq!(net.flow_received(4 * S, a), None);
+        // 75 MB left at 12.5 MB/s: 6 s more.
+        assert_eq!(net.next_completion(), Some(10 * S));
+        assert_eq!(net.flow_received(7 * S, b), Some(62_500_000));
+        let done = drain(net);
+        assert_eq!(times(&done), vec![(2, 10 * S)]);
+        assert_eq!(net.link_bytes(peer), 125 * MB);
+        assert_eq!(net.cancel_flow(10 * S, a), None, "already cancelled");
+        assert_eq!(net.cancel_flow(10 * S, b), None, "completed");
+        assert_eq!(net.cancel_flow(10 * S, 99), None, "unknown");
+        assert_eq!(net.next_completion(), None);
+        assert!(net.remove_link(peer));
+    });
+}
+
+#[test]
+fn flow_received_is_the_floor_of_rate_times_time_and_does_not_move_the_clock() {
+    each_model(|net| {
+        let dp = net.add_link(GBPS);
+        // 3 Mbps: 0.375 bytes per µs.
+        let f = net.start_flow(0, 100 * MB, 3 * MBPS, &[dp], 1);
+        for (t, got) in [
+            (0, 0),
+            (2, 0),
+            (3, 1),
+            (7, 2),
+            (S, 375_000),
+            (S + 1, 375_000),
+            (S + 3, 375_001),
+            (1_234_567, 462_962),
+        ] {
+            assert_eq!(net.flow_received(t, f), Some(got), "at {t} µs");
+        }
+        assert_eq!(net.now(), 0);
+        assert_eq!(net.link_bytes(dp), 0);
+        // Reading does not change the answer at the same µs, and cancel agrees.
+        assert_eq!(net.flow_received(S + 3, f), Some(375_001));
+        assert_eq!(net.cancel_flow(S + 3, f), Some(375_001));
+        assert_eq!(net.link_bytes(dp), 375_001);
+        assert_eq!(net.flow_received(S + 3, f), None);
+        assert_eq!(net.next_completion(), None);
+    });
+}
+
+/// Two flows of the same cap and links at 6.25 bytes/µs: at 3 µs each has
+/// 18.75 bytes, so the one cancelled has 18 whole bytes, as `flow_received` says.
+#[test]
+fn cancel_returns_the_whole_bytes_flow_received_reads_in_a_shared_class() {
+    each_model(|net| {
+        let (_, a, b) = two_halves(net);
+        assert_eq!(net.flow_received(3, a), Some(18));
+        assert_eq!(net.flow_received(3, b), Some(18));
+        assert_eq!(net.cancel_flow(3, a), Some(18));
+        assert_eq!(net.flow_received(3, b), Some(18));
+        // b alone at 12.5 bytes/µs from 3 µs: 18.75 + 12.5 × 5 = 81.25.
+        assert_eq!(net.flow_received(8, b), Some(81));
+        assert_eq!(net.cancel_flow(8, b), Some(81));
+    });
+}
+
+#[test]
+fn a_paused_flow_is_cancelled_with_its_bytes_and_frees_its_link() {
+    each_model(|net| {
+        let dp = net.add_link(GBPS);
+        let peer = net.add_link(100 * MBPS);
+        let f = net.start_flow(0, 100 * MB, GBPS, &[peer], 1);
+        let g = net.start_flow(0, 10 * MB, GBPS, &[dp], 2);
+        // 12.5 MB/s for 2 s.
+        assert!(net.pause_flow(2 * S, f));
+        assert_eq!(net.flow_received(2 * S, f), Some(25 * MB));
+        assert!(!net.remove_link(peer), "the paused flow crosses it");
+        assert_eq!(net.cancel_flow(3 * S, f), Some(25 * MB));
+        assert!(!net.is_paused(f));
+        assert_eq!(net.flow_received(3 * S, f), None);
+        assert!(!net.resume_flow(3 * S, f, GBPS, &[dp]));
+        assert_eq!(net.link_bytes(peer), 25 * MB);
+        assert!(net.remove_link(peer));
+        assert_eq!(net.cancel_flow(3 * S, f), None, "already cancelled");
+        // The flow on the DP never noticed: 10 MB at 1 Gbps, reported at 80 ms.
+        assert_eq!(times(&drain(net)), vec![(2, 80_000)]);
+        assert_eq!(net.cancel_flow(3 * S, g), None);
+        assert_eq!(net.link_bytes(dp), 10 * MB);
+    });
+}
+
+#[test]
+fn a_resumed_flow_reads_and_is_cancelled_with_the_bytes_of_both_segments() {
+    each_model(|net| {
+        let wan = net.add_link(GBPS);
+        let peer = net.add_link(100 * MBPS);
+        let f = net.start_flow(0, 100 * MB, 100 * MBPS, &[wan], 1);
+        // 12.5 MB by 1 s; resumed at 2 s behind a 50 Mbps cap on the peer link.
+        assert!(net.pause_flow(S, f));
+        assert!(net.resume_flow(2 * S, f, 50 * MBPS, &[peer]));
+        assert_eq!(net.flow_received(2 * S, f), Some(12_500_000));
+        assert_eq!(net.flow_received(4 * S, f), Some(25 * MB));
+        assert_eq!(net.cancel_flow(4 * S, f), Some(25 * MB));
+        assert_eq!(net.link_bytes(wan), 12_500_000);
+        assert_eq!(net.link_bytes(peer), 12_500_000);
+        assert!(net.remove_link(peer) && net.remove_link(wan));
+        assert!(drain(net).is_empty());
+    });
+}
+
+#[test]
+fn cancel_of_a_flow_already_due_is_none_and_its_completion_is_reported() {
+    each_model(|net| {
+        let dp = net.add_link(GBPS);
+        // 1 MB at 1 Gbps: due at 8 ms.
+        let f = net.start_flow(0, MB, GBPS, &[dp], 1);
+        let z = net.start_flow(0, 0, GBPS, &[dp], 2);
+        assert_eq!(net.cancel_flow(8_000, f), None);
+        assert_eq!(net.cancel_flow(8_000, z), None, "zero bytes: complete");
+        assert_eq!(net.flow_received(8_000, f), None);
+        let mut out = Vec::new();
+        net.advance(8_000, &mut out);
+        assert_eq!(times(&out), vec![(2, 0), (1, 8_000)]);
+        assert_eq!(net.link_bytes(dp), MB);
+    });
+}
+
+#[test]
+fn a_cancelled_id_is_reused_at_once_and_its_old_entry_never_completes() {
+    each_model(|net| {
+        let peer = net.add_link(100 * MBPS);
+        // 6.25 MB/s each: a would end at 1.6 s.
+        let a = net.start_flow(0, 10 * MB, GBPS, &[peer], 1);
+        let b = net.start_flow(0, 100 * MB, GBPS, &[peer], 2);
+        assert_eq!(net.cancel_flow(S, a), Some(6_250_000));
+        // Same cap and links, so the same class as a's stale entry.
+        let c = net.start_flow(S, 20 * MB, GBPS, &[peer], 3);
+        assert_eq!(c, a);
+        assert_eq!(net.flow_received(S, c), Some(0));
+        // c: 20 MB at 6.25 MB/s, 3.2 s. b then has 73.75 MB left, alone: 5.9 s.
+        let done = drain(net);
+        assert_eq!(times(&done), vec![(3, 4_200_000), (2, 10_100_000)]);
+        assert_eq!((done[0].flow, done[1].flow), (a, b));
+        assert_eq!(done[0].started, S);
+        assert_eq!(net.link_bytes(peer), 126_250_000);
+    });
+}
+
+#[test]
+fn freed_ids_are_reused_last_freed_first_whether_reported_or_cancelled() {
+    each_model(|net| {
+        let dp = net.add_link(GBPS);
+        let x = net.start_flow(0, MB, GBPS, &[dp], 1);
+        let y = net.start_flow(0, 100 * MB, GBPS, &[dp], 2);
+        let z = net.start_flow(0, 100 * MB, GBPS, &[dp], 3);
+        let mut out = Vec::new();
+        net.advance(S, &mut out);
+        assert_eq!(times(&out), vec![(1, 24_000)]);
+        assert!(net.pause_flow(S, z));
+        assert!(net.cancel_flow(S, y).is_some());
+        assert!(net.cancel_flow(S, z).is_some());
+        assert_eq!(net.start_flow(S, MB, GBPS, &[dp], 4), z);
+        assert_eq!(net.start_flow(S, MB, GBPS, &[dp], 5), y);
+        assert_eq!(net.start_flow(S, MB, GBPS, &[dp], 6), x);
+        assert_eq!(net.start_flow(S, MB, GBPS, &[dp], 7), 3);
+        let tags: Vec<u64> = drain(net).iter().map(|c| c.tag).collect();
+        assert_eq!(tags, vec![4, 5, 6, 7]);
+    });
+}
+
+#[test]
+fn a_serving_peer_switching_off_cuts_its_upload_and_its_download_speeds_up() {
+    each_model(|net| {
+        let wan = net.add_link(100 * MBPS);
+        let dp = net.add_link(10 * GBPS);
+        let peer = net.add_link(100 * MBPS);
+        // Its own download and an upload share its link: 50 Mbps each.
+        let own = net.start_flow(0, 100 * MB, u64::MAX, &[peer, wan, dp], 1);
+        let up = net.start_flow(0, 100 * MB, GBPS, &[peer], 2);
+        // Another client behind the same WAN link: 50 Mbps too.
+        let other = net.start_flow(0, 100 * MB, GBPS, &[wan, dp], 3);
+        for f in [own, up, other] {
+            assert_eq!(net.flow_rate_bps(f), 50e6);
+        }
+        // The upload is cut at 8 s with 50 MB sent; the peer's link stays with its
+        // download, which keeps sharing the WAN at 50 Mbps.
+        assert_eq!(net.cancel_flow(8 * S, up), Some(50 * MB));
+        assert_eq!(net.flow_rate_bps(own), 50e6);
+        assert_eq!(net.link_rate_bps(peer), 50e6);
+        assert_eq!(net.link_bytes(peer), 100 * MB);
+        // The download moves off the link, which can go.
+        assert!(net.set_flow_links(8 * S, own, 100 * MBPS, &[wan, dp]));
+        assert!(net.remove_link(peer));
+        // Both WAN flows have 50 MB left at 50 Mbps: 8 s more.
+        assert_eq!(times(&drain(net)), vec![(1, 16 * S), (3, 16 * S)]);
+        assert_eq!(net.link_bytes(wan), 200 * MB);
+    });
+}
+
+/// Right after a flow of the same class completes, the fast model's class count
+/// is held up by the completed flow's last fraction of a µs (`Class::floor`): the
+/// flow cancelled then still gets only the bytes it received.
+#[test]
+fn cancel_right_after_a_completion_in_the_same_class_returns_the_bytes_received() {
+    each_model(|net| {
+        let dp = net.add_link(2 * GBPS);
+        // 125 bytes/µs each: 1,060 bytes end at 8.48 µs, completing at 9 µs.
+        net.start_flow(0, 1_060, GBPS, &[dp], 1);
+        let b = net.start_flow(0, MB, GBPS, &[dp], 2);
+        assert_eq!(net.next_completion(), Some(9));
+        let mut out = Vec::new();
+        net.advance(9, &mut out);
+        assert_eq!(times(&out), vec![(1, 9)]);
+        assert_eq!(net.flow_received(9, b), Some(1_125));
+        assert_eq!(net.cancel_flow(9, b), Some(1_125));
+        assert!(drain(net).is_empty());
+        // The reference's link has carried 1,060 + 1,125 bytes. The fast model's
+        // count had shown 2 × 1,125 at 9 µs (the completed flow's last 0.52 µs
+        // counted), may not dip, and the class it held up is gone: its link keeps
+        // that excess, less than one µs of the class's service (125 bytes).
+        let carried = net.link_bytes(dp);
+        assert!((2_185..2_185 + 125).contains(&carried), "{carried}");
+    });
+}
+
+#[test]
+fn an_uncapped_flow_on_no_link_has_received_everything_at_its_start() {
+    each_model(|net| {
+        let f = net.start_flow(7, MB, u64::MAX, &[], 1);
+        assert_eq!(net.flow_received(7, f), Some(MB));
+        assert_eq!(times(&drain(net)), vec![(1, 7)]);
+        assert_eq!(net.flow_received(7, f), None);
+    });
 }

@@ -5,6 +5,7 @@
 //! a DP with many small peer links created and removed on the fly, uploads crossing
 //! one or two peer links with the requester's cap, serving peers' own downloads
 //! crossing their link, the WAN and the DP uncapped, and flows moved between them.
+//! Both shapes pause, resume, re-cap, move and cancel flows.
 
 use proptest::prelude::*;
 
@@ -41,6 +42,9 @@ pub(super) enum Op {
         cap: u64,
         path: Path,
     },
+    /// `cancel_flow` of the `which`-th active or paused flow (by tag), `dt` µs
+    /// after (a serving peer switching off cuts its uploads).
+    Cancel { dt: SimTime, which: usize },
     /// `add_link` (a peer starts serving).
     AddLink { capacity: u64 },
     /// `remove_link` of the `which`-th alive link, `dt` µs after (after an
@@ -216,6 +220,7 @@ fn op(
         1 => (gap(), any::<usize>(), cap(), path.clone())
             .prop_map(|(dt, which, cap, path)| Op::Resume { dt, which, cap, path }),
         1 => (gap(), any::<usize>(), cap()).prop_map(|(dt, which, cap)| Op::SetCap { dt, which, cap }),
+        1 => (gap(), any::<usize>()).prop_map(|(dt, which)| Op::Cancel { dt, which }),
         weights.2 => (gap(), any::<usize>(), cap(), path)
             .prop_map(|(dt, which, cap, path)| Op::Relink { dt, which, cap, path }),
         weights.0 => link_capacity.prop_map(|capacity| Op::AddLink { capacity }),
