@@ -1,0 +1,133 @@
+//! What users see of peer content (issue 18, "Outputs and users"): the bytes peers
+//! saved each WAN link per bandwidth bucket (`bandwidth.csv` `saved_bps`), the WAN
+//! panel's "without peers" curve, and the peer share in the site tables of
+//! `report.html` and the terminal; none of it for a scenario without peers.
+
+use std::path::Path;
+
+use crate::common::*;
+use crate::peers::{GB, INFO_1GB, branch_run, bytes};
+use crate::plots::svg_texts;
+
+/// Requests spread over 20 hours in one subnet of the branch (`peers.rs`).
+const SPREAD: &str = r#"{ dist = "uniform", min = "0s", max = "20h" }"#;
+
+/// `bandwidth.csv`'s `saved_bps` of one link, as bytes per bucket (10 s buckets).
+fn saved_bytes(out: &Path, link: &str) -> Vec<f64> {
+    csv_rows(&out.join("bandwidth.csv"))
+        .iter()
+        .filter(|r| r["dp"] == link)
+        .map(|r| r["saved_bps"].parse::<f64>().unwrap() * 10.0 / 8.0)
+        .collect()
+}
+
+/// The run's terminal table (`run` without `--quiet`).
+fn terminal_table(out: &Path) -> String {
+    let sc = out.parent().unwrap().join("scenario.toml");
+    let again = out.parent().unwrap().join("again");
+    ok(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ])
+}
+
+fn report_html(out: &Path) -> String {
+    ok(&["report", out.to_str().unwrap()]);
+    std::fs::read_to_string(out.join("report.html")).unwrap()
+}
+
+/// 20 clients hours apart: 19 take the 1 GB package from a peer. The bytes peers
+/// saved the branch's WAN link, bucket by bucket, add up to exactly the site's
+/// `bytes.from_peers`; DP rows have none; the WAN panel draws the link without
+/// peers; both site tables show the peer share, 19 GB of 20 GB and 20 content
+/// informations: 94.95%, shown "95.0%".
+#[test]
+fn branchcache_outputs_show_the_bytes_peers_saved_the_wan_link() {
+    let (_d, out) = branch_run(20, "branchcache = true", SPREAD, &[]);
+    let s = summary(&out);
+    let site = &s["sites"]["Branch"];
+    let from_peers = bytes(site, &["bytes", "from_peers"]);
+    assert_eq!(from_peers, 19 * GB, "{s}");
+    assert_eq!(site["peers"], true);
+    assert!(s["sites"]["HQ"].get("peers").is_none(), "{s}");
+
+    let text = std::fs::read_to_string(out.join("bandwidth.csv")).unwrap();
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "time_s,dp,bps,active_downloads,queued,saved_bps"
+    );
+    let rows = csv_rows(&out.join("bandwidth.csv"));
+    assert!(
+        rows.iter()
+            .filter(|r| r["dp"] == "DP1")
+            .all(|r| r["saved_bps"].is_empty())
+    );
+    let saved = saved_bytes(&out, "wan:Branch");
+    assert_eq!(saved.len(), rows.len() / 2);
+    // Every bucket's figure is whole bytes written in full, and they add up exactly.
+    for b in &saved {
+        assert!(*b >= 0.0 && (b - b.round()).abs() < 1e-6, "{b}");
+    }
+    let total: f64 = saved.iter().map(|b| b.round()).sum();
+    assert_eq!(total as u64, from_peers);
+    // A 1 GB leg from a peer at 100 Mbps takes 80 s, so 19 legs fill at least 152
+    // buckets of 10 s with peer bytes (more where a leg straddles buckets).
+    let busy = saved.iter().filter(|b| **b > 0.0).count();
+    assert!((152..=19 * 9).contains(&busy), "{busy}");
+
+    let texts = svg_texts(&out.join("plots/bandwidth.svg"));
+    assert_eq!(
+        texts.matches("wan:Branch without peers").count(),
+        1,
+        "{texts}"
+    );
+
+    let share = 100.0 * from_peers as f64 / bytes(site, &["bytes", "total"]) as f64;
+    assert_eq!(bytes(site, &["bytes", "total"]), 20 * GB + 20 * INFO_1GB);
+    assert_eq!(format!("{share:.1}%"), "95.0%");
+    let html = report_html(&out);
+    assert!(
+        html.contains("<th class=\"num\">from peers</th>") || html.contains("<th>from peers</th>"),
+        "{html}"
+    );
+    assert!(html.contains(">95.0%</td>"), "report has no 95.0% cell");
+    let table = terminal_table(&out);
+    let head = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("site "))
+        .unwrap();
+    assert!(head.contains(" peers "), "{table}");
+    let branch = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("Branch "))
+        .unwrap();
+    assert!(branch.contains(" 95.0% "), "{table}");
+    let hq = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("HQ "))
+        .unwrap();
+    assert!(hq.contains(" - "), "{table}");
+}
+
+/// The same branch without peers: five columns, no curve, no peer column.
+#[test]
+fn a_scenario_without_peers_shows_no_peer_figures() {
+    let (_d, out) = branch_run(20, "", SPREAD, &[]);
+    let text = std::fs::read_to_string(out.join("bandwidth.csv")).unwrap();
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "time_s,dp,bps,active_downloads,queued"
+    );
+    assert!(text.lines().all(|l| l.split(',').count() == 5));
+    let s = summary(&out);
+    assert!(s["sites"]["Branch"].get("peers").is_none(), "{s}");
+    let texts = svg_texts(&out.join("plots/bandwidth.svg"));
+    assert!(texts.contains("WAN link wan:Branch"), "{texts}");
+    assert!(!texts.contains("without peers"), "{texts}");
+    assert!(!report_html(&out).contains("from peers"));
+    let table = terminal_table(&out);
+    assert!(table.contains("site "), "{table}");
+    assert!(!table.contains("peers"), "{table}");
+}
