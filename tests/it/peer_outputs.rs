@@ -131,3 +131,43 @@ fn a_scenario_without_peers_shows_no_peer_figures() {
     assert!(table.contains("site "), "{table}");
     assert!(!table.contains("peers"), "{table}");
 }
+
+/// Two replications merge into one rollout whose `saved_bps` is the mean of theirs
+/// (here both runs' peers give 19 GB, so the merge's buckets still add up to 19 GB)
+/// and whose site keeps its peer mark.
+#[test]
+fn merged_replications_keep_the_bytes_peers_saved() {
+    let (d, out) = branch_run(20, "branchcache = true", SPREAD, &[]);
+    let sc = d.path().join("scenario.toml");
+    let other = d.path().join("seed2");
+    run_file(&sc, &other, &["--seed", "2"]);
+    let mut per_run = Vec::new();
+    for dir in [&out, &other] {
+        let s = summary(dir);
+        per_run.push(bytes(&s["sites"]["Branch"], &["bytes", "from_peers"]));
+        let total: f64 = saved_bytes(dir, "wan:Branch")
+            .iter()
+            .map(|b| b.round())
+            .sum();
+        assert_eq!(total as u64, per_run[per_run.len() - 1]);
+    }
+    assert_eq!(per_run, [19 * GB, 19 * GB]);
+    let merged = d.path().join("merged");
+    ok(&[
+        "merge",
+        out.to_str().unwrap(),
+        other.to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    let s = summary(&merged);
+    assert_eq!(s["sites"]["Branch"]["peers"], true, "{s}");
+    assert_eq!(
+        bytes(&s["sites"]["Branch"], &["bytes", "from_peers"]),
+        19 * GB
+    );
+    let total: f64 = saved_bytes(&merged, "wan:Branch").iter().sum();
+    assert!((total - 19e9).abs() < 1e-3, "{total}");
+    let texts = svg_texts(&merged.join("plots/bandwidth.svg"));
+    assert!(texts.contains("wan:Branch without peers"), "{texts}");
+}
