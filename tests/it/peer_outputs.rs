@@ -171,3 +171,63 @@ fn merged_replications_keep_the_bytes_peers_saved() {
     let texts = svg_texts(&merged.join("plots/bandwidth.svg"));
     assert!(texts.contains("wan:Branch without peers"), "{texts}");
 }
+
+/// The peer cache source of `peers.rs` serves the five late clients at its full
+/// 100 Mbps from 05:00 until it switches off at 05:05, cutting their legs: the 300 s
+/// are 30 buckets of exactly 100 Mbps saved (uploads in flight count in the bucket
+/// that carried them), nothing else, and the cut legs' bytes make the total
+/// 3.75 GB, the site's `from_peers`.
+#[test]
+fn a_cut_peer_cache_source_saved_its_link_rate_while_it_served() {
+    let (_d, out, _) = crate::peers::source_scenario("05:05", "{ ac = 1.0 }", false);
+    let s = summary(&out);
+    let from_peers = bytes(&s["sites"]["Branch"], &["bytes", "from_peers"]);
+    assert_eq!(from_peers, 3_750_000_000, "{s}");
+    let rows = csv_rows(&out.join("bandwidth.csv"));
+    let saved: Vec<(f64, f64)> = rows
+        .iter()
+        .filter(|r| r["dp"] == "wan:Branch")
+        .map(|r| {
+            (
+                r["time_s"].parse().unwrap(),
+                r["saved_bps"].parse().unwrap(),
+            )
+        })
+        .filter(|&(_, v): &(f64, f64)| v != 0.0)
+        .collect();
+    let want: Vec<(f64, f64)> = (0..30).map(|k| (18_000.0 + 10.0 * k as f64, 1e8)).collect();
+    assert_eq!(saved, want);
+}
+
+/// A branch with a DP of its own: its peers spare that DP, not the WAN link (the
+/// clients never cross it), so no `saved_bps` and no "without peers" curve, while
+/// the site table still shows the peer share (the site has peers).
+#[test]
+fn peers_of_a_site_with_its_own_dp_save_no_wan_bandwidth() {
+    let text = crate::peers::branch(20, "branchcache = true", "1GB")
+        .replace(
+            "distribution_points = []\nfallback = { after = \"0s\", distribution_points = [\"DP1\"] }",
+            "distribution_points = [\"DP2\"]",
+        )
+        .replace("policy_poll = \"0s\"", &format!("policy_poll = {SPREAD}"))
+        + "[[distribution_points]]\nname = \"DP2\"\nsite = \"Branch\"\nbandwidth = \"1Gbps\"\n";
+    let (_d, out) = run_scenario(&text, &[]);
+    let s = summary(&out);
+    let site = &s["sites"]["Branch"];
+    assert_eq!(bytes(site, &["bytes", "from_peers"]), 19 * GB, "{s}");
+    assert_eq!(bytes(site, &["bytes", "over_wan"]), 0, "{s}");
+    let text = std::fs::read_to_string(out.join("bandwidth.csv")).unwrap();
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "time_s,dp,bps,active_downloads,queued"
+    );
+    let texts = svg_texts(&out.join("plots/bandwidth.svg"));
+    assert!(texts.contains("WAN link wan:Branch"), "{texts}");
+    assert!(!texts.contains("without peers"), "{texts}");
+    let table = terminal_table(&out);
+    let branch = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("Branch "))
+        .unwrap();
+    assert!(branch.contains(" 95.0% "), "{table}");
+}

@@ -214,7 +214,7 @@ fn branchcache_does_not_cross_subnets() {
 /// 05:00-12:00, so late machines ask for the package at 05:00, when the early ones
 /// (done since about 00:07) may still be on. The branch has one peer cache source,
 /// chosen by `pick` among the early clients of a first run without peers.
-fn source_scenario(
+pub(crate) fn source_scenario(
     early_end: &str,
     power: &str,
     pick_late: bool,
