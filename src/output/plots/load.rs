@@ -307,6 +307,34 @@ mod tests {
     }
 
     #[test]
+    fn saved_bps_marks_its_links_and_folds_like_bps() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bandwidth.csv");
+        std::fs::write(
+            &p,
+            "time_s,dp,bps,active_downloads,queued,saved_bps\n\
+             0,DP1,8,1,0,\n0,wan:B,2,1,0,100.5\n10,DP1,0,0,0,\n10,wan:B,0,0,0,0\n",
+        )
+        .unwrap();
+        let mut links = Vec::new();
+        let s = read_bandwidth(&p, Fold::new(10.0, 20.0), &mut links).unwrap();
+        let marks: Vec<(&str, bool)> = links.iter().map(|l| (l.name.as_str(), l.saved)).collect();
+        assert_eq!(marks, [("DP1", false), ("wan:B", true)]);
+        let saved: Vec<f64> = s[1].iter().map(|g| g.saved_bps).collect();
+        assert_eq!(saved, [100.5, 0.0]);
+        assert!(s[0].iter().all(|g| g.saved_bps == 0.0));
+        std::fs::write(
+            &p,
+            "time_s,dp,bps,active_downloads,queued,saved_bps\n0,wan:B,2,1,0,x\n",
+        )
+        .unwrap();
+        let e = read_bandwidth(&p, Fold::new(10.0, 20.0), &mut Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2: bad saved_bps"), "{e}");
+    }
+
+    #[test]
     fn bad_rows_name_the_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("timeline.csv");
