@@ -7,6 +7,7 @@ use std::fmt::Write;
 use crate::output::summary::{Stat, Summary};
 pub use crate::report::html::human_secs;
 use crate::report::html::{bytes, rate};
+use crate::report::sites::peer_share;
 use crate::setup::codes;
 
 /// Bytes in decimal units (`3.2 GB`, `15.44 TB`, `800.0 MB`).
@@ -31,15 +32,22 @@ fn never(x: Option<f64>) -> String {
     x.map(human_secs).unwrap_or_else(|| "never".into())
 }
 
+/// One row per site; a scenario with peers adds the share of each site's bytes that
+/// came from peers.
 fn sites_table(o: &mut String, s: &Summary) {
-    if s.sites.len() < 2 && s.sites.values().all(|x| x.wan.is_none()) {
+    let peers = s.sites.values().any(|x| x.peers);
+    if !peers && s.sites.len() < 2 && s.sites.values().all(|x| x.wan.is_none()) {
         return;
     }
-    let _ = writeln!(
+    let _ = write!(
         o,
-        "  {:<18} {:>9} {:>9} {:>6} {:>14} {:>10}   WAN link full (at 99%+ of capacity)",
+        "  {:<18} {:>9} {:>9} {:>6} {:>14} {:>10}",
         "site", "clients", "succeeded", "share", "95% of site at", "over WAN"
     );
+    if peers {
+        let _ = write!(o, " {:>7}", "peers");
+    }
+    let _ = writeln!(o, "   WAN link full (at 99%+ of capacity)");
     for (name, x) in &s.sites {
         let wan = match &x.wan {
             None => "no WAN link".to_string(),
@@ -50,15 +58,19 @@ fn sites_table(o: &mut String, s: &Summary) {
                 rate(w.peak_bps)
             ),
         };
-        let _ = writeln!(
+        let _ = write!(
             o,
-            "  {name:<18} {:>9} {:>9} {:>5.1}% {:>14} {:>10}   {wan}",
+            "  {name:<18} {:>9} {:>9} {:>5.1}% {:>14} {:>10}",
             x.clients,
             x.outcomes.succeeded,
             100.0 * x.compliance.final_share,
             never(x.compliance.p95_s),
             bytes(x.bytes.over_wan as f64),
         );
+        if peers {
+            let _ = write!(o, " {:>7}", peer_share(x));
+        }
+        let _ = writeln!(o, "   {wan}");
     }
 }
 

@@ -22,6 +22,13 @@ fn csv_err(e: csv::Error) -> io::Error {
 
 /// `bandwidth.csv`: `time_s,dp,bps,active_downloads,queued` per bucket and link. `bps`
 /// is the bucket average; the counts are the most seen at once during the bucket.
+///
+/// A run with peer content adds `saved_bps`: on the WAN link of a site with peers,
+/// the bucket's average rate of the bytes peers gave the site's clients, which the
+/// link would otherwise have carried (empty on the other rows). It is written in full
+/// (the shortest decimal that reads back as the same number, not rounded like `bps`),
+/// so that `saved_bps * interval / 8` summed over a link's rows gives back the site's
+/// `bytes.from_peers`. Runs without peers keep the five columns.
 pub struct BandwidthCsv;
 
 impl Exporter for BandwidthCsv {
@@ -31,16 +38,23 @@ impl Exporter for BandwidthCsv {
 
     fn write(&self, r: &RunResult, dir: &Path) -> io::Result<()> {
         let mut w = writer(dir, "bandwidth.csv")?;
-        w.write_record(["time_s", "dp", "bps", "active_downloads", "queued"])
-            .map_err(csv_err)?;
+        let saved = r.bandwidth.iter().any(|x| x.saved_bps.is_some());
+        let mut head = vec!["time_s", "dp", "bps", "active_downloads", "queued"];
+        if saved {
+            head.push("saved_bps");
+        }
+        w.write_record(&head).map_err(csv_err)?;
         for row in &r.bandwidth {
-            w.write_record([
-                fmt_secs(row.time).as_str(),
-                r.links.get(row.link as usize).map_or("", |s| s.as_str()),
-                format!("{:.0}", row.bps).as_str(),
-                row.active.to_string().as_str(),
-                row.queued.to_string().as_str(),
-            ])
+            let (time, bps) = (fmt_secs(row.time), format!("{:.0}", row.bps));
+            let (active, queued) = (row.active.to_string(), row.queued.to_string());
+            let link = r.links.get(row.link as usize).map_or("", |s| s.as_str());
+            let rec = [time.as_str(), link, &bps, &active, &queued];
+            if saved {
+                let v = row.saved_bps.map_or(String::new(), |v| v.to_string());
+                w.write_record(rec.iter().copied().chain([v.as_str()]))
+            } else {
+                w.write_record(rec)
+            }
             .map_err(csv_err)?;
         }
         w.flush()

@@ -189,6 +189,12 @@ pub struct SiteJson {
     pub bytes: SiteBytesJson,
     /// The WAN link; `null` when the site has none.
     pub wan: Option<WanJson>,
+    /// `true` when the site's clients use peer content (BranchCache or peer cache
+    /// sources), so that tables show the share of its bytes from peers, even 0%
+    /// (requests all at once); absent otherwise, which keeps the summaries of
+    /// scenarios without peers as they were.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub peers: bool,
 }
 
 /// A target and whether the run met it.
@@ -529,6 +535,7 @@ fn site_json(x: &SiteResult) -> SiteJson {
             peak_bps: w.peak_bps.round(),
             busy_s: w.busy as f64 / 1e6,
         }),
+        peers: x.peers,
     }
 }
 

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::html::{self, bytes, count, dur, esc, rate};
 use super::verdict;
-use crate::output::summary::Summary;
+use crate::output::summary::{SiteJson, Summary};
 
 /// The verdict, first thing on the page: one line per target, met or missed.
 pub fn verdict_section(s: &Summary) -> String {
@@ -33,12 +33,26 @@ pub fn verdict_section(s: &Summary) -> String {
     o
 }
 
+/// The share of a site's bytes its clients received from peers (`95.0%`), "-" for a
+/// site without peer content (the terminal table shows it too).
+pub fn peer_share(x: &SiteJson) -> String {
+    if !x.peers {
+        return "-".into();
+    }
+    format!(
+        "{:.1}%",
+        100.0 * x.bytes.from_peers as f64 / x.bytes.total.max(1) as f64
+    )
+}
+
 fn never(x: Option<f64>) -> String {
     x.map(dur).unwrap_or_else(|| "never".into())
 }
 
-/// One row per site: clients, how far and how fast they got, the WAN link.
+/// One row per site: clients, how far and how fast they got, the WAN link; in a
+/// scenario with peers, the share of the site's bytes that came from peers.
 pub fn sites_table(s: &Summary) -> String {
+    let peers = s.sites.values().any(|x| x.peers);
     let rows: Vec<Vec<String>> = s
         .sites
         .iter()
@@ -47,7 +61,7 @@ pub fn sites_table(s: &Summary) -> String {
                 Some(w) => (rate(w.capacity_bps as f64), rate(w.peak_bps), dur(w.busy_s)),
                 None => ("-".into(), "-".into(), "-".into()),
             };
-            vec![
+            let mut row = vec![
                 format!("<b>{}</b>", esc(name)),
                 count(x.clients),
                 count(x.outcomes.succeeded),
@@ -56,31 +70,34 @@ pub fn sites_table(s: &Summary) -> String {
                 never(x.compliance.p95_s),
                 bytes(x.bytes.total as f64),
                 bytes(x.bytes.over_wan as f64),
-                cap,
-                peak,
-                busy,
-            ]
+            ];
+            if peers {
+                row.push(peer_share(x));
+            }
+            row.extend([cap, peak, busy]);
+            row
         })
         .collect();
     let mut o = String::from(
-        "<p>Compliance columns: when that share of <em>the site's</em> clients had succeeded, from the start of the run (\"never\" when it was not reached). WAN link full: time it carried 99% of its capacity or more.</p>\n",
+        "<p>Compliance columns: when that share of <em>the site's</em> clients had succeeded, from the start of the run (\"never\" when it was not reached). WAN link full: time it carried 99% of its capacity or more.",
     );
-    o.push_str(&html::table(
-        &[
-            "site",
-            "clients",
-            "succeeded",
-            "share",
-            "50% at",
-            "95% at",
-            "bytes",
-            "over WAN",
-            "WAN link",
-            "WAN peak",
-            "WAN link full",
-        ],
-        &rows,
-    ));
+    let mut head = vec![
+        "site",
+        "clients",
+        "succeeded",
+        "share",
+        "50% at",
+        "95% at",
+        "bytes",
+        "over WAN",
+    ];
+    if peers {
+        o.push_str(" From peers: share of the site's bytes its clients received from peers (BranchCache, peer cache sources), bytes its WAN link or DP did not carry.");
+        head.push("from peers");
+    }
+    o.push_str("</p>\n");
+    head.extend(["WAN link", "WAN peak", "WAN link full"]);
+    o.push_str(&html::table(&head, &rows));
     o
 }
 

@@ -712,4 +712,28 @@ impl<T: Transport> World<'_, T> {
             },
         }
     }
+
+    /// Bytes each site's clients have received from peers by `t` (empty without
+    /// peers): the finished and cut legs (`site_from_peers`), plus what every upload
+    /// in flight has delivered so far, so that the difference between two bandwidth
+    /// buckets is what peers carried in between, the bytes the site's WAN link did
+    /// not have to (`bandwidth.csv` `saved_bps`). The in-flight part is read from the
+    /// network at `t` without moving its clock. The uploads are visited in the map's
+    /// order, but each adds into a `u64`, so the result does not depend on it.
+    pub(crate) fn site_peer_bytes_at(&self, t: SimTime) -> Vec<u64> {
+        let Some(x) = self.peers.as_ref() else {
+            return Vec::new();
+        };
+        let mut out = x.site_from_peers.clone();
+        for &r in x.serving.values().flatten() {
+            let Some(p) = x.pc.get(r as usize).filter(|p| p.flow != NONE) else {
+                continue;
+            };
+            let site = self.attrs[r as usize].site as usize;
+            if let (Some(got), Some(v)) = (self.net.received(t, p.flow), out.get_mut(site)) {
+                *v += got;
+            }
+        }
+        out
+    }
 }

@@ -138,6 +138,10 @@ pub struct BandwidthRow {
     pub active: u32,
     /// Most downloads queued at once during the bucket (DPs only).
     pub queued: u32,
+    /// WAN links of sites with peer content: the average rate, bits/s, at which
+    /// peers served the site's clients during the bucket, bytes the link would
+    /// otherwise have carried (`None` for DPs and sites without peers).
+    pub saved_bps: Option<f64>,
 }
 
 /// Peak figures of a DP.
@@ -299,6 +303,8 @@ pub struct SiteResult {
     pub successes: Vec<SimTime>,
     /// The WAN link, when the site has one.
     pub wan: Option<WanResult>,
+    /// The site's clients use peer content (BranchCache or peer cache sources).
+    pub peers: bool,
 }
 
 /// Wall-clock figures of the run (the only non-deterministic part of the outputs).

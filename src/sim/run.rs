@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::program::{self, CompileError};
 use super::result::{BandwidthRow, Bytes, ClientRow, FailureRow, Peak, RunResult, Timing};
-use super::sites::WanBusy;
+use super::sites::{PeerSaved, WanBusy};
 use super::state::NEVER;
 use super::transport::{FlowDone, Transport};
 use super::world::World;
@@ -89,7 +89,7 @@ pub fn run_with<T: Transport>(
         w.precache_end = vec![NEVER; w.st.len()];
     }
     w.schedule_policies();
-    let mut buckets = Buckets::new(s, w.dps.len() + w.sites.len());
+    let mut buckets = Buckets::new(&w);
     let mut busy = WanBusy::new(&w);
     let end = event_loop(&mut w, opts, &mut buckets, &mut busy);
     Ok(finish(w, s, opts, buckets, busy, end, started))
@@ -131,16 +131,19 @@ struct Buckets {
     next_tick: SimTime,
     /// Bytes each link had carried at the last bucket's end.
     last_bytes: Vec<u64>,
+    /// Bytes peers had given each site at the last bucket's end.
+    saved: PeerSaved,
     rows: Vec<BandwidthRow>,
 }
 
 impl Buckets {
-    fn new(s: &Scenario, links: usize) -> Self {
-        let interval = s.simulation.bandwidth_interval;
+    fn new<T: Transport>(w: &World<'_, T>) -> Self {
+        let interval = w.s.simulation.bandwidth_interval;
         Buckets {
             interval,
             next_tick: interval,
-            last_bytes: vec![0; links],
+            last_bytes: vec![0; w.dps.len() + w.sites.len()],
+            saved: PeerSaved::new(w),
             rows: Vec::new(),
         }
     }
@@ -168,6 +171,7 @@ impl Buckets {
             self.interval,
             limit,
             &mut self.last_bytes,
+            &mut self.saved,
             &mut self.rows,
         );
         self.next_tick += self.interval;
@@ -310,16 +314,17 @@ fn finish<T: Transport>(
     )
 }
 
-/// Writes one bucket of `bandwidth.csv` for every DP and WAN link. The network's
-/// fluid state is brought forward to the bucket's end (or to `limit`, the time of the
-/// next event, if earlier) without ever crossing a completion, so no completion is
-/// consumed here.
+/// Writes one bucket of `bandwidth.csv` for every DP and WAN link (with the bytes
+/// peers saved the WAN links of sites with peers). The network's fluid state is
+/// brought forward to the bucket's end (or to `limit`, the time of the next event, if
+/// earlier) without ever crossing a completion, so no completion is consumed here.
 fn sample<T: Transport>(
     w: &mut World<'_, T>,
     start: SimTime,
     interval: SimTime,
     limit: SimTime,
     last: &mut [u64],
+    saved: &mut PeerSaved,
     rows: &mut Vec<BandwidthRow>,
 ) {
     let target = (start + interval).min(limit);
@@ -340,10 +345,12 @@ fn sample<T: Transport>(
             bps: delta as f64 * 8.0 / secs,
             active: d.bucket_active,
             queued: d.bucket_queued,
+            saved_bps: None,
         });
         d.bucket_active = d.active;
         d.bucket_queued = d.queue.len() as u32;
     }
+    let peer_bytes = saved.read(w, target);
     for (j, site) in w.sites.iter_mut().enumerate() {
         let Some(link) = site.wan else { continue };
         let b = w.net.link_bytes_until(link, target);
@@ -355,6 +362,7 @@ fn sample<T: Transport>(
             bps: delta as f64 * 8.0 / secs,
             active: site.bucket_active,
             queued: 0,
+            saved_bps: saved.step(j, &peer_bytes).map(|b| b as f64 * 8.0 / secs),
         });
         site.bucket_active = site.wan_active;
     }

@@ -93,6 +93,71 @@ impl WanBusy {
     }
 }
 
+/// The bytes peers saved each WAN link, bucket by bucket: the growth, between two
+/// bucket ends, of what the site's clients had received from peers
+/// ([`World::site_peer_bytes_at`]). Peer traffic never crosses a WAN link; without
+/// peers, those bytes would have come from the clients' DPs, which for the sites
+/// tracked here all stand in other sites, so `actual + saved` is what the WAN link
+/// would have had to carry. A site whose own DP stands in the site is not tracked:
+/// there peers spare that DP, not the WAN link.
+#[derive(Debug, Default)]
+pub(crate) struct PeerSaved {
+    /// Per site: peer bytes at the previous bucket end, `None` for an untracked site
+    /// (every site, in a run without peers).
+    last: Vec<Option<u64>>,
+}
+
+impl PeerSaved {
+    /// Tracks, in a run with peers, the sites with peer content and a WAN link whose
+    /// clients reach every DP they use (their own, or without one the fallback DPs)
+    /// over that link.
+    pub(crate) fn new<T: Transport>(w: &World<'_, T>) -> Self {
+        let s = w.s;
+        let on = w.peers.is_some();
+        let over_wan = |j: usize, x: &crate::domain::Site| {
+            let dps = match &x.fallback {
+                Some(f) if x.distribution_points.is_empty() => &f.distribution_points,
+                _ => &x.distribution_points,
+            };
+            x.wan.is_some()
+                && dps
+                    .iter()
+                    .all(|&d| s.distribution_points.get(d).is_none_or(|p| p.site != j))
+        };
+        PeerSaved {
+            last: s
+                .sites
+                .iter()
+                .enumerate()
+                .map(|(j, x)| {
+                    let peers = x.branchcache || x.peer_cache.is_some();
+                    (on && peers && over_wan(j, x)).then_some(0)
+                })
+                .collect(),
+        }
+    }
+
+    /// Peer bytes of every site at `t`, when some site is tracked (else empty, and
+    /// nothing is read).
+    pub(crate) fn read<T: Transport>(&self, w: &World<'_, T>, t: SimTime) -> Vec<u64> {
+        if self.last.iter().any(Option::is_some) {
+            w.site_peer_bytes_at(t)
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Bytes peers gave site `j` since the previous call, from `now` (what
+    /// [`read`](Self::read) returned at this bucket's end); `None` for an untracked site.
+    pub(crate) fn step(&mut self, j: usize, now: &[u64]) -> Option<u64> {
+        let last = self.last.get_mut(j)?.as_mut()?;
+        let b = now.get(j).copied().unwrap_or(*last);
+        let delta = b.saturating_sub(*last);
+        *last = b.max(*last);
+        Some(delta)
+    }
+}
+
 /// Seconds of the buckets whose average rate was at least [`BUSY_SHARE`] of the
 /// link's capacity (real-time transports, which know no instantaneous rates).
 pub fn busy_from_buckets(rows: &[BandwidthRow], link: u32, cap: u64, interval: SimTime) -> SimTime {
@@ -129,6 +194,7 @@ pub(crate) fn assemble<T: Transport>(
                 .unwrap_or(0),
             successes: Vec::new(),
             wan: None,
+            peers: w.peers.is_some() && (site.branchcache || site.peer_cache.is_some()),
         })
         .collect();
     let (i, n) = w.shard;

@@ -18,8 +18,9 @@
 //!   every input;
 //! - `bandwidth.csv` is averaged by (time, link): `bps` is the mean over the inputs
 //!   (a missing row, an input that ended earlier, counts as 0), `active_downloads` and
-//!   `queued` the maximum. Averaging keeps the file the load of *one* rollout, which
-//!   is what a DP has to carry; a sum would describe R rollouts at once on one DP;
+//!   `queued` the maximum, `saved_bps` (runs with peers) the mean like `bps`.
+//!   Averaging keeps the file the load of *one* rollout, which is what a DP has to
+//!   carry; a sum would describe R rollouts at once on one DP;
 //! - `seed`, `scenario` and `mode` are the first input's (names, modes, `--set`
 //!   values and, for replications, fleet sizes must match, or the merge is refused
 //!   naming the difference);
@@ -124,9 +125,21 @@ pub(super) fn parse_secs(s: &str) -> Option<u64> {
 }
 
 pub(super) fn records(path: &Path, want: &[&str]) -> Result<Vec<csv::StringRecord>, StudyError> {
+    records_of(path, want, &[]).map(|(r, _)| r)
+}
+
+/// [`records`] of a file whose columns are `want`, optionally followed by `extra`:
+/// the records, and whether the extra columns are there.
+fn records_of(
+    path: &Path,
+    want: &[&str],
+    extra: &[&str],
+) -> Result<(Vec<csv::StringRecord>, bool), StudyError> {
     let mut r = csv::Reader::from_path(path).map_err(|e| bad(path, e.to_string()))?;
     let headers = r.headers().map_err(|e| bad(path, e.to_string()))?.clone();
-    if headers.iter().collect::<Vec<_>>() != want {
+    let h: Vec<&str> = headers.iter().collect();
+    let with = !extra.is_empty() && h.len() == want.len() + extra.len() && h.ends_with(extra);
+    if h != want && !(with && h.starts_with(want)) {
         return Err(bad(
             path,
             format!("expected the columns {}", want.join(",")),
@@ -134,7 +147,8 @@ pub(super) fn records(path: &Path, want: &[&str]) -> Result<Vec<csv::StringRecor
     }
     r.records()
         .map(|x| x.map_err(|e| bad(path, e.to_string())))
-        .collect()
+        .collect::<Result<_, _>>()
+        .map(|x| (x, with))
 }
 
 /// Cell `i` of a record ("" past the end; `records` already checked the width).
@@ -155,6 +169,10 @@ pub(super) const STEPS_COLUMNS: [&str; 7] = [
     "failed",
 ];
 
+/// One bucket of `bandwidth.csv` over the inputs: `bps` summed, active downloads
+/// and queue (summed or the maximum), `saved_bps` summed when an input has it.
+type BucketSum = (f64, u32, u32, Option<f64>);
+
 /// Everything merged so far.
 struct Acc {
     n: u64,
@@ -165,7 +183,8 @@ struct Acc {
     failures: BTreeMap<(u32, String), u64>,
     steps: Vec<StepSum>,
     links: Vec<String>,
-    bandwidth: BTreeMap<(u64, usize), (f64, u32, u32)>,
+    /// Buckets by (time, link).
+    bandwidth: BTreeMap<(u64, usize), BucketSum>,
     interval: u64,
     /// The `bandwidth_interval` of the first folder that has one.
     first_interval: Option<u64>,
@@ -248,7 +267,9 @@ impl Acc {
         }
         let p = dir.join("bandwidth.csv");
         let mut times = Vec::new();
-        for rec in records(&p, &["time_s", "dp", "bps", "active_downloads", "queued"])? {
+        let cols = ["time_s", "dp", "bps", "active_downloads", "queued"];
+        let (recs, with_saved) = records_of(&p, &cols, &["saved_bps"])?;
+        for rec in recs {
             let t = parse_secs(cell(&rec, 0)).ok_or_else(|| bad(&p, "bad time_s"))?;
             let link = match self.links.iter().position(|l| l == cell(&rec, 1)) {
                 Some(i) => i,
@@ -262,8 +283,16 @@ impl Acc {
                 .parse()
                 .map_err(|_| bad(&p, "bad active_downloads"))?;
             let queued: u32 = cell(&rec, 4).parse().map_err(|_| bad(&p, "bad queued"))?;
-            let slot = self.bandwidth.entry((t, link)).or_insert((0.0, 0, 0));
+            let saved: Option<f64> = match cell(&rec, 5) {
+                "" => None,
+                v if with_saved => Some(v.parse().map_err(|_| bad(&p, "bad saved_bps"))?),
+                _ => None,
+            };
+            let slot = self.bandwidth.entry((t, link)).or_insert((0.0, 0, 0, None));
             slot.0 += bps;
+            if let Some(v) = saved {
+                slot.3 = Some(slot.3.unwrap_or(0.0) + v);
+            }
             if load {
                 slot.1 = slot.1.saturating_add(active);
                 slot.2 = slot.2.saturating_add(queued);
@@ -468,13 +497,16 @@ impl Acc {
         let bandwidth: Vec<BandwidthRow> = self
             .bandwidth
             .iter()
-            .map(|(&(time, link), &(bps, active, queued))| BandwidthRow {
-                time,
-                link: link as u32,
-                bps: bps / divisor,
-                active,
-                queued,
-            })
+            .map(
+                |(&(time, link), &(bps, active, queued, saved))| BandwidthRow {
+                    time,
+                    link: link as u32,
+                    bps: bps / divisor,
+                    active,
+                    queued,
+                    saved_bps: saved.map(|v| v / divisor),
+                },
+            )
             .collect();
         if load {
             for (name, peak) in s.peak.by_dp.iter_mut() {

@@ -140,6 +140,7 @@ fn mean_sites(runs: &[Summary]) -> BTreeMap<String, SiteJson> {
         s.bytes.total = sum(&|x| x.bytes.total);
         s.bytes.over_wan = sum(&|x| x.bytes.over_wan);
         s.bytes.from_peers = sum(&|x| x.bytes.from_peers);
+        s.peers = each.iter().any(|x| x.peers);
         let wans: Vec<&WanJson> = each.iter().filter_map(|x| x.wan.as_ref()).collect();
         s.wan = wans.first().map(|w| WanJson {
             capacity_bps: w.capacity_bps,

@@ -23,6 +23,7 @@ mod merge;
 mod mistakes;
 mod network_exact;
 mod out_safety;
+mod peer_outputs;
 mod peers;
 mod plan;
 mod plot_layout;

@@ -6,7 +6,7 @@ use crate::common::*;
 
 /// One branch without a DP of its own, reaching the HQ DP over its WAN link; `extra`
 /// goes into the branch's `[[sites]]` table, `size` is the package size.
-fn branch(clients: u64, extra: &str, size: &str) -> String {
+pub(crate) fn branch(clients: u64, extra: &str, size: &str) -> String {
     one_download(
         clients,
         "{ wired = 1.0 }",
@@ -115,12 +115,12 @@ fn delivery_optimization_and_connected_cache_are_told_they_do_not_apply() {
 
 /// 1 GB: 30 BranchCache segments and 15,259 blocks, so its content information is
 /// 18 + 30 * 84 + 15,259 * 32 bytes ([MS-PCCRC] 2.3, `peer::content_info_bytes`).
-const GB: u64 = 1_000_000_000;
-const INFO_1GB: u64 = 18 + 30 * 84 + 15_259 * 32;
+pub(crate) const GB: u64 = 1_000_000_000;
+pub(crate) const INFO_1GB: u64 = 18 + 30 * 84 + 15_259 * 32;
 
 /// The branch of [`branch`] with `clients` clients of a 1 GB package whose policy
 /// arrives after `poll` (a duration or a distribution).
-fn branch_run(
+pub(crate) fn branch_run(
     clients: u64,
     extra: &str,
     poll: &str,
@@ -131,7 +131,7 @@ fn branch_run(
     run_scenario(&text, args)
 }
 
-fn bytes(s: &serde_json::Value, path: &[&str]) -> u64 {
+pub(crate) fn bytes(s: &serde_json::Value, path: &[&str]) -> u64 {
     let mut v = s;
     for k in path {
         v = &v[*k];
@@ -214,7 +214,7 @@ fn branchcache_does_not_cross_subnets() {
 /// 05:00-12:00, so late machines ask for the package at 05:00, when the early ones
 /// (done since about 00:07) may still be on. The branch has one peer cache source,
 /// chosen by `pick` among the early clients of a first run without peers.
-fn source_scenario(
+pub(crate) fn source_scenario(
     early_end: &str,
     power: &str,
     pick_late: bool,

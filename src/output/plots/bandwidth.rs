@@ -2,7 +2,10 @@
 //! each site's WAN link on its own panel and scale under its own capacity (a 20 Mbps
 //! link is not a flat line under a 20 Gbps DP), and concurrent downloads and queue
 //! length per DP. These are the pictures that size DPs and WAN links: a flat top at
-//! the capacity line means the link was the bottleneck.
+//! the capacity line means the link was the bottleneck. The WAN link of a site with
+//! peer content also shows what it would have carried without peers (its rate plus
+//! the rate at which peers served the site), which is what BranchCache or peer cache
+//! sources are bought to avoid.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -70,10 +73,22 @@ fn rate_panel<DB: DrawingBackend>(
             .collect();
         stacked.push(layer);
     }
+    // A single link with the bytes peers saved it: what it would have carried.
+    let without: Option<Vec<f64>> = match (cap_line, links) {
+        (CapLine::Own, &[i]) if d.links.get(i).is_some_and(|l| l.saved) => {
+            let s = d.samples.get(i).map(Vec::as_slice).unwrap_or(&[]);
+            let saved = style::saved_groups(s, g, d.bucket_s);
+            let actual = stacked.first().map(Vec::as_slice).unwrap_or(&[]);
+            Some(actual.iter().zip(&saved).map(|(a, b)| a + b).collect())
+        }
+        _ => None,
+    };
     let top = stacked
         .last()
-        .map(|l| l.iter().copied().fold(0.0, f64::max))
-        .unwrap_or(0.0);
+        .into_iter()
+        .chain(&without)
+        .flat_map(|l| l.iter().copied())
+        .fold(0.0, f64::max);
     let caps: Option<Vec<f64>> = links
         .iter()
         .map(|&i| d.links.get(i).and_then(|l| l.capacity_bps))
@@ -117,6 +132,18 @@ fn rate_panel<DB: DrawingBackend>(
             .drawn()?
             .label(name_of(k).to_string())
             .legend(style::legend_box(col.mix(0.8)));
+    }
+    if let Some(w) = &without {
+        let col = style::color(3);
+        let pts: Vec<(f64, f64)> = g
+            .steps(w, unit)
+            .into_iter()
+            .map(|(x, y)| (x, y / div))
+            .collect();
+        c.draw_series(LineSeries::new(pts, col.stroke_width(2)))
+            .drawn()?
+            .label(format!("{} without peers", name_of(0)))
+            .legend(style::legend_line(col.to_rgba(), 2));
     }
     if let Some(cap) = cap {
         let y = cap / div;

@@ -55,6 +55,9 @@ pub struct Link {
     pub kind: LinkKind,
     /// Capacity, bits/s (`None` when the folder has no `links.csv`).
     pub capacity_bps: Option<f64>,
+    /// `bandwidth.csv` gives the bytes peers saved it (`saved_bps`): the WAN link of
+    /// a site with peer content.
+    pub saved: bool,
 }
 
 /// One group of buckets of one link (one bucket unless the file is long).
@@ -70,6 +73,8 @@ pub struct LinkSample {
     pub active: f64,
     /// Longest queue.
     pub queued: f64,
+    /// Average rate of the bytes peers saved the link, bits/s (0 without).
+    pub saved_bps: f64,
 }
 
 /// Task sequences that ended in one group of buckets.
@@ -173,6 +178,7 @@ impl ResultData {
                 name: l.link,
                 capacity_bps: (l.capacity_bps > 0.0 && l.capacity_bps.is_finite())
                     .then_some(l.capacity_bps),
+                saved: false,
             })
             .collect();
         let marks = read_csv::<MarkCsv>(&dir.join("marks.csv"))?.unwrap_or_default();
@@ -233,7 +239,7 @@ impl ResultData {
         self.samples
             .iter()
             .flat_map(|s| s.iter())
-            .filter(|s| s.bps > 0.0 || s.active > 0.0 || s.queued > 0.0)
+            .filter(|s| s.bps > 0.0 || s.active > 0.0 || s.queued > 0.0 || s.saved_bps > 0.0)
             .map(|s| s.time_s + self.bucket_s)
             .fold(self.bucket_s, f64::max)
     }

@@ -152,7 +152,9 @@ pub fn probe_bucket(path: &Path) -> Result<Option<f64>, DataError> {
 }
 
 /// Reads `bandwidth.csv` into per-link groups; links missing from `links` (a folder
-/// without `links.csv`) are added in first-seen order, without a capacity.
+/// without `links.csv`) are added in first-seen order, without a capacity. The
+/// `saved_bps` column of runs with peers is optional; a link with a value in it is
+/// marked [`Link::saved`].
 pub fn read_bandwidth(
     path: &Path,
     fold: Fold,
@@ -168,6 +170,7 @@ pub fn read_bandwidth(
         &headers,
         &["time_s", "dp", "bps", "active_downloads", "queued"],
     )?;
+    let saved_col = headers.iter().position(|h| h == b"saved_bps");
     let mut index: HashMap<String, usize> = links
         .iter()
         .enumerate()
@@ -188,6 +191,7 @@ pub fn read_bandwidth(
                     },
                     name: name.to_string(),
                     capacity_bps: None,
+                    saved: false,
                 });
                 samples.push(Vec::new());
                 index.insert(name.to_string(), links.len() - 1);
@@ -197,6 +201,19 @@ pub fn read_bandwidth(
         let t = cols.num(&rec, 0)?;
         let gi = fold.index(t, path, line)?;
         let (bps, active, queued) = (cols.num(&rec, 2)?, cols.num(&rec, 3)?, cols.num(&rec, 4)?);
+        let saved = match saved_col.and_then(|i| rec.get(i)).filter(|b| !b.is_empty()) {
+            Some(b) => Some(
+                std::str::from_utf8(b)
+                    .ok()
+                    .and_then(|t| t.trim().parse::<f64>().ok())
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| err(path, format!("line {line}: bad saved_bps")))?,
+            ),
+            None => None,
+        };
+        if let (Some(_), Some(l)) = (saved, links.get_mut(li)) {
+            l.saved = true;
+        }
         let Some(s) = samples.get_mut(li) else {
             continue;
         };
@@ -210,6 +227,7 @@ pub fn read_bandwidth(
         if let Some(g) = s.get_mut(gi) {
             // Summed bit-seconds now, divided into a mean rate below.
             g.bps += bps * fold.bucket_s;
+            g.saved_bps += saved.unwrap_or(0.0) * fold.bucket_s;
             g.peak_bps = g.peak_bps.max(bps);
             g.active = g.active.max(active);
             g.queued = g.queued.max(queued);
@@ -217,6 +235,7 @@ pub fn read_bandwidth(
     }
     for g in samples.iter_mut().flatten() {
         g.bps /= fold.width_s;
+        g.saved_bps /= fold.width_s;
     }
     Ok(samples)
 }
@@ -285,6 +304,34 @@ mod tests {
             assert_eq!(g.peak_bps, 2e9);
         }
         assert_eq!(probe_bucket(&p).unwrap(), Some(1.0));
+    }
+
+    #[test]
+    fn saved_bps_marks_its_links_and_folds_like_bps() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bandwidth.csv");
+        std::fs::write(
+            &p,
+            "time_s,dp,bps,active_downloads,queued,saved_bps\n\
+             0,DP1,8,1,0,\n0,wan:B,2,1,0,100.5\n10,DP1,0,0,0,\n10,wan:B,0,0,0,0\n",
+        )
+        .unwrap();
+        let mut links = Vec::new();
+        let s = read_bandwidth(&p, Fold::new(10.0, 20.0), &mut links).unwrap();
+        let marks: Vec<(&str, bool)> = links.iter().map(|l| (l.name.as_str(), l.saved)).collect();
+        assert_eq!(marks, [("DP1", false), ("wan:B", true)]);
+        let saved: Vec<f64> = s[1].iter().map(|g| g.saved_bps).collect();
+        assert_eq!(saved, [100.5, 0.0]);
+        assert!(s[0].iter().all(|g| g.saved_bps == 0.0));
+        std::fs::write(
+            &p,
+            "time_s,dp,bps,active_downloads,queued,saved_bps\n0,wan:B,2,1,0,x\n",
+        )
+        .unwrap();
+        let e = read_bandwidth(&p, Fold::new(10.0, 20.0), &mut Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2: bad saved_bps"), "{e}");
     }
 
     #[test]

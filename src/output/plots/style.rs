@@ -8,7 +8,7 @@ use plotters::element::ComposedElement;
 use plotters::prelude::*;
 
 use super::PlotError;
-pub use super::groups::{Groups, LADDER, MAX_GROUPS, link_groups};
+pub use super::groups::{Groups, LADDER, MAX_GROUPS, link_groups, saved_groups};
 
 /// Family name the bundled font is registered under; every text element uses it.
 pub const FONT: &str = "sans-serif";
