@@ -132,8 +132,8 @@ pub(crate) struct Peers {
     pub(crate) sources: SourceIndex,
     /// BranchCache holders, per subnet.
     pub(crate) blocks: SubnetBlocks,
-    /// The requesters each serving peer serves now (looked up, never iterated as
-    /// a whole, so its order cannot leak into results).
+    /// The requesters each serving peer serves now. Looked up, and iterated only
+    /// to sum bytes (`site_peer_bytes_at`), so its order cannot leak into results.
     pub(crate) serving: HashMap<u32, SmallVec<[u32; 4]>>,
     /// Peer bytes received by each site's clients.
     pub(crate) site_from_peers: Vec<u64>,
