@@ -329,6 +329,16 @@ pub struct PeerCache {
     pub sources: PeerSources,
     /// Peers a source serves at once; a request beyond that is rejected.
     pub max_connections: u32,
+    /// `precache`: the sources download the deployment's content as soon as they
+    /// have its policy, whatever the deployment's own pre-cache setting, as a
+    /// deployment of the content to the sources' collection does. A source serves
+    /// only what it holds whole, so sources that get the content when their own
+    /// users click Install come too late for most of their peers; seeding them
+    /// first is the usual practice ("The content you want to have available for
+    /// peer caching must be fully deployed to the peer cache sources [...] before
+    /// it becomes available for other clients",
+    /// <https://www.deploymentresearch.com/setup-peer-cache-in-configmgr-current-branch/>).
+    pub precache: bool,
 }
 
 /// The peer cache sources of a site.

@@ -251,6 +251,9 @@ fn peers(site: &crate::scenario::model::Site) -> String {
             ", peer cache sources: {who}, {} connections each",
             pc.max_connections
         ));
+        if pc.precache {
+            out.push_str(", pre-caching the content");
+        }
     }
     out
 }

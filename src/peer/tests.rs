@@ -13,6 +13,7 @@ fn site(subnets: u32, sources: Option<PeerSources>) -> Site {
         peer_cache: sources.map(|sources| PeerCache {
             sources,
             max_connections: 20,
+            precache: false,
         }),
     }
 }

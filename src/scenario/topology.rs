@@ -33,7 +33,7 @@ const SITE_KEYS: &[&str] = &[
 ];
 const DP_KEYS: &[&str] = &["name", "site", "bandwidth", "max_connections", "url"];
 const FALLBACK_KEYS: &[&str] = &["after", "distribution_points"];
-const PEER_CACHE_KEYS: &[&str] = &["sources", "max_connections"];
+const PEER_CACHE_KEYS: &[&str] = &["sources", "max_connections", "precache"];
 
 /// Sites and distribution points, resolved.
 pub(crate) struct Topology {
@@ -298,7 +298,7 @@ fn read_fallback(
     })
 }
 
-/// `peer_cache = { sources = 0.05 | [client ids], max_connections = N }`.
+/// `peer_cache = { sources = 0.05 | [client ids], max_connections = N, precache = B }`.
 fn read_peer_cache(
     ctx: &SourceCtx<'_>,
     key: &str,
@@ -320,10 +320,12 @@ fn read_peer_cache(
         &|c, k, v| fields::int_in(c, k, v, 1, max),
         errors,
     );
+    let precache = t.or("precache", false, &value::boolean, errors);
     let sources = t.required("sources", &peer_sources, errors)?;
     Some(PeerCache {
         sources,
         max_connections,
+        precache,
     })
 }
 
@@ -596,14 +598,16 @@ bandwidth = "1Gbps"
             lyon.peer_cache,
             Some(PeerCache {
                 sources: PeerSources::Share(0.05),
-                max_connections: PEER_CACHE_MAX_CONNECTIONS
+                max_connections: PEER_CACHE_MAX_CONNECTIONS,
+                precache: false,
             })
         );
         assert_eq!(
             t.sites[1].peer_cache,
             Some(PeerCache {
                 sources: PeerSources::Clients(vec![3, 1]),
-                max_connections: 4
+                max_connections: 4,
+                precache: false,
             })
         );
         let hq = &t.sites[2];

@@ -252,12 +252,23 @@ impl<T: Transport> World<'_, T> {
         k.first_on(t)
     }
 
-    /// Whether content downloads in the background before the task sequence:
+    /// Whether client `c`'s content downloads in the background before the task
+    /// sequence: the deployment's rule below, or `c` is a peer cache source of a
+    /// site whose sources pre-cache (`peer_cache.precache`).
+    ///
+    /// The deployment's rule: whether content downloads in the background before
+    /// the task sequence:
     /// pre-cache of an available deployment, or a required deployment that
     /// downloads all content first and is available before its deadline ("If the
     /// start time is earlier than the required time, the client downloads the task
     /// sequence content at the start time",
     /// <https://learn.microsoft.com/en-us/mem/configmgr/osd/deploy-use/deploy-a-task-sequence>).
+    pub(crate) fn downloads_in_background_for(&self, c: u32) -> bool {
+        self.downloads_in_background() || self.seeds_peer_cache(c)
+    }
+
+    /// See [`downloads_in_background_for`](Self::downloads_in_background_for): the
+    /// deployment's own rule, the same for every client.
     pub(crate) fn downloads_in_background(&self) -> bool {
         let d = &self.s.deployment;
         match d.purpose {
@@ -331,7 +342,7 @@ impl<T: Transport> World<'_, T> {
         if st.activity == Activity::Notified
             && st.precache_at == NEVER
             && st.install_at == NEVER
-            && self.downloads_in_background()
+            && self.downloads_in_background_for(c)
             && self.machine_on(c, now)
         {
             self.start_precache(c);

@@ -692,6 +692,16 @@ impl<T: Transport> World<'_, T> {
         }
     }
 
+    /// Whether client `c` is a peer cache source of a site whose sources
+    /// pre-cache the deployment's content (`peer_cache.precache`).
+    pub(crate) fn seeds_peer_cache(&self, c: u32) -> bool {
+        self.pcl(c).is_some_and(|p| p.source)
+            && self.s.sites[self.attrs[c as usize].site as usize]
+                .peer_cache
+                .as_ref()
+                .is_some_and(|p| p.precache)
+    }
+
     /// Bytes client `c` received from peers.
     pub(crate) fn bytes_from_peers(&self, c: u32) -> u64 {
         self.pcl(c).map_or(0, |p| p.from_peers)

@@ -431,7 +431,7 @@ impl<'s, T: Transport> World<'s, T> {
                 self.schedule(deadline, c, EvKind::Deadline);
             }
         }
-        if self.downloads_in_background() {
+        if self.downloads_in_background_for(c) {
             if self.machine_on(c, self.now) {
                 self.start_precache(c);
             } else if let Some(t) = self.first_on(c, self.now) {
@@ -477,7 +477,7 @@ impl<'s, T: Transport> World<'s, T> {
         st.ts_start = self.now;
         st.pc = 0;
         st.step_try = 0;
-        if self.downloads_in_background() && self.precache_complete(c) {
+        if self.downloads_in_background_for(c) && self.precache_complete(c) {
             self.st[c as usize]
                 .facts
                 .insert(super::state::Facts::PRECACHED);

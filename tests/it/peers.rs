@@ -392,3 +392,45 @@ fn an_inventory_subnet_column_sets_the_branchcache_subnets() {
         assert_eq!(r["subnet"], format!("10.2.{}.0/24", k % 2), "{r:?}");
     }
 }
+
+/// `peer_cache.precache`: the source downloads the package as soon as it has the
+/// policy, so it holds it when the others ask, even when it asks for its own
+/// upgrade after all of them. Without it the same source serves nothing.
+#[test]
+fn pre_caching_sources_hold_the_content_before_their_peers_ask() {
+    // Policies spread over 20 h; the source is the client whose policy comes last.
+    let poll = r#"{ dist = "uniform", min = "0s", max = "20h" }"#;
+    let (_d0, out0) = branch_run(10, "", poll, &[]);
+    let rows = csv_rows(&out0.join("clients.csv"));
+    let last = rows
+        .iter()
+        .max_by(|a, b| {
+            let t = |r: &std::collections::HashMap<String, String>| -> f64 {
+                r["policy_s"].parse().unwrap()
+            };
+            t(a).total_cmp(&t(b))
+        })
+        .map(|r| r["client"].clone())
+        .unwrap();
+    // Users click Install 24 h after the policy: by then every source has it.
+    let run = |precache: bool| {
+        let extra = format!("peer_cache = {{ sources = [{last}], precache = {precache} }}");
+        let text = branch(10, &extra, "1GB")
+            .replace("policy_poll = \"0s\"", &format!("policy_poll = {poll}"))
+            .replace("user_start = \"0s\"", "user_start = \"24h\"");
+        run_scenario(&text, &[])
+    };
+    let (_d1, seeded) = run(true);
+    let s = summary(&seeded);
+    assert_eq!(
+        bytes(&s, &["bytes", "by_source", "peer_cache"]),
+        9 * GB,
+        "{s}"
+    );
+    assert_eq!(bytes(&s, &["bytes", "by_source", "dp"]), GB);
+    assert_eq!(bytes(&s, &["bytes", "precache"]), GB);
+    let (_d2, plain) = run(false);
+    let s = summary(&plain);
+    assert_eq!(bytes(&s, &["bytes", "by_source", "peer_cache"]), 0, "{s}");
+    assert_eq!(bytes(&s, &["bytes", "by_source", "dp"]), 10 * GB);
+}
