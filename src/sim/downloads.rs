@@ -414,7 +414,7 @@ impl<T: Transport> World<'_, T> {
         let size = self.s.content[st.dl_content as usize].size;
         // BITS resumes a background job where its last attempt stopped.
         let background = st.activity.precaching();
-        let mut received = if background && !self.bg.is_empty() {
+        let received = if background && !self.bg.is_empty() {
             self.bg.get(c).map_or(0, |j| j.received.min(size))
         } else {
             0
@@ -427,12 +427,11 @@ impl<T: Transport> World<'_, T> {
         {
             info = self.leg(c) == super::peers::Leg::ContentInfo;
             if !info && background && !self.bg.is_empty() {
+                // BITS keeps what the peers gave: a later retry resumes from it.
                 self.bg.job(c).received = start;
-                received = start;
             }
             left = bytes;
         }
-        let _ = received;
         let st = &mut self.st[c as usize];
         let key = (st.pc << 8)
             ^ (st.dl_content << 20)
