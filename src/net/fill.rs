@@ -166,6 +166,12 @@ pub(crate) struct Class {
     pub(crate) mark: u64,
     /// Water-filling scratch.
     pub(crate) frozen: bool,
+    /// The queue's top entry was found live (`FairShareNet::live_head`) and
+    /// nothing that can make it stale happened since: a top entry goes stale only
+    /// when its flow leaves the class (`dequeue`) or by a pop, and both clear this;
+    /// a push keeps it (the new entry is live). Spares `refill` a load of the head
+    /// flow's slot per class, a cache miss in large components.
+    pub(crate) head_live: bool,
 }
 
 impl Class {
@@ -186,6 +192,7 @@ impl Class {
             next: None,
             mark: 0,
             frozen: false,
+            head_live: false,
         }
     }
 
