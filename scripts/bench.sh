@@ -179,6 +179,7 @@ instr bench-ps-20k run scenarios/bench-ps.toml --set fleet.clients=20000
 instr ts-interpretation-20k run benches/data/ts-interpretation.toml --set fleet.clients=20000
 instr quickstart run scenarios/quickstart.toml
 instr bench-office-week-20k run scenarios/bench-office-week.toml --set fleet.clients=20000
+instr bench-branches-20k run scenarios/bench-branches.toml --set fleet.clients=20000
 
 DATE=$(date -u +%Y-%m-%d)
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)

@@ -194,7 +194,9 @@ impl FairShareNet {
                     break;
                 }
                 head = false;
-                self.classes[c as usize].queue.pop();
+                let class = &mut self.classes[c as usize];
+                class.queue.pop();
+                class.head_live = false;
                 self.finish_flow(c, q, t, out);
             }
             touched.push(c);
@@ -333,14 +335,21 @@ impl FairShareNet {
     /// dropping stale ones (left by pauses and cap changes) from the top.
     fn live_head(&mut self, c: u32) -> Option<Queued> {
         let flows = &self.flows;
-        let queue = &mut self.classes[c as usize].queue;
-        while let Some(&q) = queue.peek() {
+        let class = &mut self.classes[c as usize];
+        if class.head_live
+            && let Some(&q) = class.queue.peek()
+        {
+            return Some(q);
+        }
+        while let Some(&q) = class.queue.peek() {
             let f = &flows[q.flow as usize];
             if f.live && f.class == c && f.generation == q.generation {
+                class.head_live = true;
                 return Some(q);
             }
-            queue.pop();
+            class.queue.pop();
         }
+        class.head_live = false;
         None
     }
 
@@ -386,6 +395,8 @@ impl FairShareNet {
         let slot = *self.flows.get(flow as usize).filter(|f| f.live)?;
         let c = slot.class;
         let class = &mut self.classes[c as usize];
+        // Its entry stays in the queue, stale from now on: it may be the top.
+        class.head_live = false;
         let got = (class.v_at(self.clock) - slot.arrival).max(0.0);
         let exact = got as u64;
         let before = class.progress(self.clock);
@@ -469,6 +480,7 @@ impl FairShareNet {
         let slots = mem::take(&mut class.slots);
         let cap_bps = class.cap_bps;
         class.queue.clear();
+        class.head_live = false;
         class.next = None;
         self.due.set(c, None);
         for (&l, &at) in links.iter().zip(&slots) {

@@ -166,6 +166,12 @@ pub(crate) struct Class {
     pub(crate) mark: u64,
     /// Water-filling scratch.
     pub(crate) frozen: bool,
+    /// The queue's top entry was found live (`FairShareNet::live_head`) and
+    /// nothing that can make it stale happened since: a top entry goes stale only
+    /// when its flow leaves the class (`dequeue`) or by a pop, and both clear this;
+    /// a push keeps it (the new entry is live). Spares `refill` a load of the head
+    /// flow's slot per class, a cache miss in large components.
+    pub(crate) head_live: bool,
 }
 
 impl Class {
@@ -186,6 +192,7 @@ impl Class {
             next: None,
             mark: 0,
             frozen: false,
+            head_live: false,
         }
     }
 
@@ -234,8 +241,21 @@ impl Class {
 /// Scratch buffers for [`water_fill`], kept to avoid allocating per event.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct FillScratch {
-    by_cap: Vec<u32>,
+    /// The component's classes as `(total_order_key(cap), class)`, sorted.
+    by_cap: Vec<(i64, u32)>,
     saturated: Vec<u32>,
+    /// The component's links that still carry unfrozen flows, in `comp_links`
+    /// order: links drop out as their classes freeze, so a round scans only these.
+    open: Vec<u32>,
+}
+
+/// `x`'s rank under [`f64::total_cmp`] as an integer (the same transform the
+/// standard library uses), so that sorting plain `(key, class)` pairs orders the
+/// classes exactly as comparing their caps with `total_cmp` did, without
+/// following an index per comparison.
+fn total_order_key(x: f64) -> i64 {
+    let b = x.to_bits() as i64;
+    b ^ ((((b >> 63) as u64) >> 1) as i64)
 }
 
 /// Sets max-min fair rates for one connected component: `comp_classes` must hold
@@ -268,32 +288,59 @@ pub(crate) fn water_fill(
     }
     let by_cap = &mut scratch.by_cap;
     by_cap.clear();
-    by_cap.extend_from_slice(comp_classes);
-    by_cap.sort_unstable_by(|&a, &b| {
-        classes[a as usize]
-            .cap
-            .total_cmp(&classes[b as usize].cap)
-            .then(a.cmp(&b))
-    });
+    by_cap.extend(
+        comp_classes
+            .iter()
+            .map(|&c| (total_order_key(classes[c as usize].cap), c)),
+    );
+    // Keys then class ids: the order of `cap.total_cmp` then id, all pairs distinct.
+    by_cap.sort_unstable();
+    let open = &mut scratch.open;
+    open.clear();
+    open.extend(
+        comp_links
+            .iter()
+            .copied()
+            .filter(|&l| links[l as usize].unfrozen > 0),
+    );
     let mut next_cap = 0;
     let mut left = comp_classes.len();
     while left > 0 {
         let before = left;
+        // One pass: the lowest share over the links with unfrozen flows, the links
+        // at that share (in `comp_links` order), and links fully frozen drop out.
+        // A link is saturated when its share is <= the minimum, i.e. equal to it.
         let mut share = f64::INFINITY;
-        for &l in comp_links {
+        scratch.saturated.clear();
+        let mut keep = 0;
+        for i in 0..open.len() {
+            let l = open[i];
             let link = &links[l as usize];
-            if link.unfrozen > 0 {
-                share = share.min(link.spare.max(0.0) / link.unfrozen as f64);
+            if link.unfrozen == 0 {
+                continue;
+            }
+            open[keep] = l;
+            keep += 1;
+            let s = link.spare.max(0.0) / link.unfrozen as f64;
+            // `min` as before, over the same values in the same order, so that
+            // `share` has the same bits (a signed zero included).
+            if s < share {
+                scratch.saturated.clear();
+            }
+            share = share.min(s);
+            if s <= share {
+                scratch.saturated.push(l);
             }
         }
-        while next_cap < by_cap.len() && classes[by_cap[next_cap] as usize].frozen {
+        open.truncate(keep);
+        while next_cap < by_cap.len() && classes[by_cap[next_cap].1 as usize].frozen {
             next_cap += 1;
         }
         let lowest_cap = by_cap
             .get(next_cap)
-            .map_or(f64::INFINITY, |&c| classes[c as usize].cap);
+            .map_or(f64::INFINITY, |&(_, c)| classes[c as usize].cap);
         if lowest_cap <= share {
-            while let Some(&c) = by_cap.get(next_cap) {
+            while let Some(&(_, c)) = by_cap.get(next_cap) {
                 let class = &classes[c as usize];
                 if !class.frozen {
                     if class.cap > share {
@@ -305,13 +352,6 @@ pub(crate) fn water_fill(
                 next_cap += 1;
             }
         } else {
-            scratch.saturated.clear();
-            for &l in comp_links {
-                let link = &links[l as usize];
-                if link.unfrozen > 0 && link.spare.max(0.0) / link.unfrozen as f64 <= share {
-                    scratch.saturated.push(l);
-                }
-            }
             for &l in &scratch.saturated {
                 // Freezing changes only `frozen` and link scratch, never the list.
                 for i in 0..links[l as usize].classes.len() {

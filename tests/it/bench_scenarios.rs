@@ -83,3 +83,37 @@ fn bench_office_week_exercises_the_calendar() {
         "pre-cache median {p50} s: not throttled by BITS"
     );
 }
+
+#[test]
+fn bench_branches_serves_branch_offices_from_peers() {
+    // 20,000 clients: 200 per branch site, 2 per subnet, 4 peer cache sources each.
+    let s = run_small("scenarios/bench-branches.toml", 20_000);
+    assert_eq!(outcome_sum(&s), 20_000);
+    let by = &s["bytes"]["by_source"];
+    let (dp, pc, bc) = (
+        by["dp"].as_u64().unwrap(),
+        by["peer_cache"].as_u64().unwrap(),
+        by["branchcache"].as_u64().unwrap(),
+    );
+    // Both mechanisms serve, and every byte has one source.
+    assert!(pc > 0 && bc > 0, "{by}");
+    assert_eq!(dp + pc + bc, s["bytes"]["total"].as_u64().unwrap(), "{by}");
+    // Every branch office takes part of its content from its peers, and what its
+    // peers do not hold crosses its WAN link (it has no DP of its own).
+    let sites = s["sites"].as_object().unwrap();
+    let branches: Vec<_> = sites
+        .iter()
+        .filter(|(k, _)| k.starts_with("Branch-"))
+        .collect();
+    assert_eq!(branches.len(), 50);
+    for (name, v) in branches {
+        let b = &v["bytes"];
+        let (total, wan, peers) = (
+            b["total"].as_u64().unwrap(),
+            b["over_wan"].as_u64().unwrap(),
+            b["from_peers"].as_u64().unwrap(),
+        );
+        assert!(peers > 0 && wan > 0, "{name}: {b}");
+        assert_eq!(wan + peers, total, "{name}: {b}");
+    }
+}
