@@ -109,6 +109,7 @@ pub mod peers;
 mod precache;
 pub mod program;
 pub mod result;
+mod serving;
 pub mod sites;
 mod state;
 mod steps;

@@ -168,39 +168,40 @@ impl Iterator for Spread {
 }
 
 /// One link's samples per group: mean rate, most active, longest queue.
+///
+/// One pass over the samples: this runs for every link of every run's plots, and
+/// a second pass for the rate doubled its cost.
 pub fn link_groups(samples: &[LinkSample], g: Groups, bucket_s: f64) -> [Vec<f64>; 3] {
-    let sum = mean_rate(samples, g, bucket_s, |s| s.bps);
+    let mut sum = vec![0.0; g.n];
     let mut active = vec![0.0f64; g.n];
     let mut queued = vec![0.0f64; g.n];
     for s in samples {
-        for (i, _) in g.spread(s.time_s, bucket_s) {
-            if let (Some(b), Some(c)) = (active.get_mut(i), queued.get_mut(i)) {
+        for (i, share) in g.spread(s.time_s, bucket_s) {
+            if let (Some(a), Some(b), Some(c)) =
+                (sum.get_mut(i), active.get_mut(i), queued.get_mut(i))
+            {
+                // Bit-seconds, divided by the group width below into a mean rate.
+                *a += s.bps * bucket_s * share;
                 *b = b.max(s.active);
                 *c = c.max(s.queued);
             }
         }
     }
+    for v in &mut sum {
+        *v /= g.width_s;
+    }
     [sum, active, queued]
 }
 
-/// One link's mean rate per group of the bytes peers saved it, bits/s.
+/// One link's mean rate per group of the bytes peers saved it, bits/s: each
+/// sample's bit-seconds shared between the groups it overlaps, divided by the
+/// group width (as [`link_groups`] does for the link's own rate).
 pub fn saved_groups(samples: &[LinkSample], g: Groups, bucket_s: f64) -> Vec<f64> {
-    mean_rate(samples, g, bucket_s, |s| s.saved_bps)
-}
-
-/// Mean per group of a rate of the samples: each sample's bit-seconds shared
-/// between the groups it overlaps, divided by the group width.
-fn mean_rate(
-    samples: &[LinkSample],
-    g: Groups,
-    bucket_s: f64,
-    rate: impl Fn(&LinkSample) -> f64,
-) -> Vec<f64> {
     let mut sum = vec![0.0; g.n];
     for s in samples {
         for (i, share) in g.spread(s.time_s, bucket_s) {
             if let Some(a) = sum.get_mut(i) {
-                *a += rate(s) * bucket_s * share;
+                *a += s.saved_bps * bucket_s * share;
             }
         }
     }
