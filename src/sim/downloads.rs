@@ -509,20 +509,27 @@ impl<T: Transport> World<'_, T> {
     pub(crate) fn count_bytes(&mut self, done: &FlowDone) {
         let c = (done.tag & 0xFFFF_FFFF) as u32;
         let st = self.st[c as usize];
-        let kind = self.s.content[st.dl_content as usize].kind;
         self.stats.by_dp[st.dp as usize] += done.bytes;
-        self.stats.by_kind[kind as usize] += done.bytes;
-        if st.activity.precaching() {
-            self.stats.precache += done.bytes;
-        } else {
-            self.stats.on_demand += done.bytes;
-        }
-        self.st[c as usize].bytes += done.bytes;
+        self.count_received(c, done.bytes);
         // Bytes of a transfer that crossed the client's site WAN link (`sim::sites`).
         let site = self.attrs[c as usize].site as usize;
         if self.dps[st.dp as usize].site as usize != site && self.sites[site].wan.is_some() {
             self.site_wan_bytes[site] += done.bytes;
         }
+    }
+
+    /// Counts `bytes` client `c` received for its current item, whatever their
+    /// source: by content kind, pre-cache or on demand, and the client's total.
+    pub(crate) fn count_received(&mut self, c: u32, bytes: u64) {
+        let st = self.st[c as usize];
+        let kind = self.s.content[st.dl_content as usize].kind;
+        self.stats.by_kind[kind as usize] += bytes;
+        if st.activity.precaching() {
+            self.stats.precache += bytes;
+        } else {
+            self.stats.on_demand += bytes;
+        }
+        self.st[c as usize].bytes += bytes;
     }
 
     /// A flow ended: free the DP slot, account bytes, admit the next queued client,

@@ -337,15 +337,7 @@ impl<T: Transport> World<'_, T> {
 
     /// Counts `bytes` client `c` received from a peer on its current leg.
     pub(crate) fn count_peer_bytes(&mut self, c: u32, bytes: u64) {
-        let st = self.st[c as usize];
-        let kind = self.s.content[st.dl_content as usize].kind;
-        self.stats.by_kind[kind as usize] += bytes;
-        if st.activity.precaching() {
-            self.stats.precache += bytes;
-        } else {
-            self.stats.on_demand += bytes;
-        }
-        self.st[c as usize].bytes += bytes;
+        self.count_received(c, bytes);
         let site = self.attrs[c as usize].site as usize;
         let leg = self.leg(c);
         if let Some(x) = self.peers.as_mut() {
