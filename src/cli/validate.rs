@@ -135,9 +135,9 @@ pub fn describe(s: &Scenario) -> String {
             .collect();
         let _ = writeln!(
             o,
-            "  site {} ({:.0}% of clients){}: DPs [{}]{}{}",
+            "  site {} ({}% of clients){}: DPs [{}]{}{}",
             site.name,
-            site.share / total_share * 100.0,
+            percent(site.share / total_share * 100.0),
             site.wan
                 .map(|w| format!(", WAN {:.0} Mbps", w as f64 / 1e6))
                 .unwrap_or_default(),
@@ -256,4 +256,29 @@ fn peers(site: &crate::scenario::model::Site) -> String {
         }
     }
     out
+}
+
+/// A percentage as a reader expects it: whole numbers plain (`55`), others to
+/// one decimal (`1.5`, not a `2` that hides forty sites of 1.5% each).
+fn percent(x: f64) -> String {
+    let tenths = (x * 10.0).round();
+    if tenths % 10.0 == 0.0 {
+        format!("{:.0}", tenths / 10.0)
+    } else {
+        format!("{:.1}", tenths / 10.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent;
+
+    #[test]
+    fn percentages_keep_a_decimal_only_when_they_have_one() {
+        assert_eq!(percent(55.0), "55");
+        assert_eq!(percent(1.5), "1.5");
+        assert_eq!(percent(100.0 / 3.0), "33.3");
+        assert_eq!(percent(99.96), "100");
+        assert_eq!(percent(0.04), "0");
+    }
 }
