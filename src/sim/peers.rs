@@ -294,7 +294,7 @@ impl<T: Transport> World<'_, T> {
         let link = self.serve(server, c);
         let mut links: SmallVec<[u32; 2]> = SmallVec::new();
         links.push(link);
-        if let Some(own) = self.pcl(c).map(|p| p.link).filter(|&l| l != NONE) {
+        if let Some(own) = self.own_link(c) {
             links.push(own);
         }
         let tracked = self.tracked(c);

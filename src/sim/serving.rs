@@ -19,7 +19,7 @@ impl<T: Transport> World<'_, T> {
         match p.leg {
             Leg::Idle => {}
             Leg::PeerCache | Leg::BranchCache => {
-                if let Some(l) = self.pcl(p.server).map(|s| s.link).filter(|&l| l != NONE) {
+                if let Some(l) = self.own_link(p.server) {
                     links.push(l);
                 }
             }
@@ -108,7 +108,7 @@ impl<T: Transport> World<'_, T> {
 
     /// Peer `s` serves nobody: its own download leaves its link, which goes.
     fn drop_link(&mut self, s: u32) {
-        let Some(link) = self.pcl(s).map(|p| p.link).filter(|&l| l != NONE) else {
+        let Some(link) = self.own_link(s) else {
             return;
         };
         if let Some(p) = self.pcl_mut(s) {
