@@ -138,21 +138,20 @@ fn count_axes_tick_on_whole_numbers_only() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
     let sc = repo().join("scenarios/precache.toml");
-    ok(&[
-        "run",
-        sc.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--set",
-        "fleet.clients=6",
-        "--set",
-        "fleet.incompatible_app=0.5",
-        "--set",
-        "deployment.purpose=required",
-        "--set",
-        "deployment.deadline=5d",
-    ]);
+    run_file(
+        &sc,
+        &out,
+        &[
+            "--set",
+            "fleet.clients=6",
+            "--set",
+            "fleet.incompatible_app=0.5",
+            "--set",
+            "deployment.purpose=required",
+            "--set",
+            "deployment.deadline=5d",
+        ],
+    );
     let plots = out.join("plots");
     assert_whole_ticks(&plots.join("completions.svg"), true);
     assert_whole_ticks(&plots.join("connections.svg"), true);
@@ -166,15 +165,7 @@ fn time_buckets_are_round_widths_from_the_ladder() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
     let sc = repo().join("scenarios/quickstart.toml");
-    ok(&[
-        "run",
-        sc.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--set",
-        "fleet.clients=300",
-    ]);
+    run_file(&sc, &out, &["--set", "fleet.clients=300"]);
     let all: String = ["completions", "bandwidth", "connections"]
         .iter()
         .map(|c| svg_texts(&out.join(format!("plots/{c}.svg"))))
